@@ -1,0 +1,59 @@
+// Typed rejection codes, one per rule, so callers (gossip validation, block import, metrics)
+// can branch and count by reason without parsing messages. Mirrors leanSpec's RejectionReason.
+
+export const RejectionCode = {
+  BLOCK_SLOT_NOT_IN_FUTURE: "BLOCK_SLOT_NOT_IN_FUTURE",
+  BLOCK_OLDER_THAN_LATEST_HEADER: "BLOCK_OLDER_THAN_LATEST_HEADER",
+  BLOCK_SLOT_MISMATCH: "BLOCK_SLOT_MISMATCH",
+  PARENT_ROOT_MISMATCH: "PARENT_ROOT_MISMATCH",
+  STATE_ROOT_MISMATCH: "STATE_ROOT_MISMATCH",
+  UNKNOWN_PARENT_BLOCK: "UNKNOWN_PARENT_BLOCK",
+  PROPOSER_INDEX_OUT_OF_RANGE: "PROPOSER_INDEX_OUT_OF_RANGE",
+  EMPTY_VALIDATOR_REGISTRY: "EMPTY_VALIDATOR_REGISTRY",
+  WRONG_PROPOSER: "WRONG_PROPOSER",
+  TOO_MANY_ATTESTATION_DATA: "TOO_MANY_ATTESTATION_DATA",
+  DUPLICATE_ATTESTATION_DATA: "DUPLICATE_ATTESTATION_DATA",
+  EMPTY_AGGREGATION_BITS: "EMPTY_AGGREGATION_BITS",
+  UNKNOWN_SOURCE_BLOCK: "UNKNOWN_SOURCE_BLOCK",
+  UNKNOWN_TARGET_BLOCK: "UNKNOWN_TARGET_BLOCK",
+  UNKNOWN_HEAD_BLOCK: "UNKNOWN_HEAD_BLOCK",
+  SOURCE_AFTER_TARGET: "SOURCE_AFTER_TARGET",
+  HEAD_OLDER_THAN_TARGET: "HEAD_OLDER_THAN_TARGET",
+  SOURCE_SLOT_MISMATCH: "SOURCE_SLOT_MISMATCH",
+  TARGET_SLOT_MISMATCH: "TARGET_SLOT_MISMATCH",
+  HEAD_SLOT_MISMATCH: "HEAD_SLOT_MISMATCH",
+  SOURCE_NOT_ANCESTOR_OF_TARGET: "SOURCE_NOT_ANCESTOR_OF_TARGET",
+  TARGET_NOT_ANCESTOR_OF_HEAD: "TARGET_NOT_ANCESTOR_OF_HEAD",
+  FUTURE_SLOT: "FUTURE_SLOT",
+  ATTESTATION_SLOT_BEFORE_HEAD: "ATTESTATION_SLOT_BEFORE_HEAD",
+  VALIDATOR_NOT_IN_STATE: "VALIDATOR_NOT_IN_STATE",
+  VALIDATOR_INDEX_OUT_OF_RANGE: "VALIDATOR_INDEX_OUT_OF_RANGE",
+  JUSTIFIED_SLOT_OUT_OF_RANGE: "JUSTIFIED_SLOT_OUT_OF_RANGE",
+  INVALID_SIGNATURE: "INVALID_SIGNATURE",
+  INVALID_BLOCK_SIGNATURE: "INVALID_BLOCK_SIGNATURE",
+  ANCHOR_STATE_ROOT_MISMATCH: "ANCHOR_STATE_ROOT_MISMATCH",
+  PRE_FINALIZED_SLOT: "PRE_FINALIZED_SLOT",
+  DECODE_ERROR: "DECODE_ERROR",
+  STORE_FULL: "STORE_FULL",
+  SLOT_OUT_OF_RANGE: "SLOT_OUT_OF_RANGE",
+  INVALID_STATE: "INVALID_STATE",
+} as const;
+
+export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
+
+/** A protocol rule rejected an input. `code` is stable and safe to use as a metric label. */
+export class ChainError extends Error {
+  readonly code: RejectionCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: RejectionCode, message: string, details?: Record<string, unknown>) {
+    super(`${code}: ${message}`);
+    this.name = "ChainError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isChainError(err: unknown, code?: RejectionCode): err is ChainError {
+  return err instanceof ChainError && (code === undefined || err.code === code);
+}

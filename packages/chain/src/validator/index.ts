@@ -1,0 +1,3 @@
+export * from "./attest.ts";
+export * from "./produceBlock.ts";
+export * from "./proposer.ts";

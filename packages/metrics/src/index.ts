@@ -1,0 +1,42 @@
+// Re-exported so callers need no direct prom-client dependency.
+export { type Counter, type Gauge, type Histogram, Registry } from "prom-client";
+export {
+  type CreateMetricsOptions,
+  createMetrics,
+  DEFAULT_CLIENT_LABEL,
+  DEFAULT_NODE_NAME,
+  type MetronomeMetrics,
+} from "./createMetrics.ts";
+export { EVENT_LOOP_RESOLUTION_MS } from "./eventLoopDelay.ts";
+export {
+  type MetricsServer,
+  type MetricsSource,
+  type StartMetricsServerOptions,
+  startMetricsServer,
+} from "./server.ts";
+export {
+  ATTESTATION_KINDS,
+  BLOCK_FETCH_OUTCOMES,
+  EVENT_LOOP_QUANTILES,
+  GOSSIP_ATTESTATION_DROP_REASONS,
+  GOSSIP_DECODE_REASONS,
+  GOSSIP_RESULTS,
+  GOSSIP_TOPICS,
+  LEAN_METRICS,
+  type ListedSpec,
+  listMetricSpecs,
+  METRIC_SPECS,
+  type MetricSpec,
+  type MetricSpecs,
+  type MetricType,
+  PENDING_BUFFER_REASONS,
+  PENDING_REPLAY_OUTCOMES,
+  REQRESP_DIRECTIONS,
+  REQRESP_PROTOCOLS,
+  REQRESP_RESULTS,
+  RUNTIME_METRICS,
+  SSE_DROP_REASONS,
+  SYNC_STATUSES,
+  type SyncStatus,
+  WORKER_DROP_REASONS,
+} from "./specs.ts";

@@ -1,0 +1,78 @@
+// Gossipsub parameters (PROTOCOL.md section 5) and the message-id hooks. The id function and the
+// validator both need the decompressed payload; a WeakMap keyed by the message's data buffer lets
+// the validator reuse the id function's work, and it empties itself as messages are collected.
+import { createHash } from "node:crypto";
+import { type GossipsubOpts, StrictNoSign } from "@libp2p/gossipsub";
+import { MAX_PAYLOAD_SIZE, maxCompressedLength } from "../encoding/limits.ts";
+import { type Decompressed, decompressGossipPayload } from "./codec.ts";
+import { gossipMessageId } from "./messageId.ts";
+
+export const GOSSIP_D = 8;
+export const GOSSIP_D_LOW = 6;
+export const GOSSIP_D_HIGH = 12;
+export const GOSSIP_D_LAZY = 6;
+export const GOSSIP_HEARTBEAT_MS = 700;
+
+/** One RPC frame may carry a maximal compressed payload plus protobuf framing. */
+const MAX_RPC_FRAME_BYTES = maxCompressedLength(MAX_PAYLOAD_SIZE) + 64 * 1024;
+
+export class DecompressedPayloads {
+  private readonly results = new WeakMap<Uint8Array, Decompressed>();
+
+  get(raw: Uint8Array): Decompressed {
+    const cached = this.results.get(raw);
+    if (cached !== undefined) return cached;
+    const result = decompressGossipPayload(raw);
+    this.results.set(raw, result);
+    return result;
+  }
+
+  /** Returns the result and drops it: the validator is its last reader, while gossipsub's message
+   * cache may keep the raw buffer (and so the WeakMap entry) alive for several heartbeats. */
+  take(raw: Uint8Array): Decompressed {
+    const result = this.get(raw);
+    this.results.delete(raw);
+    return result;
+  }
+
+  forget(raw: Uint8Array): void {
+    this.results.delete(raw);
+  }
+}
+
+export type GossipsubParams = {
+  payloads: DecompressedPayloads;
+  /** Only these topics are tracked for peers' subscriptions and messages. */
+  allowedTopics: readonly string[];
+  heartbeatMs?: number;
+};
+
+export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts> {
+  const { payloads } = params;
+  return {
+    globalSignaturePolicy: StrictNoSign,
+    D: GOSSIP_D,
+    Dlo: GOSSIP_D_LOW,
+    Dhi: GOSSIP_D_HIGH,
+    Dlazy: GOSSIP_D_LAZY,
+    heartbeatInterval: params.heartbeatMs ?? GOSSIP_HEARTBEAT_MS,
+    fallbackToFloodsub: false,
+    emitSelf: false,
+    doPX: false,
+    allowPublishToZeroTopicPeers: true,
+    ignoreDuplicatePublishError: true,
+    allowedTopics: [...params.allowedTopics],
+    maxInboundDataLength: MAX_RPC_FRAME_BYTES,
+    msgIdFn: (msg) => {
+      const decompressed = payloads.get(msg.data);
+      return gossipMessageId(msg.topic, msg.data, decompressed.ok ? decompressed.data : null);
+    },
+    // Duplicates are recognised from the raw bytes, before any decompression.
+    fastMsgIdFn: (rpcMsg) =>
+      createHash("sha256")
+        .update(rpcMsg.topic)
+        .update("\0")
+        .update(rpcMsg.data ?? new Uint8Array(0))
+        .digest("base64"),
+  };
+}

@@ -1,0 +1,171 @@
+// Our side of gossipsub: subscriptions, publishing, and per-topic validation. A message is
+// decompressed and SSZ-decoded here; malformed ones are rejected and counted by reason, and only
+// well-formed values reach the node's handler, whose verdict decides propagation.
+import { type GossipSub, type Message, TopicValidatorResult } from "@libp2p/gossipsub";
+import type { PeerId } from "@libp2p/interface";
+import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
+import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
+import type { CounterName, NetworkCounters } from "../stats.ts";
+import { decodeGossipSsz, encodeGossipPayload, type GossipDecodeFailure, type GossipValueByKind } from "./codec.ts";
+import type { DecompressedPayloads } from "./options.ts";
+import { type GossipKind, type GossipTopic, gossipTopicName, parseGossipTopic } from "./topics.ts";
+
+export type GossipVerdict = "accept" | "reject" | "ignore";
+
+export type GossipMessageInfo = {
+  /** Peer that forwarded the message to us (not necessarily its author). */
+  peer: string;
+  topic: GossipTopic;
+};
+
+export type GossipHandler<K extends GossipKind> = (
+  value: GossipValueByKind[K],
+  info: GossipMessageInfo,
+) => GossipVerdict | Promise<GossipVerdict>;
+
+type HandlerMap = { [K in GossipKind]?: GossipHandler<K> };
+
+export type GossipRouterOptions = {
+  forkDigest: string;
+  counters: NetworkCounters;
+  payloads: DecompressedPayloads;
+  /** Validations allowed in flight at once; beyond it messages are ignored (not forwarded). */
+  maxPendingValidations?: number;
+};
+
+const REJECT_COUNTER: Record<GossipDecodeFailure, CounterName> = {
+  not_snappy: "gossip_rejected_not_snappy",
+  too_large: "gossip_rejected_too_large",
+  bad_ssz: "gossip_rejected_bad_ssz",
+};
+
+const RECEIVED_COUNTER: Record<GossipKind, CounterName> = {
+  block: "gossip_received_block",
+  attestation: "gossip_received_attestation",
+  aggregation: "gossip_received_aggregation",
+};
+
+export class GossipRouter {
+  private readonly pubsub: GossipSub;
+  private readonly forkDigest: string;
+  private readonly counters: NetworkCounters;
+  private readonly payloads: DecompressedPayloads;
+  private readonly maxPending: number;
+  private readonly handlers: HandlerMap = {};
+  private pending = 0;
+
+  constructor(pubsub: GossipSub, options: GossipRouterOptions) {
+    this.pubsub = pubsub;
+    this.forkDigest = options.forkDigest;
+    this.counters = options.counters;
+    this.payloads = options.payloads;
+    this.maxPending = options.maxPendingValidations ?? 1024;
+  }
+
+  setHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
+    (this.handlers as Record<K, GossipHandler<K> | undefined>)[kind] = handler;
+  }
+
+  subscribe(topic: GossipTopic): void {
+    const name = gossipTopicName(topic);
+    this.pubsub.topicValidators.set(name, (peer, message) => this.validate(peer, message));
+    this.pubsub.subscribe(name);
+  }
+
+  unsubscribe(topic: GossipTopic): void {
+    const name = gossipTopicName(topic);
+    this.pubsub.unsubscribe(name);
+    this.pubsub.topicValidators.delete(name);
+  }
+
+  subscribedTopics(): string[] {
+    return this.pubsub.getTopics();
+  }
+
+  subscribers(topic: GossipTopic): string[] {
+    return this.pubsub.getSubscribers(gossipTopicName(topic)).map((p) => p.toString());
+  }
+
+  /** Peers in our mesh for the topic: the ones we forward its messages to. */
+  meshPeers(topic: GossipTopic): string[] {
+    // The implementation has getMeshPeers; the published service interface does not declare it.
+    const pubsub = this.pubsub as GossipSub & { getMeshPeers?: (topic: string) => string[] };
+    return pubsub.getMeshPeers?.(gossipTopicName(topic)) ?? [];
+  }
+
+  /** Compresses and publishes SSZ bytes; resolves to the number of peers it was sent to. */
+  async publish(topic: GossipTopic, ssz: Uint8Array): Promise<number> {
+    if (ssz.length > MAX_PAYLOAD_SIZE) {
+      this.counters.inc("gossip_publish_failed");
+      throw new NetworkError(NetworkErrorCode.PAYLOAD_TOO_LARGE, `${ssz.length} > ${MAX_PAYLOAD_SIZE}`);
+    }
+    return this.publishRaw(gossipTopicName(topic), encodeGossipPayload(ssz));
+  }
+
+  /** Publishes bytes exactly as given (tests and tooling: lets us send malformed payloads). */
+  async publishRaw(topicName: string, data: Uint8Array): Promise<number> {
+    try {
+      const result = await this.pubsub.publish(topicName, data);
+      this.counters.inc("gossip_published");
+      return result.recipients.length;
+    } catch (err) {
+      this.counters.inc("gossip_publish_failed");
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, `publish failed: ${errorMessage(err)}`);
+    } finally {
+      // Our own messages never pass through the validator, which is what normally drops the entry.
+      this.payloads.forget(data);
+    }
+  }
+
+  private async validate(peer: PeerId, message: Message): Promise<TopicValidatorResult> {
+    const topic = parseGossipTopic(message.topic);
+    if (topic === null || topic.forkDigest !== this.forkDigest) {
+      this.counters.inc("gossip_rejected_bad_topic");
+      return TopicValidatorResult.Reject;
+    }
+    this.counters.inc(RECEIVED_COUNTER[topic.kind]);
+    const decompressed = this.payloads.take(message.data);
+    if (!decompressed.ok) {
+      this.counters.inc(REJECT_COUNTER[decompressed.reason]);
+      return TopicValidatorResult.Reject;
+    }
+    const decoded = decodeGossipSsz(topic.kind, decompressed.data);
+    if (!decoded.ok) {
+      this.counters.inc(REJECT_COUNTER[decoded.reason]);
+      return TopicValidatorResult.Reject;
+    }
+    const handler = this.handlers[topic.kind] as GossipHandler<typeof topic.kind> | undefined;
+    if (handler === undefined) {
+      this.counters.inc("gossip_no_handler");
+      return TopicValidatorResult.Ignore;
+    }
+    if (this.pending >= this.maxPending) {
+      this.counters.inc("gossip_dropped_overload");
+      return TopicValidatorResult.Ignore;
+    }
+    this.pending++;
+    try {
+      const verdict = await handler(decoded.value, { peer: peer.toString(), topic });
+      return this.record(verdict);
+    } catch {
+      this.counters.inc("gossip_handler_errors");
+      return TopicValidatorResult.Ignore;
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private record(verdict: GossipVerdict): TopicValidatorResult {
+    switch (verdict) {
+      case "accept":
+        this.counters.inc("gossip_accepted");
+        return TopicValidatorResult.Accept;
+      case "reject":
+        this.counters.inc("gossip_rejected_by_handler");
+        return TopicValidatorResult.Reject;
+      default:
+        this.counters.inc("gossip_ignored");
+        return TopicValidatorResult.Ignore;
+    }
+  }
+}

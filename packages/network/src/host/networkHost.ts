@@ -1,0 +1,397 @@
+// NetworkHost owns the libp2p node: TCP + Noise + Yamux, identify, ping, gossipsub and the three
+// req/resp protocols. The node talks to it with plain values (peer ids as strings, multiaddrs as
+// strings, SSZ values); no libp2p type crosses this class's public surface.
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import type { GossipSub } from "@libp2p/gossipsub";
+import { gossipsub } from "@libp2p/gossipsub";
+import { type Identify, identify } from "@libp2p/identify";
+import type { Libp2p, PeerId } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { type Ping, ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import {
+  ATTESTATION_COMMITTEE_COUNT,
+  type SignedAggregatedAttestation,
+  type SignedAttestation,
+  type SignedBlock,
+  type Status,
+} from "@metronome/chain";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
+import { type GossipValueByKind, serializeGossipValue } from "../gossip/codec.ts";
+import { DecompressedPayloads, gossipsubOptions } from "../gossip/options.ts";
+import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
+import {
+  aggregationTopic,
+  attestationTopic,
+  blockTopic,
+  type GossipKind,
+  type GossipTopic,
+  gossipTopicName,
+  normalizeForkDigest,
+} from "../gossip/topics.ts";
+import { ReqRespClient } from "../reqresp/client.ts";
+import { REQRESP_METHODS, type ReqRespMethod, ReqRespProtocol } from "../reqresp/protocols.ts";
+import { type RateLimits, type ReqRespHandlers, ReqRespServer } from "../reqresp/server.ts";
+import type { ResponseChunk } from "../reqresp/wire.ts";
+import { NetworkCounters, type NetworkStats } from "../stats.ts";
+import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
+import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
+
+export type NetworkHostOptions = {
+  /** 4-byte fork digest (bytes or hex); every topic is scoped to it. */
+  forkDigest: string | Uint8Array;
+  /** Default ["/ip4/0.0.0.0/tcp/9000"]. Tests use "/ip4/127.0.0.1/tcp/0". */
+  listenAddresses?: readonly string[];
+  announceAddresses?: readonly string[];
+  /** 32 bytes; the node's Ed25519 identity is derived from it. Random when absent. */
+  identitySeed?: Uint8Array;
+  /** Multiaddrs (ideally ending in /p2p/<peer id>) dialed at start and redialed when lost. */
+  bootnodes?: readonly string[];
+  /** Attestation subnets that exist on this network (topics outside them are ignored). */
+  attestationSubnetCount?: number;
+  /** Connection cap handed to libp2p's connection manager. Default 100. */
+  maxPeers?: number;
+  /** New inbound connections accepted per second from one host. Default 25. */
+  inboundConnectionThreshold?: number;
+  reqResp?: {
+    /** Whole-exchange timeout, outbound and inbound. Default 10 s. */
+    timeoutMs?: number;
+    rateLimits?: Partial<RateLimits>;
+  };
+  redial?: Partial<RedialOptions>;
+  gossipHeartbeatMs?: number;
+  /** Gossip validations in flight at once before new messages are ignored. Default 1024. */
+  maxPendingGossipValidations?: number;
+};
+
+export type PeerListener = (peer: string) => void;
+
+type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
+type GossipHandlers = { [K in GossipKind]?: GossipHandler<K> };
+
+const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/9000"];
+const STREAMS_PER_PROTOCOL = 16;
+
+export class NetworkHost {
+  readonly forkDigest: string;
+  private readonly options: NetworkHostOptions;
+  private readonly subnetCount: number;
+  private readonly counters = new NetworkCounters();
+  private readonly payloads = new DecompressedPayloads();
+  private readonly server: ReqRespServer;
+  private readonly client: ReqRespClient;
+  private readonly gossipHandlers: GossipHandlers = {};
+  private readonly connectListeners = new Set<PeerListener>();
+  private readonly disconnectListeners = new Set<PeerListener>();
+  private node: Libp2p<Services> | undefined;
+  private router: GossipRouter | undefined;
+  private bootnodes: BootnodeDialer | undefined;
+
+  constructor(options: NetworkHostOptions) {
+    this.options = options;
+    this.forkDigest = normalizeForkDigest(options.forkDigest);
+    this.subnetCount = options.attestationSubnetCount ?? ATTESTATION_COMMITTEE_COUNT;
+    if (!Number.isSafeInteger(this.subnetCount) || this.subnetCount < 1) {
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, "attestationSubnetCount must be >= 1");
+    }
+    const timeoutMs = options.reqResp?.timeoutMs;
+    this.server = new ReqRespServer({ counters: this.counters, timeoutMs, rateLimits: options.reqResp?.rateLimits });
+    this.client = new ReqRespClient((peer, protocol, signal) => this.openStream(peer, protocol, signal), {
+      counters: this.counters,
+      timeoutMs,
+    });
+  }
+
+  /** The peer id a host started with `seed` will have (for genesis tooling). */
+  static peerIdFromSeed(seed: Uint8Array): Promise<string> {
+    return peerIdFromSeed(seed);
+  }
+
+  get isStarted(): boolean {
+    return this.node !== undefined;
+  }
+
+  get peerId(): string {
+    return this.libp2p().peerId.toString();
+  }
+
+  async start(): Promise<void> {
+    if (this.node !== undefined) return;
+    const privateKey = await privateKeyFromSeed(this.options.identitySeed);
+    const node = await createLibp2p<Services>({
+      privateKey,
+      addresses: {
+        listen: [...(this.options.listenAddresses ?? DEFAULT_LISTEN)],
+        announce: [...(this.options.announceAddresses ?? [])],
+      },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: {
+        maxConnections: this.options.maxPeers ?? 100,
+        inboundConnectionThreshold: this.options.inboundConnectionThreshold ?? 25,
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub(
+          gossipsubOptions({
+            payloads: this.payloads,
+            allowedTopics: this.allTopicNames(),
+            heartbeatMs: this.options.gossipHeartbeatMs,
+          }),
+        ),
+      },
+    });
+    node.addEventListener("peer:connect", (event) => this.emit(this.connectListeners, event.detail));
+    node.addEventListener("peer:disconnect", (event) => {
+      // Rate-limit buckets outlive the connection on purpose: reconnecting must not refill them.
+      this.bootnodes?.onPeerDisconnected(event.detail.toString());
+      this.emit(this.disconnectListeners, event.detail);
+    });
+    for (const method of REQRESP_METHODS) {
+      await node.handle(
+        ReqRespProtocol[method],
+        (stream, connection) => this.server.handle(method, stream, connection.remotePeer.toString()),
+        { maxInboundStreams: STREAMS_PER_PROTOCOL, maxOutboundStreams: STREAMS_PER_PROTOCOL },
+      );
+    }
+    this.node = node;
+    this.router = new GossipRouter(node.services.pubsub, {
+      forkDigest: this.forkDigest,
+      counters: this.counters,
+      payloads: this.payloads,
+      maxPendingValidations: this.options.maxPendingGossipValidations,
+    });
+    for (const kind of Object.keys(this.gossipHandlers) as GossipKind[]) {
+      this.router.setHandler(kind, this.gossipHandlers[kind] as GossipHandler<typeof kind>);
+    }
+    this.bootnodes = new BootnodeDialer(
+      this.options.bootnodes ?? [],
+      {
+        dial: (addr, signal) => this.dial(addr, signal),
+        isConnected: (peer) => this.isConnected(peer),
+        counters: this.counters,
+      },
+      { ...DEFAULT_REDIAL, ...this.options.redial },
+    );
+    this.bootnodes.start();
+  }
+
+  async stop(): Promise<void> {
+    const node = this.node;
+    if (node === undefined) return;
+    this.bootnodes?.stop();
+    this.bootnodes = undefined;
+    this.router = undefined;
+    this.node = undefined;
+    await node.stop();
+  }
+
+  multiaddrs(): string[] {
+    return this.libp2p()
+      .getMultiaddrs()
+      .map((m) => m.toString());
+  }
+
+  peers(): string[] {
+    return this.node === undefined ? [] : this.node.getPeers().map((p) => p.toString());
+  }
+
+  peerCount(): number {
+    return this.node === undefined ? 0 : this.node.getPeers().length;
+  }
+
+  isConnected(peer: string): boolean {
+    const node = this.node;
+    if (node === undefined) return false;
+    const id = parsePeerId(peer);
+    return id !== null && node.getConnections(id).length > 0;
+  }
+
+  /** Dials a multiaddr; resolves to the remote peer id. */
+  async dial(addr: string, signal?: AbortSignal): Promise<string> {
+    const node = this.libp2p();
+    try {
+      const connection = await node.dial(multiaddr(addr), { signal });
+      return connection.remotePeer.toString();
+    } catch (err) {
+      throw new NetworkError(NetworkErrorCode.DIAL_FAILED, `${addr}: ${errorMessage(err)}`);
+    }
+  }
+
+  async disconnect(peer: string): Promise<void> {
+    const id = parsePeerId(peer);
+    if (this.node === undefined || id === null) return;
+    await this.node.hangUp(id).catch(() => {});
+  }
+
+  /** Registers a listener; returns the function that removes it. */
+  onPeerConnected(listener: PeerListener): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
+  onPeerDisconnected(listener: PeerListener): () => void {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
+  // ---- gossip ----
+
+  /** The node's verdict on each decoded message of `kind` decides whether it propagates. */
+  setGossipHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
+    (this.gossipHandlers as Record<K, GossipHandler<K> | undefined>)[kind] = handler;
+    this.router?.setHandler(kind, handler);
+  }
+
+  /** Subscribes to the block and aggregation topics and to the given attestation subnets. */
+  subscribe(attestationSubnets: readonly number[] = []): void {
+    const router = this.gossip();
+    router.subscribe(blockTopic(this.forkDigest));
+    router.subscribe(aggregationTopic(this.forkDigest));
+    for (const subnet of attestationSubnets) this.subscribeAttestationSubnet(subnet);
+  }
+
+  subscribeAttestationSubnet(subnet: number): void {
+    this.gossip().subscribe(attestationTopic(this.forkDigest, this.checkSubnet(subnet)));
+  }
+
+  unsubscribeAttestationSubnet(subnet: number): void {
+    this.gossip().unsubscribe(attestationTopic(this.forkDigest, this.checkSubnet(subnet)));
+  }
+
+  subscribedTopics(): string[] {
+    return this.router?.subscribedTopics() ?? [];
+  }
+
+  /** Full topic string for `kind` (subnet only for attestations). */
+  topicName(kind: GossipKind, subnet = 0): string {
+    return gossipTopicName(this.topic(kind, subnet));
+  }
+
+  /** Peers known to be subscribed to the topic. */
+  gossipSubscribers(kind: GossipKind, subnet = 0): string[] {
+    return this.router?.subscribers(this.topic(kind, subnet)) ?? [];
+  }
+
+  /** Peers in our gossip mesh for the topic (the ones we forward its messages to). */
+  gossipMeshPeers(kind: GossipKind, subnet = 0): string[] {
+    return this.router?.meshPeers(this.topic(kind, subnet)) ?? [];
+  }
+
+  /** Each publish resolves to the number of peers the message was sent to. */
+  publishBlock(block: SignedBlock | Uint8Array): Promise<number> {
+    return this.publish("block", 0, block);
+  }
+
+  publishAttestation(subnet: number, attestation: SignedAttestation | Uint8Array): Promise<number> {
+    return this.publish("attestation", this.checkSubnet(subnet), attestation);
+  }
+
+  publishAggregate(aggregate: SignedAggregatedAttestation | Uint8Array): Promise<number> {
+    return this.publish("aggregation", 0, aggregate);
+  }
+
+  /** Publishes `data` as-is, without compression (tests and tooling). */
+  publishRaw(topicName: string, data: Uint8Array): Promise<number> {
+    return this.gossip().publishRaw(topicName, data);
+  }
+
+  // ---- req/resp ----
+
+  setReqRespHandlers(handlers: Partial<ReqRespHandlers>): void {
+    this.server.setHandlers(handlers);
+  }
+
+  /** Exchanges Status with `peer`, sending ours from the registered `status` handler. */
+  async status(peer: string): Promise<Status> {
+    const ours = this.server.getHandlers().status;
+    if (ours === undefined) throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, "no status handler registered");
+    return this.client.status(peer, await ours());
+  }
+
+  blocksByRoot(peer: string, roots: readonly Uint8Array[]): Promise<SignedBlock[]> {
+    return this.client.blocksByRoot(peer, roots);
+  }
+
+  blocksByRange(peer: string, startSlot: number, count: number): Promise<SignedBlock[]> {
+    return this.client.blocksByRange(peer, startSlot, count);
+  }
+
+  /** Sends raw request bytes on `method`'s protocol and returns every chunk uninterpreted. */
+  requestRaw(peer: string, method: ReqRespMethod, bytes: Uint8Array, maxChunks = 1024): Promise<ResponseChunk[]> {
+    return this.client.requestRaw(peer, ReqRespProtocol[method], bytes, maxChunks);
+  }
+
+  stats(): NetworkStats {
+    return this.counters.snapshot();
+  }
+
+  // ---- internals ----
+
+  private async publish<K extends GossipKind>(
+    kind: K,
+    subnet: number,
+    value: GossipValueByKind[K] | Uint8Array,
+  ): Promise<number> {
+    const ssz = value instanceof Uint8Array ? value : serializeGossipValue(kind, value);
+    return this.gossip().publish(this.topic(kind, subnet), ssz);
+  }
+
+  private topic(kind: GossipKind, subnet: number): GossipTopic {
+    if (kind === "attestation") return attestationTopic(this.forkDigest, subnet);
+    return kind === "block" ? blockTopic(this.forkDigest) : aggregationTopic(this.forkDigest);
+  }
+
+  private allTopicNames(): string[] {
+    const topics = [blockTopic(this.forkDigest), aggregationTopic(this.forkDigest)];
+    for (let subnet = 0; subnet < this.subnetCount; subnet++) topics.push(attestationTopic(this.forkDigest, subnet));
+    return topics.map(gossipTopicName);
+  }
+
+  private checkSubnet(subnet: number): number {
+    if (!Number.isSafeInteger(subnet) || subnet < 0 || subnet >= this.subnetCount) {
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, `subnet ${subnet} outside [0, ${this.subnetCount})`);
+    }
+    return subnet;
+  }
+
+  private async openStream(peer: string, protocol: string, signal: AbortSignal) {
+    const id = parsePeerId(peer);
+    if (id === null) throw new NetworkError(NetworkErrorCode.DIAL_FAILED, `invalid peer id ${peer}`);
+    return this.libp2p().dialProtocol(id, protocol, { signal });
+  }
+
+  private emit(listeners: Set<PeerListener>, peer: PeerId): void {
+    const id = peer.toString();
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch {
+        // A listener's bug must not break event delivery to the others.
+      }
+    }
+  }
+
+  private libp2p(): Libp2p<Services> {
+    if (this.node === undefined) throw new NetworkError(NetworkErrorCode.NOT_STARTED, "network host is not started");
+    return this.node;
+  }
+
+  private gossip(): GossipRouter {
+    if (this.router === undefined) throw new NetworkError(NetworkErrorCode.NOT_STARTED, "network host is not started");
+    return this.router;
+  }
+}
+
+function parsePeerId(peer: string): PeerId | null {
+  try {
+    return peerIdFromString(peer);
+  } catch {
+    return null;
+  }
+}

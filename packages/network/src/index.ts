@@ -1,0 +1,36 @@
+// @metronome/network: libp2p transport, gossip and req/resp for a Metronome node.
+
+export { MAX_FRAME_CHUNK_SIZE, MAX_PAYLOAD_SIZE } from "./encoding/limits.ts";
+export { compressBlock, uncompressBlock } from "./encoding/snappyBlock.ts";
+export { decodeSnappyFrames, encodeSnappyFrames, SnappyFramesDecoder } from "./encoding/snappyFrames.ts";
+export { decodeVarint, encodeVarint } from "./encoding/varint.ts";
+export { isNetworkError, NetworkError, NetworkErrorCode } from "./errors.ts";
+export type { GossipValueByKind } from "./gossip/codec.ts";
+export { computeMessageId, gossipMessageId, MESSAGE_ID_LENGTH } from "./gossip/messageId.ts";
+export { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS } from "./gossip/options.ts";
+export type { GossipHandler, GossipMessageInfo, GossipVerdict } from "./gossip/router.ts";
+export {
+  aggregationTopic,
+  attestationTopic,
+  blockTopic,
+  GossipKind,
+  type GossipTopic,
+  gossipTopicName,
+  normalizeForkDigest,
+  parseGossipTopic,
+} from "./gossip/topics.ts";
+export { DEFAULT_REDIAL, type RedialOptions } from "./host/bootnodes.ts";
+export { IDENTITY_SEED_LENGTH, peerIdFromSeed } from "./host/identity.ts";
+export { NetworkHost, type NetworkHostOptions, type PeerListener } from "./host/networkHost.ts";
+export {
+  MAX_ERROR_MESSAGE_SIZE,
+  RESPONSE_TIMEOUT_MS,
+  type ReqRespMethod,
+  ReqRespProtocol,
+  ResultCode,
+} from "./reqresp/protocols.ts";
+export type { BucketConfig } from "./reqresp/rateLimiter.ts";
+export { DEFAULT_RATE_LIMITS, type RateLimits, type ReqRespHandlers } from "./reqresp/server.ts";
+export type { ResponseChunk } from "./reqresp/wire.ts";
+export { encodeErrorChunk, encodeRequest, encodeResponseChunk } from "./reqresp/wire.ts";
+export { COUNTER_NAMES, type CounterName, type NetworkStats } from "./stats.ts";

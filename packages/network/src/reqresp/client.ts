@@ -1,0 +1,188 @@
+// Outbound req/resp. One deadline covers the whole exchange (open, send, every chunk); a peer's
+// error chunk, a malformed or unasked-for response, and the deadline each map to a NetworkError.
+import {
+  Block,
+  BlocksByRangeRequest,
+  BlocksByRootRequest,
+  MAX_REQUEST_BLOCKS,
+  rootKey,
+  SignedBlock,
+  Status,
+  tryDecode,
+} from "@metronome/chain";
+import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
+import { errorMessage, isNetworkError, NetworkError, NetworkErrorCode } from "../errors.ts";
+import type { NetworkCounters } from "../stats.ts";
+import { RESPONSE_TIMEOUT_MS, ReqRespProtocol, type ReqRespProtocolId, ResultCode } from "./protocols.ts";
+import { Deadline, type ReqRespStream, writeChunk } from "./stream.ts";
+import { StreamReader } from "./streamReader.ts";
+import { encodeRequest, type ResponseChunk, readResponseChunk } from "./wire.ts";
+
+/** Opens a stream to `peer` for `protocol`; rejects if the dial or negotiation fails. */
+export type StreamOpener = (peer: string, protocol: string, signal: AbortSignal) => Promise<ReqRespStream>;
+
+export type ReqRespClientOptions = {
+  counters: NetworkCounters;
+  timeoutMs?: number;
+};
+
+export class ReqRespClient {
+  private readonly open: StreamOpener;
+  private readonly counters: NetworkCounters;
+  private readonly timeoutMs: number;
+
+  constructor(open: StreamOpener, options: ReqRespClientOptions) {
+    this.open = open;
+    this.counters = options.counters;
+    this.timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
+  }
+
+  async status(peer: string, ours: Status): Promise<Status> {
+    const chunks = await this.request(peer, ReqRespProtocol.status, Status.serialize(ours), 1);
+    const [only] = chunks;
+    if (only === undefined) throw this.invalid("empty Status response");
+    const status = tryDecode(Status, only);
+    if (!status.ok) throw this.invalid(status.error.message);
+    return status.value;
+  }
+
+  /** Blocks the peer has among `roots`; unknown roots are simply absent from the result. */
+  async blocksByRoot(peer: string, roots: readonly Uint8Array[]): Promise<SignedBlock[]> {
+    if (roots.length > MAX_REQUEST_BLOCKS) {
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, `at most ${MAX_REQUEST_BLOCKS} roots per request`);
+    }
+    if (roots.length === 0) return [];
+    const request = BlocksByRootRequest.serialize({ roots: [...roots] });
+    const chunks = await this.request(peer, ReqRespProtocol.blocksByRoot, request, roots.length);
+    const wanted = new Set(roots.map(rootKey));
+    const seen = new Set<string>();
+    return chunks.map((chunk) => {
+      const block = this.decodeBlock(chunk);
+      const key = rootKey(Block.hashTreeRoot(block.block));
+      if (!wanted.has(key) || seen.has(key)) throw this.invalid(`unrequested or repeated block ${key}`);
+      seen.add(key);
+      return block;
+    });
+  }
+
+  /** Blocks in slots [startSlot, startSlot + count), ascending; empty slots are absent. */
+  async blocksByRange(peer: string, startSlot: number, count: number): Promise<SignedBlock[]> {
+    if (!Number.isSafeInteger(startSlot) || startSlot < 0 || !Number.isSafeInteger(count) || count < 1) {
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, "startSlot must be >= 0 and count >= 1");
+    }
+    if (count > MAX_REQUEST_BLOCKS) {
+      throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, `at most ${MAX_REQUEST_BLOCKS} blocks per request`);
+    }
+    const request = BlocksByRangeRequest.serialize({ startSlot, count });
+    const chunks = await this.request(peer, ReqRespProtocol.blocksByRange, request, count);
+    let previousSlot = startSlot - 1;
+    return chunks.map((chunk) => {
+      const block = this.decodeBlock(chunk);
+      const slot = block.block.slot;
+      if (slot <= previousSlot || slot >= startSlot + count) throw this.invalid(`block at slot ${slot} out of range`);
+      previousSlot = slot;
+      return block;
+    });
+  }
+
+  /**
+   * Sends `requestBytes` exactly as given and returns every response chunk, error chunks included,
+   * without interpreting them. For tests and tooling; the typed methods above are for the node.
+   */
+  async requestRaw(
+    peer: string,
+    protocol: string,
+    requestBytes: Uint8Array,
+    maxChunks: number,
+  ): Promise<ResponseChunk[]> {
+    return this.exchange(peer, protocol, requestBytes, maxChunks, false);
+  }
+
+  /** Sends an SSZ request and returns the payloads of the success chunks; an error chunk throws. */
+  private async request(
+    peer: string,
+    protocol: ReqRespProtocolId,
+    ssz: Uint8Array,
+    maxChunks: number,
+  ): Promise<Uint8Array[]> {
+    const chunks = await this.exchange(peer, protocol, encodeRequest(ssz), maxChunks, true);
+    return chunks.map((c) => c.payload);
+  }
+
+  private async exchange(
+    peer: string,
+    protocol: string,
+    requestBytes: Uint8Array,
+    maxChunks: number,
+    failOnErrorChunk: boolean,
+  ): Promise<ResponseChunk[]> {
+    this.counters.inc("reqresp_outbound_requests");
+    let stream: ReqRespStream | undefined;
+    const deadline = new Deadline(this.timeoutMs, () => {
+      stream?.abort(new NetworkError(NetworkErrorCode.TIMEOUT, "response timeout"));
+    });
+    try {
+      stream = await this.open(peer, protocol, deadline.signal);
+      if (deadline.expired) throw new NetworkError(NetworkErrorCode.TIMEOUT, "stream opened after the deadline");
+      await writeChunk(stream, requestBytes, deadline.signal);
+      await stream.close({ signal: deadline.signal });
+      const reader = new StreamReader(stream);
+      const chunks: ResponseChunk[] = [];
+      for (;;) {
+        const chunk = await readResponseChunk(reader, MAX_PAYLOAD_SIZE);
+        if (chunk === null) break;
+        if (failOnErrorChunk && chunk.code !== ResultCode.SUCCESS) {
+          const message = new TextDecoder().decode(chunk.payload);
+          throw new NetworkError(NetworkErrorCode.PEER_ERROR, `peer answered ${chunk.code}: ${message}`, chunk.code);
+        }
+        chunks.push(chunk);
+        if (chunks.length > maxChunks) throw this.invalid(`more than ${maxChunks} response chunks`);
+      }
+      return chunks;
+    } catch (err) {
+      const failure = this.classify(err, deadline.expired);
+      stream?.abort(failure);
+      throw failure;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private classify(err: unknown, timedOut: boolean): NetworkError {
+    if (timedOut) {
+      this.counters.inc("reqresp_outbound_timeouts");
+      return new NetworkError(NetworkErrorCode.TIMEOUT, `no complete response within ${this.timeoutMs} ms`);
+    }
+    if (!isNetworkError(err)) {
+      this.counters.inc("reqresp_outbound_failures");
+      return new NetworkError(NetworkErrorCode.DIAL_FAILED, errorMessage(err));
+    }
+    switch (err.code) {
+      case NetworkErrorCode.PEER_ERROR:
+        this.counters.inc("reqresp_outbound_peer_errors");
+        return err;
+      case NetworkErrorCode.INVALID_RESPONSE:
+        return err; // counted where it was raised
+      case NetworkErrorCode.DIAL_FAILED:
+      case NetworkErrorCode.STREAM_ENDED:
+      case NetworkErrorCode.NOT_STARTED:
+        this.counters.inc("reqresp_outbound_failures");
+        return err;
+      default:
+        // Wire-level decode failures: the peer sent bytes we cannot accept.
+        return this.invalid(err.message);
+    }
+  }
+
+  private decodeBlock(bytes: Uint8Array): SignedBlock {
+    const result = tryDecode(SignedBlock, bytes);
+    if (!result.ok) throw this.invalid(result.error.message);
+    return result.value;
+  }
+
+  /** Builds (and counts) an INVALID_RESPONSE error. */
+  private invalid(message: string): NetworkError {
+    this.counters.inc("reqresp_outbound_invalid_responses");
+    return new NetworkError(NetworkErrorCode.INVALID_RESPONSE, message);
+  }
+}

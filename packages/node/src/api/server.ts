@@ -1,0 +1,109 @@
+// The node's HTTP API (PROTOCOL.md section 7): Beacon-API shaped routes under /eth/v1 and lean
+// routes under /lean/v0. Integers are quoted decimal strings and bytes 0x-hex on Beacon routes.
+import { BlockHeader, toHex } from "@metronome/chain";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { ApiBackend } from "./backend.ts";
+import { parseBlockId } from "./blockId.ts";
+import { ApiError } from "./errors.ts";
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  backend: ApiBackend;
+  /** Extra routes (events stream, validator routes) registered by other modules. */
+  plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<{ app: FastifyInstance; port: number }> {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, connectionTimeout: 0 });
+  const { backend } = options;
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    // Fastify's own errors (bad JSON, body too large) carry their status; anything else is ours.
+    const fastifyStatus = (err as { statusCode?: unknown }).statusCode;
+    const status = err instanceof ApiError ? err.statusCode : typeof fastifyStatus === "number" ? fastifyStatus : 500;
+    const code = status >= 400 && status < 600 ? status : 500;
+    const message = code === 500 || !(err instanceof Error) ? "Internal server error" : err.message;
+    void reply.code(code).send({ code, message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ code: 404, message: `Route ${req.method}:${req.url.split("?")[0]} not found` });
+  });
+
+  app.get("/lean/v0/health", async (_req, reply) => {
+    const health = backend.health();
+    return reply.code(health.status === "healthy" ? 200 : 503).send(health);
+  });
+
+  app.get<{ Querystring: { syncing_status?: string } }>("/eth/v1/node/health", async (req, reply) => {
+    const state = backend.syncState();
+    let code = state === "SYNCED" ? 200 : state === "SYNCING" ? 206 : 503;
+    if (code === 206 && req.query.syncing_status !== undefined) {
+      const override = Number(req.query.syncing_status);
+      if (!Number.isInteger(override) || override < 100 || override > 599) {
+        throw new ApiError(400, "Invalid syncing_status: expected an HTTP status code");
+      }
+      code = override;
+    }
+    return reply.code(code).send();
+  });
+
+  app.get("/eth/v1/node/syncing", async () => {
+    const head = backend.headSlot();
+    const distance = Math.max(0, backend.currentSlot() - head);
+    return {
+      data: {
+        head_slot: String(head),
+        sync_distance: String(distance),
+        is_syncing: backend.syncState() !== "SYNCED",
+        is_optimistic: false,
+        el_offline: false,
+      },
+    };
+  });
+
+  app.get("/eth/v1/node/identity", async () => ({
+    data: {
+      peer_id: backend.peerId(),
+      enr: "",
+      p2p_addresses: backend.listenAddresses(),
+      discovery_addresses: [],
+      metadata: { seq_number: "0", attnets: "0x0000000000000000", syncnets: "0x00" },
+    },
+  }));
+
+  app.get("/eth/v1/node/peers", async () => {
+    const peers = backend.peers().map((p) => ({
+      peer_id: p.peerId,
+      enr: null,
+      last_seen_p2p_address: p.address,
+      state: "connected",
+      direction: p.direction,
+    }));
+    return { data: peers, meta: { count: peers.length } };
+  });
+
+  app.get("/eth/v1/node/version", async () => ({ data: { version: `Metronome/${backend.version()}` } }));
+
+  app.get<{ Params: { blockId: string } }>("/eth/v1/beacon/headers/:blockId", async (req) => {
+    const found = await backend.header(parseBlockId(req.params.blockId));
+    if (found === null) throw new ApiError(404, "Block not found");
+    const finalizedSlot = backend.finalized().slot;
+    return {
+      execution_optimistic: false,
+      finalized: found.canonical && found.header.slot <= finalizedSlot,
+      data: {
+        root: toHex(found.root),
+        canonical: found.canonical,
+        header: { message: BlockHeader.toJson(found.header), signature: toHex(found.signature) },
+      },
+    };
+  });
+
+  for (const plugin of options.plugins ?? []) await plugin(app);
+
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.port;
+  return { app, port };
+}

@@ -1,0 +1,403 @@
+// Routes for a separate validator client under /lean/v0/validator/ (PROTOCOL.md section 7). The
+// node builds blocks and votes; the client holds the keys. A block's signature is one aggregate
+// (the proposer's over the block plus each body attestation's aggregate), so block production
+// returns the body's attestation signatures and the node also keeps them: the client may post back
+// either the finished aggregate or only its own proposer signature for the node to fold in.
+// JSON follows the SSZ containers' snake_case form: quoted integers, 0x-hex bytes.
+import {
+  AttestationData,
+  type AttestationData as AttestationDataValue,
+  aggregateSignatureBytes,
+  Block,
+  type Block as BlockValue,
+  ChainError,
+  type ForkChoiceStore,
+  INTERVALS_PER_SLOT,
+  isChainError,
+  proposerIndexForSlot,
+  RejectionCode,
+  rootKey,
+  SignedAttestation,
+  type SignedAttestation as SignedAttestationValue,
+  type SignedBlock,
+  State,
+  selectBlockAttestations,
+  signatureFromBytes,
+  toHex,
+  transitionWithoutStateRootCheck,
+  ZERO_ROOT,
+} from "@metronome/chain";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { ApiError } from "./errors.ts";
+
+/** An unsigned block and, in body order, each body attestation's aggregate signature. */
+export interface ProducedBlock {
+  block: BlockValue;
+  attestationSignatures: Uint8Array[];
+}
+
+export type PublishResult =
+  | { status: "imported" | "known" | "pending" }
+  | { status: "rejected"; code: string; message?: string };
+
+export interface ValidatorBackend {
+  currentSlot(): number;
+  validatorCount(): number;
+  validatorPubkey(index: number): Uint8Array | undefined;
+  attestationSubnetCount(): number;
+  /** The vote for `slot` as the store produces it; may throw ChainError. */
+  attestationData(slot: number): AttestationDataValue;
+  /** An unsigned block on the head (see buildUnsignedBlock); may throw ChainError. */
+  produceBlock(slot: number, proposerIndex: number): ProducedBlock;
+  /** signing_root(block, DOMAIN_BLOCK) under this chain's fork digest. */
+  blockSigningRoot(block: BlockValue): Uint8Array;
+  /** Verify, import and gossip a signed block. */
+  publishBlock(block: SignedBlock): Promise<PublishResult>;
+  /** Validate, verify, import and gossip a single attestation. */
+  publishAttestation(att: SignedAttestationValue): Promise<PublishResult>;
+}
+
+export interface ValidatorRoutesOptions {
+  /** Produced blocks whose attestation signatures are kept for a proposer-only signature (FIFO). */
+  maxProducedBlocks?: number;
+}
+
+export const MAX_DUTY_SLOTS = 64;
+export const MAX_DUTY_ENTRIES = 8192;
+export const MAX_ATTESTATIONS_PER_POST = 1024;
+const DEFAULT_MAX_PRODUCED_BLOCKS = 32;
+
+/**
+ * leanSpec produce_block_with_signatures without the signing step, the same steps as chain's
+ * produceBlock: tick the store to the slot start with the proposal signal, accept new votes, build
+ * on the head with pool aggregates, commit to the post-state. Refuses slots more than one ahead of
+ * the store's clock so an API call cannot push the store into the future.
+ */
+export function buildUnsignedBlock(store: ForkChoiceStore, slot: number, proposerIndex: number): ProducedBlock {
+  if (slot > store.currentSlot + 1) {
+    throw new ChainError(RejectionCode.FUTURE_SLOT, `slot ${slot} is ahead of the store's slot ${store.currentSlot}`);
+  }
+  store.onTick(slot * INTERVALS_PER_SLOT, true);
+  store.acceptNewAttestations();
+  const head = store.head;
+  const parentState = store.getHeadState();
+  const validatorCount = parentState.validators.length;
+  if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
+    throw new ChainError(RejectionCode.WRONG_PROPOSER, `validator ${proposerIndex} does not propose slot ${slot}`);
+  }
+  if (slot <= head.slot) {
+    throw new ChainError(RejectionCode.BLOCK_SLOT_NOT_IN_FUTURE, `slot ${slot} is not after the head's ${head.slot}`);
+  }
+  const template = { slot, proposerIndex, parentRoot: head.root };
+  const chosen = selectBlockAttestations(parentState, template, store.aggregatePool.values(), (root) =>
+    store.hasBlock(root),
+  );
+  const block: BlockValue = {
+    ...template,
+    stateRoot: ZERO_ROOT,
+    body: { attestations: chosen.map((a) => ({ aggregationBits: a.aggregationBits, data: a.data })) },
+  };
+  block.stateRoot = State.hashTreeRoot(transitionWithoutStateRootCheck(parentState, block));
+  return { block, attestationSignatures: chosen.map((a) => a.signature) };
+}
+
+// ---- input parsing ---------------------------------------------------------------------------
+
+function queryString(raw: unknown, name: string): string {
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (typeof value !== "string" || value.length === 0) throw new ApiError(400, `Missing query parameter: ${name}`);
+  return value;
+}
+
+function parseUint(raw: unknown, name: string): number {
+  const text = queryString(raw, name);
+  if (!/^\d{1,15}$/.test(text)) throw new ApiError(400, `Invalid ${name}: expected a decimal integer`);
+  return Number(text);
+}
+
+/** `indices=1,2` or `indices=1&indices=2`; sorted, duplicates dropped. */
+export function parseIndices(raw: unknown, validatorCount: number): number[] {
+  const parts = (Array.isArray(raw) ? raw : [raw])
+    .filter((p): p is string => typeof p === "string")
+    .flatMap((p) => p.split(","))
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  if (parts.length === 0) throw new ApiError(400, "Missing query parameter: indices");
+  const out = new Set<number>();
+  for (const part of parts) {
+    if (!/^\d{1,15}$/.test(part)) throw new ApiError(400, `Invalid validator index: ${part.slice(0, 32)}`);
+    const index = Number(part);
+    if (index >= validatorCount) {
+      throw new ApiError(400, `Unknown validator index ${index}: the registry has ${validatorCount} validators`);
+    }
+    out.add(index);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+const UINT_JSON = /^-?\d+$/;
+
+/**
+ * Whether `input` is exactly the JSON `canonical` came from. Catches what @chainsafe/ssz's fromJson
+ * lets through: negative or fractional integers, non-hex digits in bytes, unknown fields.
+ */
+function sameJson(input: unknown, canonical: unknown, path: string): string | null {
+  if (typeof canonical === "string") {
+    if (UINT_JSON.test(canonical)) {
+      const ok =
+        (typeof input === "string" && /^\d+$/.test(input) && BigInt(input) === BigInt(canonical)) ||
+        (typeof input === "number" && Number.isSafeInteger(input) && input >= 0 && String(input) === canonical);
+      return ok ? null : `${path}: expected an unsigned integer`;
+    }
+    return typeof input === "string" && input.toLowerCase() === canonical.toLowerCase()
+      ? null
+      : `${path}: expected 0x-prefixed hex`;
+  }
+  if (Array.isArray(canonical)) {
+    if (!Array.isArray(input) || input.length !== canonical.length) return `${path}: malformed list`;
+    for (let i = 0; i < canonical.length; i++) {
+      const err = sameJson(input[i], canonical[i], `${path}[${i}]`);
+      if (err !== null) return err;
+    }
+    return null;
+  }
+  if (typeof canonical === "object" && canonical !== null) {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) return `${path}: expected an object`;
+    const record = input as Record<string, unknown>;
+    for (const key of Object.keys(record)) if (!(key in canonical)) return `${path}.${key}: unknown field`;
+    for (const [key, value] of Object.entries(canonical)) {
+      const err = sameJson(record[key], value, `${path}.${key}`);
+      if (err !== null) return err;
+    }
+    return null;
+  }
+  return input === canonical ? null : `${path}: unexpected value`;
+}
+
+interface JsonType<T> {
+  fromJson(json: unknown): T;
+  toJson(value: T): unknown;
+}
+
+/** Strict SSZ-JSON decoding: anything fromJson would bend into shape is a 400 instead. */
+export function parseSszJson<T>(type: JsonType<T>, json: unknown, what: string): T {
+  let value: T;
+  try {
+    value = type.fromJson(json);
+  } catch (err) {
+    throw new ApiError(400, `Invalid ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const mismatch = sameJson(json, type.toJson(value), what);
+  if (mismatch !== null) throw new ApiError(400, `Invalid ${mismatch}`);
+  return value;
+}
+
+function parseSignature(raw: unknown, what: string): Uint8Array {
+  if (typeof raw !== "string" || !/^0x[0-9a-fA-F]{192}$/.test(raw)) {
+    throw new ApiError(400, `Invalid ${what}: expected 96 bytes of 0x-hex`);
+  }
+  const bytes = new Uint8Array(Buffer.from(raw.slice(2), "hex"));
+  if (signatureFromBytes(bytes) === null) throw new ApiError(400, `Invalid ${what}: not a BLS signature`);
+  return bytes;
+}
+
+/** Protocol rejections from the backend become 400s; anything else stays a 500. */
+function rethrowChainError(err: unknown): never {
+  if (isChainError(err)) throw new ApiError(400, err.message);
+  throw err;
+}
+
+function sendPublishResult(reply: FastifyReply, result: PublishResult, root: Uint8Array | null): FastifyReply {
+  if (result.status === "rejected") {
+    throw new ApiError(400, result.message ?? `Rejected: ${result.code}`);
+  }
+  return reply.code(result.status === "pending" ? 202 : 200).send({
+    data: { status: result.status, ...(root === null ? {} : { root: toHex(root) }) },
+  });
+}
+
+// ---- the plugin --------------------------------------------------------------------------------
+
+/** Attestation signatures of recently produced blocks, by block root; oldest evicted first. */
+class ProducedBlocks {
+  private readonly entries = new Map<string, Uint8Array[]>();
+  private readonly cap: number;
+
+  constructor(cap: number) {
+    this.cap = cap;
+  }
+
+  remember(root: Uint8Array, signatures: Uint8Array[]): void {
+    const key = rootKey(root);
+    this.entries.delete(key);
+    this.entries.set(key, signatures);
+    while (this.entries.size > this.cap) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+
+  get(root: Uint8Array): Uint8Array[] | undefined {
+    return this.entries.get(rootKey(root));
+  }
+}
+
+export function validatorRoutesPlugin(
+  backend: ValidatorBackend,
+  options: ValidatorRoutesOptions = {},
+): (app: FastifyInstance) => void {
+  const produced = new ProducedBlocks(Math.max(1, options.maxProducedBlocks ?? DEFAULT_MAX_PRODUCED_BLOCKS));
+
+  const notFuture = (slot: number): void => {
+    const current = backend.currentSlot();
+    if (slot > current) throw new ApiError(400, `Slot ${slot} is in the future (current slot ${current})`);
+  };
+
+  return (app) => {
+    app.get<{ Querystring: { slot?: string; indices?: string | string[]; count?: string } }>(
+      "/lean/v0/validator/duties",
+      async (req) => {
+        const slot = parseUint(req.query.slot, "slot");
+        const count = req.query.count === undefined ? 1 : parseUint(req.query.count, "count");
+        if (count < 1 || count > MAX_DUTY_SLOTS) throw new ApiError(400, `Invalid count: 1..${MAX_DUTY_SLOTS}`);
+        const validatorCount = backend.validatorCount();
+        const indices = parseIndices(req.query.indices, validatorCount);
+        if (indices.length * count > MAX_DUTY_ENTRIES) {
+          throw new ApiError(400, `Too many duties requested: indices x count must be <= ${MAX_DUTY_ENTRIES}`);
+        }
+        const wanted = new Set(indices);
+        const subnets = Math.max(1, backend.attestationSubnetCount());
+        const pubkey = (i: number) => toHex(backend.validatorPubkey(i) ?? new Uint8Array(48));
+        const proposers: Record<string, string>[] = [];
+        const attesters: Record<string, string>[] = [];
+        for (let s = slot; s < slot + count; s++) {
+          const proposer = proposerIndexForSlot(s, validatorCount);
+          if (wanted.has(proposer)) {
+            proposers.push({
+              slot: String(s),
+              validator_index: String(proposer),
+              pubkey: pubkey(proposer),
+              interval: "0",
+            });
+          }
+          for (const i of indices) {
+            attesters.push({
+              slot: String(s),
+              validator_index: String(i),
+              pubkey: pubkey(i),
+              subnet_id: String(i % subnets),
+              interval: "1",
+            });
+          }
+        }
+        return { data: { validator_count: String(validatorCount), proposers, attesters } };
+      },
+    );
+
+    app.get<{ Querystring: { slot?: string } }>("/lean/v0/validator/attestation_data", async (req) => {
+      const slot = parseUint(req.query.slot, "slot");
+      notFuture(slot);
+      let data: AttestationDataValue;
+      try {
+        data = backend.attestationData(slot);
+      } catch (err) {
+        rethrowChainError(err);
+      }
+      return { data: AttestationData.toJson(data) };
+    });
+
+    app.get<{ Querystring: { slot?: string; proposer_index?: string } }>("/lean/v0/validator/block", async (req) => {
+      const slot = parseUint(req.query.slot, "slot");
+      const proposerIndex = parseUint(req.query.proposer_index, "proposer_index");
+      notFuture(slot);
+      const validatorCount = backend.validatorCount();
+      if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
+        throw new ApiError(400, `Validator ${proposerIndex} does not propose slot ${slot}`);
+      }
+      let result: ProducedBlock;
+      try {
+        result = backend.produceBlock(slot, proposerIndex);
+      } catch (err) {
+        rethrowChainError(err);
+      }
+      const root = Block.hashTreeRoot(result.block);
+      produced.remember(root, result.attestationSignatures);
+      return {
+        data: {
+          block: Block.toJson(result.block),
+          block_root: toHex(root),
+          signing_root: toHex(backend.blockSigningRoot(result.block)),
+          attestation_signatures: result.attestationSignatures.map(toHex),
+        },
+      };
+    });
+
+    app.post<{ Body: unknown }>("/lean/v0/validator/block", async (req, reply) => {
+      const body = req.body;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new ApiError(400, "Expected a JSON object {block, signature} or {block, proposer_signature}");
+      }
+      const {
+        block: blockJson,
+        signature,
+        proposer_signature: proposerSignature,
+        ...rest
+      } = body as Record<string, unknown>;
+      const extra = Object.keys(rest);
+      if (extra.length > 0) throw new ApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
+      if ((signature === undefined) === (proposerSignature === undefined)) {
+        throw new ApiError(400, "Send exactly one of signature (the full aggregate) or proposer_signature");
+      }
+      const block = parseSszJson(Block, blockJson, "block");
+      const root = Block.hashTreeRoot(block);
+      let finalSignature: Uint8Array;
+      if (signature !== undefined) {
+        finalSignature = parseSignature(signature, "signature");
+      } else {
+        const proposerSig = parseSignature(proposerSignature, "proposer_signature");
+        const attestationSigs = block.body.attestations.length === 0 ? [] : produced.get(root);
+        if (attestationSigs === undefined) {
+          throw new ApiError(
+            400,
+            `Block ${toHex(root)} was not produced by this node (or is too old); send signature with the full aggregate`,
+          );
+        }
+        finalSignature = aggregateSignatureBytes([proposerSig, ...attestationSigs]);
+      }
+      return sendPublishResult(reply, await backend.publishBlock({ block, signature: finalSignature }), root);
+    });
+
+    app.post<{ Body: unknown }>("/lean/v0/validator/attestation", async (req, reply) => {
+      const body = req.body;
+      const items = Array.isArray(body) ? body : [body];
+      if (items.length === 0) throw new ApiError(400, "Expected a SignedAttestation or a non-empty list of them");
+      if (items.length > MAX_ATTESTATIONS_PER_POST) {
+        throw new ApiError(400, `Too many attestations in one request (limit ${MAX_ATTESTATIONS_PER_POST})`);
+      }
+      const failures: { index: number; message: string }[] = [];
+      let pending = false;
+      for (const [index, item] of items.entries()) {
+        try {
+          const att = parseSszJson(SignedAttestation, item, "attestation");
+          if (att.validatorIndex >= backend.validatorCount()) {
+            throw new ApiError(400, `Unknown validator index ${att.validatorIndex}`);
+          }
+          if (signatureFromBytes(att.signature) === null) throw new ApiError(400, "signature is not a BLS signature");
+          const result = await backend.publishAttestation(att);
+          if (result.status === "rejected") failures.push({ index, message: result.message ?? result.code });
+          else if (result.status === "pending") pending = true;
+        } catch (err) {
+          if (!(err instanceof ApiError) && !isChainError(err)) throw err;
+          failures.push({ index, message: err.message });
+        }
+      }
+      if (failures.length > 0) {
+        const message =
+          items.length === 1 ? (failures[0]?.message ?? "Invalid attestation") : "Some attestations failed";
+        return reply.code(400).send({ code: 400, message, failures });
+      }
+      return reply.code(pending ? 202 : 200).send({ data: { status: pending ? "pending" : "imported" } });
+    });
+  };
+}

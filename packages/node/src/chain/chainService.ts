@@ -1,0 +1,379 @@
+// The node's chain: fork-choice store, persistence, orphan blocks, the pending-attestation buffers
+// and the block fetcher, wired by the rules of PROTOCOL.md section 6. Main thread only; every
+// store mutation goes through here so imports, replays and ticks never interleave.
+import {
+  Block,
+  ChainError,
+  type Checkpoint,
+  classifyAttestationRejection,
+  type ForkChoiceStore,
+  getAggregatedAttestationSignatureSet,
+  getAttestationSignatureSet,
+  type HeadUpdate,
+  isChainError,
+  RejectionCode,
+  type RejectionCode as RejectionCodeValue,
+  rootKey,
+  type SignatureSet,
+  type SignedAggregatedAttestation,
+  type SignedAttestation,
+  type SignedBlock,
+  shortRoot,
+  verifySignatureSet,
+} from "@metronome/chain";
+import type { ChainDb } from "../db/chainDb.ts";
+import type { BlockFetcher } from "../runtime/blockFetcher.ts";
+import type { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
+import type { OrphanBlocks } from "../sync/orphanBlocks.ts";
+import type { Logger } from "../util/logger.ts";
+import type { BlockSource, ChainEvents } from "./chainEvents.ts";
+
+export type BlockImportOutcome =
+  | { status: "imported"; root: Uint8Array }
+  | { status: "known"; root: Uint8Array }
+  | { status: "orphan"; root: Uint8Array; parentRoot: Uint8Array }
+  | { status: "pre_finalized"; root: Uint8Array }
+  | { status: "invalid"; root: Uint8Array; code: RejectionCodeValue | "INTERNAL" };
+
+export type AttestationOutcome =
+  | { status: "accepted" }
+  | { status: "buffered"; reason: "unknown_block" | "future_slot" }
+  | { status: "rejected"; code: RejectionCodeValue };
+
+export type AttestationKind = "single" | "aggregated";
+
+/** An attestation past its structural checks: done, or waiting for its signature verdict. */
+export type PreparedAttestation =
+  | { kind: "done"; outcome: AttestationOutcome }
+  | { kind: "verify"; set: SignatureSet; complete: (valid: boolean) => AttestationOutcome };
+
+function completeNow(prepared: PreparedAttestation, trusted: boolean): AttestationOutcome {
+  if (prepared.kind === "done") return prepared.outcome;
+  return prepared.complete(trusted || verifySignatureSet(prepared.set));
+}
+
+export interface ChainServiceDeps {
+  store: ForkChoiceStore;
+  db: ChainDb;
+  events: ChainEvents;
+  logger: Logger;
+  fetcher: Pick<BlockFetcher, "want" | "onBlockImported">;
+  pendingSingle: PendingAttestationBuffer<SignedAttestation>;
+  pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
+  orphans: OrphanBlocks;
+  /** Called with every verified single attestation (the aggregator collects them). */
+  onVerifiedAttestation?: (att: SignedAttestation) => void;
+}
+
+/** Counters read by metrics and the health route. */
+export interface ChainCounters {
+  blocksImported: number;
+  blocksInvalid: number;
+  blocksOrphaned: number;
+  attestationsAccepted: number;
+  attestationsRejected: Record<string, number>;
+  dbWriteErrors: number;
+}
+
+export class ChainService {
+  readonly store: ForkChoiceStore;
+  readonly db: ChainDb;
+  readonly events: ChainEvents;
+  readonly orphans: OrphanBlocks;
+  readonly pendingSingle: PendingAttestationBuffer<SignedAttestation>;
+  readonly pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
+  readonly counters: ChainCounters = {
+    blocksImported: 0,
+    blocksInvalid: 0,
+    blocksOrphaned: 0,
+    attestationsAccepted: 0,
+    attestationsRejected: {},
+    dbWriteErrors: 0,
+  };
+  private readonly logger: Logger;
+  private readonly fetcher: ChainServiceDeps["fetcher"];
+  private readonly onVerifiedAttestation: ((att: SignedAttestation) => void) | undefined;
+  /** DB writes run one after another so a finality batch never overtakes the block it names. */
+  private writes: Promise<void> = Promise.resolve();
+  private pendingWrites = 0;
+  private lastPersistedFinalized: Checkpoint;
+
+  constructor(deps: ChainServiceDeps) {
+    this.store = deps.store;
+    this.db = deps.db;
+    this.events = deps.events;
+    this.logger = deps.logger;
+    this.fetcher = deps.fetcher;
+    this.orphans = deps.orphans;
+    this.pendingSingle = deps.pendingSingle;
+    this.pendingAggregated = deps.pendingAggregated;
+    this.onVerifiedAttestation = deps.onVerifiedAttestation;
+    this.lastPersistedFinalized = this.store.latestFinalized;
+  }
+
+  // ---- blocks ----------------------------------------------------------------------------
+
+  /**
+   * Imports one block by any path. An unknown parent parks the block and asks the fetcher for the
+   * parent; a successful import releases parked children, replays the pending attestations and
+   * persists the block.
+   */
+  importBlock(signed: SignedBlock, source: BlockSource, peer: string | null = null): BlockImportOutcome {
+    const outcome = this.importOne(signed, source, peer);
+    if (outcome.status !== "imported") return outcome;
+    // Children parked on this block (and their children) can go now; iterative, not recursive.
+    const queue = this.orphans.takeChildren(outcome.root);
+    while (queue.length > 0) {
+      const child = queue.shift();
+      if (!child) break;
+      const childOutcome = this.importOne(child.block, source, child.peer);
+      if (childOutcome.status === "imported") queue.push(...this.orphans.takeChildren(childOutcome.root));
+    }
+    return outcome;
+  }
+
+  private importOne(signed: SignedBlock, source: BlockSource, peer: string | null): BlockImportOutcome {
+    const block = signed.block;
+    const root = Block.hashTreeRoot(block);
+    if (this.store.hasBlock(root)) return { status: "known", root };
+    let result: ReturnType<ForkChoiceStore["onBlock"]>;
+    try {
+      // Own proposals were signed here and checked while building.
+      result = this.store.onBlock(signed, { verifySignatures: source !== "own_proposal" && source !== "restart" });
+    } catch (err) {
+      if (isChainError(err, RejectionCode.UNKNOWN_PARENT_BLOCK)) {
+        this.orphans.add(signed, peer);
+        this.counters.blocksOrphaned++;
+        this.fetcher.want(block.parentRoot, "unknown_parent");
+        return { status: "orphan", root, parentRoot: block.parentRoot };
+      }
+      if (isChainError(err, RejectionCode.PRE_FINALIZED_SLOT)) return { status: "pre_finalized", root };
+      this.counters.blocksInvalid++;
+      const code = err instanceof ChainError ? err.code : "INTERNAL";
+      if (code === "INTERNAL") this.logger.error("block import failed unexpectedly", { slot: block.slot }, err);
+      else this.logger.warn("invalid block", { slot: block.slot, root: shortRoot(root), code, source, peer });
+      return { status: "invalid", root, code };
+    }
+    if (result.alreadyKnown) return { status: "known", root };
+
+    this.counters.blocksImported++;
+    this.fetcher.onBlockImported(root);
+    if (source !== "restart") this.persist(() => this.db.putBlock(root, signed));
+    this.events.emit("block", { slot: block.slot, root, source });
+    this.afterHeadChange(result.headUpdate);
+    if (result.finalizedAdvanced) this.onFinalized();
+    this.replayPending();
+    return { status: "imported", root };
+  }
+
+  // ---- attestations ----------------------------------------------------------------------
+  //
+  // Admission is split in two so signature checks can leave the main thread: `prepare*` runs the
+  // protocol's structural checks against the store (cheap lookups) and returns the signature set
+  // to verify; `complete` applies the verdict once the set has been verified (by the worker pool,
+  // or synchronously). A rejection before verification never costs a pairing.
+
+  prepareAttestation(att: SignedAttestation): PreparedAttestation {
+    return this.prepare("single", att, att.data, () =>
+      getAttestationSignatureSet(this.store.pubkeys, this.store.domains, att),
+    );
+  }
+
+  prepareAggregate(agg: SignedAggregatedAttestation): PreparedAttestation {
+    return this.prepare("aggregated", agg, agg.data, () =>
+      getAggregatedAttestationSignatureSet(this.store.pubkeys, this.store.domains, agg),
+    );
+  }
+
+  /**
+   * Validate, verify (here, synchronously) and count one single attestation. `trusted`: this node
+   * signed it a moment ago, so the pairing check is skipped (the structural checks still run).
+   */
+  onAttestation(att: SignedAttestation, opts: { trusted?: boolean } = {}): AttestationOutcome {
+    return completeNow(this.prepareAttestation(att), opts.trusted === true);
+  }
+
+  /** As onAttestation, for an aggregate; it also joins the block pool. */
+  onAggregate(agg: SignedAggregatedAttestation, opts: { trusted?: boolean } = {}): AttestationOutcome {
+    return completeNow(this.prepareAggregate(agg), opts.trusted === true);
+  }
+
+  private prepare(
+    kind: AttestationKind,
+    item: SignedAttestation | SignedAggregatedAttestation,
+    data: SignedAttestation["data"],
+    signatureSet: () => SignatureSet,
+  ): PreparedAttestation {
+    let set: SignatureSet;
+    try {
+      set = signatureSet();
+    } catch (err) {
+      return { kind: "done", outcome: this.reject(err) };
+    }
+    try {
+      this.store.validateAttestationData(data);
+    } catch (err) {
+      const verdict = classifyAttestationRejection(err, data, this.store.time);
+      if (verdict.kind === "drop") return { kind: "done", outcome: this.reject(err) };
+      // The validator set is fixed at genesis: check the signature before holding on to it.
+      const reason = verdict.unknownRoot === null ? "future_slot" : "unknown_block";
+      return {
+        kind: "verify",
+        set,
+        complete: (valid) => {
+          if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
+          if (kind === "single") this.pendingSingle.add(item as SignedAttestation, reason);
+          else this.pendingAggregated.add(item as SignedAggregatedAttestation, reason);
+          if (verdict.unknownRoot !== null) this.fetcher.want(verdict.unknownRoot, "unknown_attestation_block");
+          return { status: "buffered", reason };
+        },
+      };
+    }
+    return {
+      kind: "verify",
+      set,
+      complete: (valid) => {
+        if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
+        if (kind === "single") this.applySingle(item as SignedAttestation);
+        else this.applyAggregate(item as SignedAggregatedAttestation);
+        return { status: "accepted" };
+      },
+    };
+  }
+
+  private applySingle(att: SignedAttestation): void {
+    this.store.onAttestation(att.data, [att.validatorIndex]);
+    this.onVerifiedAttestation?.(att);
+    this.counters.attestationsAccepted++;
+    this.events.emit("attestation", {
+      validatorIndices: [att.validatorIndex],
+      data: att.data,
+      signature: att.signature,
+      aggregated: false,
+    });
+  }
+
+  private applyAggregate(agg: SignedAggregatedAttestation): void {
+    const participants = agg.aggregationBits.getTrueBitIndexes();
+    this.store.onAttestation(agg.data, participants);
+    this.store.addAggregateToPool(agg);
+    this.counters.attestationsAccepted++;
+    this.events.emit("attestation", {
+      validatorIndices: participants,
+      data: agg.data,
+      signature: agg.signature,
+      aggregated: true,
+    });
+  }
+
+  private reject(err: unknown): AttestationOutcome {
+    const code: RejectionCodeValue = err instanceof ChainError ? err.code : RejectionCode.DECODE_ERROR;
+    this.counters.attestationsRejected[code] = (this.counters.attestationsRejected[code] ?? 0) + 1;
+    return { status: "rejected", code };
+  }
+
+  /** After every successful import: buffered attestations whose block may now be known. */
+  private replayPending(): void {
+    // Buffered entries were signature-checked before buffering.
+    this.pendingSingle.replay((att) => this.replayOne(att.data, () => this.applySingle(att)));
+    this.pendingAggregated.replay((agg) => this.replayOne(agg.data, () => this.applyAggregate(agg)));
+  }
+
+  private replayOne(data: SignedAttestation["data"], apply: () => void): "accepted" | "rebuffer" | "drop" {
+    try {
+      this.store.validateAttestationData(data);
+    } catch (err) {
+      return classifyAttestationRejection(err, data, this.store.time).kind === "retry" ? "rebuffer" : "drop";
+    }
+    apply();
+    return "accepted";
+  }
+
+  // ---- time ------------------------------------------------------------------------------
+
+  /** Advances the store to `interval`, running each interval's fork-choice duty once. */
+  onInterval(interval: number, hasProposal: boolean): void {
+    const finalizedBefore = this.store.latestFinalized.slot;
+    for (const update of this.store.onTick(interval, hasProposal)) this.afterHeadChange(update);
+    if (this.store.latestFinalized.slot > finalizedBefore) this.onFinalized();
+    // Near-future attestations become valid as time moves on.
+    if (interval % 5 === 0) this.replayPending();
+  }
+
+  // ---- events and persistence ------------------------------------------------------------
+
+  private afterHeadChange(update: HeadUpdate): void {
+    if (!update.changed) return;
+    const headBlock = this.store.getBlock(update.newHead.root);
+    const stateRoot = headBlock?.stateRoot ?? new Uint8Array(32);
+    if (update.reorg !== null) {
+      const oldBlock = this.store.getBlock(update.oldHead.root);
+      this.events.emit("chain_reorg", {
+        slot: update.newHead.slot,
+        depth: update.reorg.depth,
+        oldHead: update.oldHead,
+        newHead: update.newHead,
+        oldHeadStateRoot: oldBlock?.stateRoot ?? new Uint8Array(32),
+        newHeadStateRoot: stateRoot,
+      });
+      this.logger.warn("chain reorg", {
+        depth: update.reorg.depth,
+        old: `${update.oldHead.slot}/${shortRoot(update.oldHead.root)}`,
+        new: `${update.newHead.slot}/${shortRoot(update.newHead.root)}`,
+      });
+    }
+    this.events.emit("head", {
+      slot: update.newHead.slot,
+      root: update.newHead.root,
+      stateRoot,
+      previousHead: update.oldHead,
+    });
+  }
+
+  private onFinalized(): void {
+    const finalized = this.store.latestFinalized;
+    if (finalized.slot <= this.lastPersistedFinalized.slot) return;
+    const previous = this.lastPersistedFinalized;
+    this.lastPersistedFinalized = finalized;
+    const state = this.store.getState(finalized.root);
+    const block = this.store.getBlock(finalized.root);
+    this.events.emit("finalized_checkpoint", {
+      checkpoint: finalized,
+      stateRoot: block?.stateRoot ?? new Uint8Array(32),
+    });
+    this.orphans.pruneFinalized(finalized.slot);
+    if (state === undefined) {
+      this.logger.error("finalized state missing from the store; anchor not persisted", { slot: finalized.slot });
+      return;
+    }
+    this.persist(async () => {
+      const canonical = await this.db.ancestry(finalized.root, previous.slot);
+      await this.db.putFinalized(finalized, state, canonical);
+      // Keep the canonical chain (and the previous anchor, the first block of it we already had).
+      const keep = new Set([rootKey(previous.root), ...canonical.map((c) => rootKey(c.root))]);
+      await this.db.pruneOrphans(finalized.slot, (root) => keep.has(rootKey(root)));
+    });
+  }
+
+  private persist(task: () => Promise<void>): void {
+    this.pendingWrites++;
+    this.writes = this.writes
+      .then(task)
+      .catch((err: unknown) => {
+        this.counters.dbWriteErrors++;
+        this.logger.error("database write failed", undefined, err);
+      })
+      .finally(() => {
+        this.pendingWrites--;
+      });
+  }
+
+  get queuedWrites(): number {
+    return this.pendingWrites;
+  }
+
+  /** Resolves once every queued database write has finished (shutdown, tests). */
+  async flush(): Promise<void> {
+    await this.writes;
+  }
+}

@@ -1,0 +1,122 @@
+// The `metronome` command line. Subcommands load their modules lazily so `--help` and `genesis`
+// stay fast and never start libp2p.
+import { Command, Option } from "commander";
+import { parseLogLevel } from "../util/logger.ts";
+import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
+
+export const VERSION = "0.1.0";
+
+export function buildCli(): Command {
+  const program = new Command()
+    .name("metronome")
+    .description("Metronome: a lean-consensus (3SF-mini, BLS) validator node that keeps time under gossip flood")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("genesis")
+    .description("write a fresh devnet genesis: chain config, validator split over nodes, node keys, bootnodes")
+    .requiredOption("--validators <n>", "number of validators (interop keys 0..n-1)", intArg(1, 4096))
+    .requiredOption("--nodes <k>", "number of nodes the validators are split over", intArg(1, 4096))
+    .requiredOption("--out <dir>", "folder to write the genesis into")
+    .option("--genesis-delay <s>", "seconds from now until genesis", intArg(0, 86_400), 10)
+    .option("--genesis-time <unix>", "explicit genesis time in unix seconds (overrides --genesis-delay)", intArg(0))
+    .option("--slot-seconds <s>", "slot length in seconds (protocol default 4; shorter for tests)", floatArg(0), 4)
+    .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
+    .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1")
+    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, 9000)
+    .option("--base-http-port <port>", "HTTP API port of node 0", portArg, 5052)
+    .option("--base-metrics-port <port>", "metrics port of node 0", portArg, 8008)
+    .action(async (opts) => {
+      const { runGenesis } = await import("./genesisCommand.ts");
+      const result = await runGenesis(opts);
+      console.log(
+        `genesis written to ${opts.out}: ${opts.validators} validators over ${opts.nodes} nodes, fork digest ${result.chain.forkDigest}, genesis time ${result.chain.genesisTime}`,
+      );
+    });
+
+  program
+    .command("node")
+    .description("run one validator node of a devnet")
+    .requiredOption("--genesis <dir>", "genesis folder written by `metronome genesis`")
+    .requiredOption("--node-id <id>", "this node's entry in the genesis nodes.json", intArg(0))
+    .requiredOption("--data-dir <dir>", "database folder (created if missing; a restart resumes from it)")
+    .option("--listen <multiaddr>", "libp2p listen address (default: this node's entry in nodes.json)")
+    .option("--bootnodes <list>", "comma-separated bootnode multiaddrs (default: genesis bootnodes.txt)", listArg)
+    .option("--validator-indices <list>", 'validators this node runs, e.g. "0-7" (default: nodes.json)', indicesArg)
+    .option("--is-aggregator", "aggregate attestations at interval 2 (default: nodes.json)")
+    .option("--no-validators", "run as a follower without validator duties")
+    .option("--http-port <port>", "HTTP API port, 0 to disable (default: nodes.json, else 5052)", portArg)
+    .option("--metrics-port <port>", "Prometheus /metrics port, 0 to disable (default: nodes.json, else 8008)", portArg)
+    .option("--http-host <ip>", "address the HTTP and metrics servers bind", "127.0.0.1")
+    .option(
+      "--checkpoint-sync-url <url>",
+      "start an empty data dir from this node's finalized state (its /lean/v0/states|blocks/finalized) instead of genesis",
+    )
+    .option(
+      "--max-batch <n>",
+      "queued gossip items the main loop handles per pass before servicing the clock (0 = unbounded: only for the flood benchmark's ablation)",
+      intArg(0, 1_000_000),
+      64,
+    )
+    .option(
+      "--bls-workers <n>",
+      "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
+      intArg(0, 64),
+    )
+    .addOption(
+      new Option("--log-level <level>", "error | warn | info | debug | trace").default("info").argParser(parseLogLevel),
+    )
+    .addOption(new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"))
+    .action(async (opts) => {
+      const { runNodeCommand } = await import("./nodeCommand.ts");
+      await runNodeCommand(opts);
+    });
+
+  program
+    .command("devnet")
+    .description("start a local devnet: fresh genesis, K node processes on loopback, a live status table")
+    .option("--nodes <k>", "number of nodes", intArg(1, 64), 4)
+    .option("--validators <n>", "total validators (split evenly)", intArg(1, 4096), 32)
+    .option("--slot-seconds <s>", "slot length in seconds", floatArg(0), 4)
+    .option("--genesis-delay <s>", "seconds from launch until genesis", intArg(1, 3600), 8)
+    .option(
+      "--duration <s>",
+      "stop after this many seconds, write summary.json, exit non-zero if finality failed",
+      intArg(1),
+    )
+    .option("--out <dir>", "output folder for genesis, data dirs, logs and summary.json", ".devnet")
+    .option("--base-port <port>", "libp2p TCP port of node 0", portArg, 9000)
+    .option("--base-http-port <port>", "HTTP port of node 0", portArg, 5052)
+    .option("--base-metrics-port <port>", "metrics port of node 0", portArg, 8008)
+    .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
+    .option("--quiet", "no live table (summary only)")
+    .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))
+    .action(async (opts) => {
+      const { runDevnet } = await import("./devnetCommand.ts");
+      process.exitCode = await runDevnet(opts);
+    });
+
+  program
+    .command("flood")
+    .description("flood one node of a devnet with gossip attestations in a chosen mix (benchmark tool)")
+    .requiredOption("--target <multiaddr>", "the node's libp2p address, ending in /p2p/<peer id>")
+    .requiredOption("--genesis <dir>", "the devnet's genesis folder (fork digest, interop validator keys)")
+    .option("--rate <n>", "messages per second", floatArg(0), 1000)
+    .option("--duration <s>", "seconds to flood (Ctrl-C stops earlier)", intArg(1), 60)
+    .option(
+      "--mix <list>",
+      "kind=weight,...",
+      "valid=20,invalid_sig=40,unknown_root=20,future_slot=5,duplicate=5,malformed=10",
+    )
+    .option("--http <url>", "the node's HTTP API (default: from nodes.json)")
+    .option("--subnet <n>", "attestation subnet to flood", intArg(0, 63), 0)
+    .option("--report-seconds <s>", "progress line every s seconds (0: none)", intArg(0), 5)
+    .option("--summary-file <path>", "write the final counts as JSON")
+    .action(async (opts) => {
+      const { runFloodCommand } = await import("./floodCommand.ts");
+      await runFloodCommand(opts);
+    });
+
+  return program;
+}

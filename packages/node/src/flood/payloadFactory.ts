@@ -1,0 +1,466 @@
+// Builds the flood's gossip payloads (snappy-compressed SSZ, ready to publish) for every kind but
+// "duplicate" (the flooder re-sends earlier bytes for that). It holds the devnet's interop keys.
+//
+// - valid: attestation data over canonical blocks the target knows, with data.slot at least two
+//   slots behind the clock. Such votes pass every check and a full signature verification, yet
+//   change nothing: fork choice keeps each validator's newest vote only, and the aggregator's
+//   collector ignores slots that old, so the flood never competes with the honest votes that
+//   justify and finalize (a flooder holding validator keys could otherwise split them). Each
+//   (data, validator) pair makes one single attestation, so valid singles are naturally limited
+//   per slot (data variants x validators); aggregates over random subsets of a variant's signers
+//   are unlimited and cost one point addition per signer, not a signature.
+// - invalid_sig: valid data with a real signature of another validator or over other data: passes
+//   every structural check and fails only the pairing, so each one costs the target a full check.
+// - unknown_root: correctly signed votes for a random head root: they pass the signature check,
+//   go to the pending buffer and ask the block fetcher for a root nobody has.
+// - future_slot: slots far ahead, dropped on arrival by the target's cheap slot check.
+// - malformed: random bytes, truncated snappy, and snappy of bytes that are no SSZ container.
+import { randomBytes } from "node:crypto";
+import {
+  AggregationBits,
+  type AttestationData,
+  aggregateSignatureObjects,
+  attestationDataKey,
+  type Checkpoint,
+  interopSecretKey,
+  type SecretKey,
+  type Signature,
+  SignedAggregatedAttestation,
+  SignedAttestation,
+  SigningDomains,
+} from "@metronome/chain";
+import { compressBlock } from "@metronome/network";
+import type { ChainSnapshot } from "./chainView.ts";
+import type { FloodKind } from "./mix.ts";
+
+export type FactoryKind = Exclude<FloodKind, "duplicate">;
+export type FloodTopic = "attestation" | "aggregation";
+
+export interface FloodPayload {
+  kind: FactoryKind;
+  topic: FloodTopic;
+  /** Wire bytes: snappy block format over SSZ (or garbage, for "malformed"). */
+  bytes: Uint8Array;
+}
+
+export interface PayloadFactoryOptions {
+  validatorCount: number;
+  forkDigest: Uint8Array;
+  /** Secret key of validator i; the interop key by default. */
+  secretKey?: (index: number) => SecretKey;
+  random?: () => number;
+}
+
+export interface PayloadFactoryStats {
+  signatures: number;
+  variants: number;
+  produced: Record<FactoryKind, number>;
+  validSingles: number;
+  validAggregates: number;
+  /** Requests that could not be filled (no chain snapshot yet, or no valid data to build on). */
+  unfilled: Record<FactoryKind, number>;
+}
+
+/** Data variants kept at once; the oldest by data slot goes first. */
+export const MAX_VARIANTS = 64;
+/** New variants taken from one snapshot, freshest first. */
+const MAX_NEW_VARIANTS_PER_SNAPSHOT = 16;
+/** Signers per variant whose signatures aggregates are built from. */
+const AGGREGATE_SIGNERS = 16;
+/** Validators signing each random unknown root (each root then yields singles and aggregates). */
+const UNKNOWN_ROOT_SIGNERS = 4;
+const VALID_SINGLE_SHARE = 0.5;
+/** Valid aggregates remembered to avoid repeats (cleared when full). */
+const MAX_REMEMBERED_AGGREGATES = 100_000;
+const INVALID_AGGREGATE_SHARE = 0.25;
+/** future_slot votes are this many slots or more ahead: far beyond any buffering window. */
+const FUTURE_SLOT_OFFSET = 64;
+
+interface Variant {
+  key: string;
+  data: AttestationData;
+  signingRoot: Uint8Array;
+  signatures: Map<number, Signature>;
+  /** Next validator to emit as a single attestation; singles run out at validatorCount. */
+  nextSingle: number;
+}
+
+interface UnknownRootBatch {
+  queue: FloodPayload[];
+}
+
+export class PayloadFactory {
+  readonly validatorCount: number;
+  private readonly domains: SigningDomains;
+  private readonly secretKeyOf: (index: number) => SecretKey;
+  private readonly keys = new Map<number, SecretKey>();
+  private readonly random: () => number;
+  private readonly variants = new Map<string, Variant>();
+  private snapshot: ChainSnapshot | null = null;
+  private unknownBatch: UnknownRootBatch = { queue: [] };
+  private readonly sentAggregates = new Set<string>();
+  /** The signature invalid singles currently carry, and the next validator to claim it. */
+  private foreign: { signature: Uint8Array; nextClaimed: number } | null = null;
+  /** A few real signatures, reused where only the bytes' shape matters (future_slot). */
+  private readonly spareSignatures: Uint8Array[] = [];
+  private readonly counters: PayloadFactoryStats = {
+    signatures: 0,
+    variants: 0,
+    produced: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
+    validSingles: 0,
+    validAggregates: 0,
+    unfilled: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
+  };
+
+  constructor(options: PayloadFactoryOptions) {
+    if (!Number.isInteger(options.validatorCount) || options.validatorCount < 2) {
+      throw new RangeError(`the flood needs at least 2 validators, got ${options.validatorCount}`);
+    }
+    this.validatorCount = options.validatorCount;
+    this.domains = new SigningDomains(options.forkDigest);
+    this.secretKeyOf = options.secretKey ?? interopSecretKey;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Takes a fresh view of the target's chain: new data variants, stale ones dropped. */
+  setSnapshot(snapshot: ChainSnapshot): void {
+    this.snapshot = snapshot;
+    // A variant naming a block below finality refers to a pruned block: no longer valid.
+    for (const [key, v] of this.variants) {
+      if (Math.min(v.data.source.slot, v.data.target.slot, v.data.head.slot) < snapshot.finalized.slot) {
+        this.variants.delete(key);
+      }
+    }
+    for (const data of validDataVariants(snapshot).slice(0, MAX_NEW_VARIANTS_PER_SNAPSHOT)) {
+      const key = attestationDataKey(data);
+      if (this.variants.has(key)) continue;
+      this.variants.set(key, {
+        key,
+        data,
+        signingRoot: this.domains.attestationSigningRoot(data),
+        signatures: new Map(),
+        nextSingle: 0,
+      });
+    }
+    if (this.variants.size > MAX_VARIANTS) {
+      const oldestFirst = [...this.variants.values()].sort((a, b) => a.data.slot - b.data.slot);
+      for (const v of oldestFirst.slice(0, this.variants.size - MAX_VARIANTS)) this.variants.delete(v.key);
+    }
+    // Unknown-root votes are built on the newest justified checkpoint.
+    this.unknownBatch = { queue: [] };
+  }
+
+  get hasSnapshot(): boolean {
+    return this.snapshot !== null;
+  }
+
+  /** Up to `count` payloads of `kind` (fewer when the chain view cannot support more yet). */
+  produce(kind: FactoryKind, count: number): FloodPayload[] {
+    const out: FloodPayload[] = [];
+    for (let i = 0; i < count; i++) {
+      const payload = this.produceOne(kind);
+      if (payload === null) {
+        this.counters.unfilled[kind] += count - i;
+        break;
+      }
+      this.counters.produced[kind]++;
+      out.push(payload);
+    }
+    return out;
+  }
+
+  stats(): PayloadFactoryStats {
+    return {
+      ...this.counters,
+      variants: this.variants.size,
+      produced: { ...this.counters.produced },
+      unfilled: { ...this.counters.unfilled },
+    };
+  }
+
+  private produceOne(kind: FactoryKind): FloodPayload | null {
+    switch (kind) {
+      case "valid":
+        return this.valid();
+      case "invalid_sig":
+        return this.invalidSignature();
+      case "unknown_root":
+        return this.unknownRoot();
+      case "future_slot":
+        return this.futureSlot();
+      case "malformed":
+        return this.malformed();
+    }
+  }
+
+  // ---- valid -------------------------------------------------------------------------------
+
+  private valid(): FloodPayload | null {
+    if (this.variants.size === 0) return null;
+    if (this.random() < VALID_SINGLE_SHARE) {
+      const variant = this.variantWithSinglesLeft();
+      if (variant !== null) {
+        const index = variant.nextSingle++;
+        this.counters.validSingles++;
+        return this.single("valid", index, variant.data, this.signatureOf(variant, index).toBytes());
+      }
+    }
+    // A participant set already sent for this data would be a byte-identical repeat.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const variant = this.randomVariant();
+      const subset = randomSubset(this.aggregateSigners(variant), 2, this.random);
+      const key = `${variant.key}:${subset.join(",")}`;
+      if (this.sentAggregates.has(key)) continue;
+      this.rememberAggregate(key);
+      this.counters.validAggregates++;
+      return this.aggregate("valid", subset, variant.data, this.aggregateOf(variant, subset));
+    }
+    return null;
+  }
+
+  private variantWithSinglesLeft(): Variant | null {
+    // Newest variants first: they stay valid the longest.
+    let best: Variant | null = null;
+    for (const v of this.variants.values()) {
+      if (v.nextSingle >= this.validatorCount) continue;
+      if (best === null || v.data.slot > best.data.slot) best = v;
+    }
+    return best;
+  }
+
+  // ---- invalid signature -------------------------------------------------------------------
+
+  private invalidSignature(): FloodPayload | null {
+    if (this.variants.size === 0) return null;
+    const variant = this.randomVariant();
+    if (this.random() < INVALID_AGGREGATE_SHARE) {
+      // The bits name one more participant than the signature covers.
+      const subset = randomSubset(this.aggregateSigners(variant), 2, this.random);
+      const key = `invalid:${variant.key}:${subset.join(",")}`;
+      if (!this.sentAggregates.has(key)) {
+        this.rememberAggregate(key);
+        return this.aggregate("invalid_sig", subset, variant.data, this.aggregateOf(variant, subset.slice(1)));
+      }
+    }
+    // A real signature over other bytes, claimed in turn by every validator: each message is
+    // unique (gossipsub drops repeats before they cost the target anything) for one signing per
+    // validatorCount messages.
+    if (this.foreign === null || this.foreign.nextClaimed >= this.validatorCount) {
+      const signer = Math.floor(this.random() * this.validatorCount);
+      this.foreign = { signature: this.sign(signer, new Uint8Array(randomBytes(32))).toBytes(), nextClaimed: 0 };
+    }
+    const claimed = this.foreign.nextClaimed++;
+    return this.single("invalid_sig", claimed, variant.data, this.foreign.signature);
+  }
+
+  // ---- unknown root ------------------------------------------------------------------------
+
+  private unknownRoot(): FloodPayload | null {
+    const snapshot = this.snapshot;
+    if (snapshot === null) return null;
+    if (this.unknownBatch.queue.length === 0) this.unknownBatch = this.newUnknownRootBatch(snapshot);
+    return this.unknownBatch.queue.shift() ?? null;
+  }
+
+  /** One random head root: singles by each of a few signers, and aggregates of their subsets. */
+  private newUnknownRootBatch(snapshot: ChainSnapshot): UnknownRootBatch {
+    const slot = Math.max(snapshot.currentSlot, snapshot.head.slot);
+    const data: AttestationData = {
+      slot,
+      head: { root: new Uint8Array(randomBytes(32)), slot },
+      target: cloneCheckpoint(snapshot.justified),
+      source: cloneCheckpoint(snapshot.justified),
+    };
+    const root = this.domains.attestationSigningRoot(data);
+    const signers = this.randomDistinctIndices(Math.min(UNKNOWN_ROOT_SIGNERS, this.validatorCount));
+    const signatures = new Map<number, Signature>();
+    for (const i of signers) signatures.set(i, this.sign(i, root));
+    const queue: FloodPayload[] = signers.map((i) =>
+      this.single("unknown_root", i, data, (signatures.get(i) as Signature).toBytes()),
+    );
+    // Every subset of two or more signers: 2^k - k - 1 aggregates for k signatures.
+    for (let mask = 1; mask < 1 << signers.length; mask++) {
+      const subset = signers.filter((_, i) => (mask & (1 << i)) !== 0);
+      if (subset.length < 2) continue;
+      const sig = aggregateSignatureObjects(subset.map((i) => signatures.get(i) as Signature));
+      queue.push(this.aggregate("unknown_root", subset, data, sig));
+    }
+    return { queue: shuffle(queue, this.random) };
+  }
+
+  // ---- future slot, malformed --------------------------------------------------------------
+
+  private futureSlot(): FloodPayload | null {
+    const snapshot = this.snapshot;
+    if (snapshot === null) return null;
+    const slot = snapshot.currentSlot + FUTURE_SLOT_OFFSET + Math.floor(this.random() * 1_000_000);
+    const data: AttestationData = {
+      slot,
+      head: cloneCheckpoint(snapshot.head),
+      target: cloneCheckpoint(snapshot.justified),
+      source: cloneCheckpoint(snapshot.justified),
+    };
+    // Never checked by the target: any well-formed signature bytes do.
+    const signature = this.spareSignature();
+    if (this.random() < 0.5) {
+      return this.single("future_slot", Math.floor(this.random() * this.validatorCount), data, signature);
+    }
+    return this.aggregate("future_slot", this.randomDistinctIndices(2), data, signature);
+  }
+
+  private malformed(): FloodPayload {
+    const topic: FloodTopic = this.random() < 0.5 ? "attestation" : "aggregation";
+    const flavour = Math.floor(this.random() * 3);
+    if (flavour === 0) {
+      return { kind: "malformed", topic, bytes: new Uint8Array(randomBytes(20 + Math.floor(this.random() * 280))) };
+    }
+    if (flavour === 1) {
+      // A real payload cut short: the snappy stream ends mid-way.
+      const whole = this.futureSlot()?.bytes ?? new Uint8Array(randomBytes(64));
+      const cut = 1 + Math.floor(this.random() * (whole.length - 2));
+      return { kind: "malformed", topic, bytes: whole.slice(0, cut) };
+    }
+    // Well-formed snappy around bytes no SSZ container decodes from (wrong length).
+    const ssz = new Uint8Array(randomBytes(10 + Math.floor(this.random() * 100)));
+    return { kind: "malformed", topic, bytes: compressBlock(ssz) };
+  }
+
+  // ---- building blocks ---------------------------------------------------------------------
+
+  private single(
+    kind: FactoryKind,
+    validatorIndex: number,
+    data: AttestationData,
+    signature: Uint8Array,
+  ): FloodPayload {
+    const ssz = SignedAttestation.serialize({ validatorIndex, data, signature });
+    return { kind, topic: "attestation", bytes: compressBlock(ssz) };
+  }
+
+  private aggregate(kind: FactoryKind, participants: number[], data: AttestationData, signature: Uint8Array) {
+    const aggregationBits = AggregationBits.deserialize(bitlistBytes(participants, this.validatorCount));
+    const ssz = SignedAggregatedAttestation.serialize({ aggregationBits, data, signature });
+    return { kind, topic: "aggregation" as const, bytes: compressBlock(ssz) };
+  }
+
+  private rememberAggregate(key: string): void {
+    if (this.sentAggregates.size >= MAX_REMEMBERED_AGGREGATES) this.sentAggregates.clear();
+    this.sentAggregates.add(key);
+  }
+
+  private randomVariant(): Variant {
+    const all = [...this.variants.values()];
+    return all[Math.floor(this.random() * all.length)] as Variant;
+  }
+
+  /** The variant's first signers (signed on first use), the pool its aggregates draw from. */
+  private aggregateSigners(variant: Variant): number[] {
+    const n = Math.min(AGGREGATE_SIGNERS, this.validatorCount);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      this.signatureOf(variant, i);
+      out.push(i);
+    }
+    return out;
+  }
+
+  private aggregateOf(variant: Variant, participants: number[]): Uint8Array {
+    return aggregateSignatureObjects(participants.map((i) => this.signatureOf(variant, i)));
+  }
+
+  private signatureOf(variant: Variant, index: number): Signature {
+    let sig = variant.signatures.get(index);
+    if (sig === undefined) {
+      sig = this.sign(index, variant.signingRoot);
+      variant.signatures.set(index, sig);
+    }
+    return sig;
+  }
+
+  private sign(index: number, message: Uint8Array): Signature {
+    let key = this.keys.get(index);
+    if (key === undefined) {
+      key = this.secretKeyOf(index);
+      this.keys.set(index, key);
+    }
+    this.counters.signatures++;
+    const sig = key.sign(message);
+    if (this.spareSignatures.length < 16) this.spareSignatures.push(sig.toBytes());
+    return sig;
+  }
+
+  private spareSignature(): Uint8Array {
+    if (this.spareSignatures.length === 0) this.sign(0, new Uint8Array(32));
+    return this.spareSignatures[Math.floor(this.random() * this.spareSignatures.length)] as Uint8Array;
+  }
+
+  private randomDistinctIndices(count: number): number[] {
+    const taken = new Set<number>();
+    while (taken.size < count) taken.add(Math.floor(this.random() * this.validatorCount));
+    return [...taken].sort((a, b) => a - b);
+  }
+}
+
+/**
+ * Valid vote data over the snapshot's canonical blocks that cannot sway consensus: data.slot at
+ * most current-2 (older than every honest validator's latest vote, and too old for the
+ * aggregator), target no newer than the justified checkpoint (never eligible for a block: a block
+ * only takes votes from the justified source to a not-yet-justified target). Freshest first.
+ */
+export function validDataVariants(snapshot: ChainSnapshot): AttestationData[] {
+  const maxDataSlot = snapshot.currentSlot - 2;
+  const blocks = snapshot.blocks
+    .filter((b) => b.slot >= snapshot.finalized.slot && b.slot <= maxDataSlot)
+    .sort((a, b) => b.slot - a.slot);
+  const out: AttestationData[] = [];
+  for (const target of blocks) {
+    if (target.slot > snapshot.justified.slot) continue;
+    for (const source of blocks) {
+      if (source.slot > target.slot) continue;
+      for (const head of blocks) {
+        if (head.slot < target.slot) continue;
+        for (let slot = maxDataSlot; slot >= Math.max(head.slot, maxDataSlot - 2); slot--) {
+          out.push({
+            slot,
+            head: cloneCheckpoint(head),
+            target: cloneCheckpoint(target),
+            source: cloneCheckpoint(source),
+          });
+        }
+      }
+    }
+  }
+  // Freshest: highest source, then target, then head, then data slot.
+  return out.sort(
+    (a, b) =>
+      b.source.slot - a.source.slot || b.target.slot - a.target.slot || b.head.slot - a.head.slot || b.slot - a.slot,
+  );
+}
+
+function cloneCheckpoint(cp: Checkpoint): Checkpoint {
+  return { root: Uint8Array.from(cp.root), slot: cp.slot };
+}
+
+/** SSZ bitlist bytes: the participant bits, then the length delimiter bit. */
+export function bitlistBytes(participants: readonly number[], bitLen: number): Uint8Array {
+  const bytes = new Uint8Array(Math.floor(bitLen / 8) + 1);
+  for (const i of participants) bytes[i >> 3] = (bytes[i >> 3] as number) | (1 << (i & 7));
+  bytes[bitLen >> 3] = (bytes[bitLen >> 3] as number) | (1 << (bitLen & 7));
+  return bytes;
+}
+
+/** A random subset of `from` with at least `min` members, ascending. */
+function randomSubset(from: readonly number[], min: number, random: () => number): number[] {
+  const want = Math.min(from.length, min + Math.floor(random() * (from.length - min + 1)));
+  return shuffle([...from], random)
+    .slice(0, want)
+    .sort((a, b) => a - b);
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}

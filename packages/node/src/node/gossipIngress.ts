@@ -1,0 +1,291 @@
+// Network ingress: O(1) work per gossip message (sync gate, far-future drop, enqueue into a
+// bounded per-kind queue). The driver drains the queues one bounded batch per pass, so a flood
+// can fill queues and be dropped, but can never delay the interval tick.
+import {
+  CLOCK_DISPARITY_MS,
+  INTERVALS_PER_SLOT,
+  isTooFarInFuture,
+  type SignedAggregatedAttestation,
+  type SignedAttestation,
+  type SignedBlock,
+} from "@metronome/chain";
+import type { SlotClock } from "@metronome/clock";
+import type { GossipVerdict, NetworkHost } from "@metronome/network";
+import type { BlockSource } from "../chain/chainEvents.ts";
+import type {
+  AttestationOutcome,
+  BlockImportOutcome,
+  ChainService,
+  PreparedAttestation,
+} from "../chain/chainService.ts";
+import type { DriverWork } from "../driver/driver.ts";
+import { BoundedQueue, type QueuePolicy } from "../runtime/boundedQueue.ts";
+import type { SyncService } from "../sync/syncService.ts";
+import type { Logger } from "../util/logger.ts";
+import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
+import { signatureSet } from "../worker/signatureSets.ts";
+import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
+
+interface Pending<T> {
+  value: T;
+  peer: string | null;
+  done: (verdict: GossipVerdict) => void;
+}
+
+interface BlockItem extends Pending<SignedBlock> {
+  source: BlockSource;
+}
+
+export interface QueueLimits {
+  blocks: number;
+  aggregates: number;
+  attestations: number;
+  /** Blocks handled per pass: each costs a state transition and a signature check. */
+  blocksPerPass: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
+  blocks: 1024,
+  aggregates: 1024,
+  attestations: 4096,
+  blocksPerPass: 4,
+};
+
+export type DropReason = "idle" | "future_slot" | "queue_full";
+
+export class GossipIngress implements DriverWork {
+  readonly blocks: BoundedQueue<BlockItem>;
+  readonly aggregates: BoundedQueue<Pending<SignedAggregatedAttestation>>;
+  readonly attestations: BoundedQueue<Pending<SignedAttestation>>;
+  /** Attestation drops on the receive path, by kind and reason (metronome_gossip_attestations_dropped_total). */
+  readonly drops: Record<"single" | "aggregated", Record<DropReason, number>> = {
+    single: { idle: 0, future_slot: 0, queue_full: 0 },
+    aggregated: { idle: 0, future_slot: 0, queue_full: 0 },
+  };
+  /** Signature sets handed to the verifier and not yet answered. */
+  inVerification = 0;
+  /** Items the verifier refused or abandoned (queue full, shutdown). */
+  verifierDrops = 0;
+  /** Gossip blocks from a slot that has not started yet, ignored on arrival. */
+  futureBlocks = 0;
+  readonly outcomes = { blocks: {} as Record<string, number>, attestations: {} as Record<string, number> };
+  private readonly chain: ChainService;
+  private readonly sync: SyncService;
+  private readonly clock: SlotClock;
+  private readonly logger: Logger;
+  private readonly limits: QueueLimits;
+  private notify: () => void = () => {};
+  private readonly onBlockProcessed: (seconds: number) => void;
+  private readonly verifier: BlsVerifier;
+
+  constructor(opts: {
+    chain: ChainService;
+    sync: SyncService;
+    clock: SlotClock;
+    logger: Logger;
+    limits?: Partial<QueueLimits>;
+    attestationPolicy?: QueuePolicy;
+    /** Observes each block's import time in seconds (fork-choice block processing histogram). */
+    onBlockProcessed?: (seconds: number) => void;
+    /** Where attestation signatures are checked; the main thread when not given. */
+    verifier?: BlsVerifier;
+  }) {
+    this.verifier = opts.verifier ?? new MainThreadVerifier();
+    this.onBlockProcessed = opts.onBlockProcessed ?? (() => {});
+    this.chain = opts.chain;
+    this.sync = opts.sync;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...opts.limits };
+    // Blocks are never dropped for attestations' sake: their own queue, FIFO, refusing only when
+    // 1024 blocks are already waiting. Attestations are served newest first: the freshest votes
+    // matter most, and under flood the oldest are the ones to lose.
+    this.blocks = new BoundedQueue({
+      capacity: this.limits.blocks,
+      policy: "drop_newest",
+      onDrop: (item) => item.done("ignore"),
+    });
+    this.aggregates = new BoundedQueue({
+      capacity: this.limits.aggregates,
+      policy: opts.attestationPolicy ?? "lifo",
+      onDrop: (item) => {
+        this.drops.aggregated.queue_full++;
+        item.done("ignore");
+      },
+    });
+    this.attestations = new BoundedQueue({
+      capacity: this.limits.attestations,
+      policy: opts.attestationPolicy ?? "lifo",
+      onDrop: (item) => {
+        this.drops.single.queue_full++;
+        item.done("ignore");
+      },
+    });
+  }
+
+  attachDriver(driver: { notify(): void }): void {
+    this.notify = () => driver.notify();
+  }
+
+  register(network: NetworkHost): void {
+    network.setGossipHandler("block", (block, info) => this.enqueueBlock(block, "gossip", info.peer));
+    network.setGossipHandler("attestation", (att, info) => this.enqueueAttestation(att, info.peer));
+    network.setGossipHandler("aggregation", (agg, info) => this.enqueueAggregate(agg, info.peer));
+  }
+
+  enqueueBlock(block: SignedBlock, source: BlockSource, peer: string | null): GossipVerdict | Promise<GossipVerdict> {
+    // A block from a slot that has not started yet (beyond the clock disparity) waits for nobody:
+    // its proposer will publish it again, or peers serve it once its slot has come.
+    if (block.block.slot > this.clock.slotAt(this.clock.now() + CLOCK_DISPARITY_MS)) {
+      this.futureBlocks++;
+      return "ignore";
+    }
+    return new Promise((done) => {
+      this.blocks.push({ value: block, peer, source, done });
+      this.notify();
+    });
+  }
+
+  /** Range-synced blocks: resolves when the whole batch has been processed (sync's backpressure). */
+  async submitBlocks(blocks: SignedBlock[], source: BlockSource, peer: string): Promise<void> {
+    await Promise.all(blocks.map(async (b) => this.enqueueBlock(b, source, peer)));
+  }
+
+  enqueueAttestation(att: SignedAttestation, peer: string | null): GossipVerdict | Promise<GossipVerdict> {
+    const gate = this.gate(att.data, "single");
+    if (gate !== null) return gate;
+    return new Promise((done) => {
+      this.attestations.push({ value: att, peer, done });
+      this.notify();
+    });
+  }
+
+  enqueueAggregate(agg: SignedAggregatedAttestation, peer: string | null): GossipVerdict | Promise<GossipVerdict> {
+    const gate = this.gate(agg.data, "aggregated");
+    if (gate !== null) return gate;
+    return new Promise((done) => {
+      this.aggregates.push({ value: agg, peer, done });
+      this.notify();
+    });
+  }
+
+  /** The receive-path checks: O(1), before any lookup or signature work. */
+  private gate(data: SignedAttestation["data"], kind: "single" | "aggregated"): GossipVerdict | null {
+    if (!this.sync.tracker.acceptsAttestations) {
+      this.drops[kind].idle++;
+      return "ignore";
+    }
+    // Beyond the next slot can never become valid soon enough to be worth buffering.
+    const interval = this.clock.currentInterval();
+    const nextSlotStart = (Math.floor(interval / INTERVALS_PER_SLOT) + 1) * INTERVALS_PER_SLOT;
+    if (isTooFarInFuture(data, nextSlotStart)) {
+      this.drops[kind].future_slot++;
+      return "ignore";
+    }
+    return null;
+  }
+
+  /** Work this pass can make progress on: attestations wait while the verifier is full. */
+  hasWork(): boolean {
+    if (this.blocks.size > 0) return true;
+    return (this.aggregates.size > 0 || this.attestations.size > 0) && this.verifier.capacityLeft() > 0;
+  }
+
+  /** One bounded batch, blocks first, then aggregates, then single attestations. */
+  runBatch(maxItems: number): number {
+    if (this.blocks.size > 0) {
+      const batch = this.blocks.popBatch(Math.min(maxItems, this.limits.blocksPerPass));
+      for (const item of batch) {
+        const started = performance.now();
+        const outcome = this.chain.importBlock(item.value, item.source, item.peer);
+        if (outcome.status === "imported") this.onBlockProcessed((performance.now() - started) / 1000);
+        item.done(this.blockVerdict(outcome));
+      }
+      return batch.length;
+    }
+    if (this.aggregates.size > 0)
+      return this.runAttestationBatch(this.aggregates, maxItems, (v) => this.chain.prepareAggregate(v));
+    if (this.attestations.size > 0)
+      return this.runAttestationBatch(this.attestations, maxItems, (v) => this.chain.prepareAttestation(v));
+    return 0;
+  }
+
+  /**
+   * Structural checks run here, on the main thread; the signature sets go to the verifier (the
+   * worker pool) and the votes are applied when its verdicts come back. Only as many items are
+   * taken as the verifier can accept: the rest wait in the bounded queue, where its drop policy
+   * decides what a flood loses.
+   */
+  private runAttestationBatch<T>(
+    queue: BoundedQueue<Pending<T>>,
+    maxItems: number,
+    prepare: (value: T) => PreparedAttestation,
+  ): number {
+    const room = this.verifier.capacityLeft();
+    if (room <= 0) return 0;
+    const batch = queue.popBatch(Math.min(maxItems, room));
+    const waiting: { item: Pending<T>; complete: (valid: boolean) => AttestationOutcome }[] = [];
+    const sets: SignatureSetInput[] = [];
+    for (const item of batch) {
+      const prepared = prepare(item.value);
+      if (prepared.kind === "done") {
+        item.done(this.attestationVerdict(prepared.outcome));
+        continue;
+      }
+      waiting.push({ item, complete: prepared.complete });
+      sets.push(signatureSet(prepared.set.message, prepared.set.publicKey, prepared.set.signature));
+    }
+    if (sets.length > 0) {
+      this.inVerification += sets.length;
+      this.verifier.verifySets(sets).then(
+        (results) => {
+          this.inVerification -= sets.length;
+          waiting.forEach((w, i) => {
+            w.item.done(this.attestationVerdict(w.complete(results[i] === true)));
+          });
+          this.notify();
+        },
+        () => {
+          // Refused (queue full) or shut down: nothing was verified, so nothing is counted as valid.
+          this.inVerification -= sets.length;
+          this.verifierDrops += waiting.length;
+          for (const w of waiting) w.item.done("ignore");
+          this.notify();
+        },
+      );
+    }
+    return batch.length;
+  }
+
+  dropCounters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const kind of ["single", "aggregated"] as const) {
+      for (const [reason, n] of Object.entries(this.drops[kind])) out[`${kind}_${reason}`] = n;
+    }
+    out.future_blocks = this.futureBlocks;
+    out.verifier_dropped = this.verifierDrops;
+    for (const [status, n] of Object.entries(this.outcomes.attestations)) out[`attestation_${status}`] = n;
+    for (const [status, n] of Object.entries(this.outcomes.blocks)) out[`block_${status}`] = n;
+    return out;
+  }
+
+  private blockVerdict(outcome: BlockImportOutcome): GossipVerdict {
+    this.outcomes.blocks[outcome.status] = (this.outcomes.blocks[outcome.status] ?? 0) + 1;
+    if (outcome.status === "imported") return "accept";
+    if (outcome.status === "invalid") {
+      this.logger.debug("rejecting invalid gossip block", { code: outcome.code });
+      return "reject";
+    }
+    return "ignore";
+  }
+
+  private attestationVerdict(outcome: AttestationOutcome): GossipVerdict {
+    const key = outcome.status === "rejected" ? outcome.code : outcome.status;
+    this.outcomes.attestations[key] = (this.outcomes.attestations[key] ?? 0) + 1;
+    if (outcome.status === "accepted") return "accept";
+    if (outcome.status === "buffered") return "ignore";
+    return outcome.code === "INVALID_SIGNATURE" || outcome.code === "VALIDATOR_INDEX_OUT_OF_RANGE"
+      ? "reject"
+      : "ignore";
+  }
+}

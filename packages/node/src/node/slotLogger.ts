@@ -1,0 +1,31 @@
+// One line per slot for operators: where the head, justification and finality are, and how the
+// node is keeping time.
+import { type ForkChoiceStore, shortRoot } from "@metronome/chain";
+import type { DriverStats } from "../driver/driver.ts";
+import type { Logger } from "../util/logger.ts";
+
+export class SlotLogger {
+  private readonly logger: Logger;
+  private lastTicks = 0;
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+  }
+
+  log(slot: number, store: ForkChoiceStore, peers: number, syncState: string, driver: DriverStats): void {
+    const head = store.head;
+    const justified = store.latestJustified;
+    const finalized = store.latestFinalized;
+    this.logger.info(`slot ${slot}`, {
+      head: `${head.slot}/${shortRoot(head.root)}`,
+      justified: `${justified.slot}/${shortRoot(justified.root)}`,
+      finalized: `${finalized.slot}/${shortRoot(finalized.root)}`,
+      peers,
+      sync: syncState,
+      ticks: driver.ticks - this.lastTicks,
+      late_ms: Math.round(driver.lastTickLateMs),
+      missed: driver.intervalsMissed,
+    });
+    this.lastTicks = driver.ticks;
+  }
+}

@@ -1,0 +1,27 @@
+// Piscina task module: one job = one packed ArrayBuffer of signature sets (see wire.ts).
+// Loaded by file URL; Node 24 strips the types itself, so no build step is needed.
+
+import type { BatchCounters } from "./types.ts";
+import { verifySetBatch } from "./verifyBatch.ts";
+import { decodeJob } from "./wire.ts";
+
+export interface BlsJob {
+  buffer: ArrayBuffer;
+}
+
+export interface BlsJobResult {
+  /** 1 = valid, 0 = invalid, one per set of the job, in order. */
+  results: Uint8Array;
+  counters: BatchCounters;
+  verifyMs: number;
+}
+
+export default function verifyJob(job: BlsJob): BlsJobResult {
+  const sets = decodeJob(job.buffer);
+  // Only our own encoder writes jobs, so this is a bug, not bad network input; the pool turns the
+  // rejection into a typed "worker_failed" for the affected calls.
+  if (sets === null) throw new Error("blsWorker: job buffer is not a packed signature-set job");
+  const started = performance.now();
+  const outcome = verifySetBatch(sets);
+  return { results: outcome.results, counters: outcome.counters, verifyMs: performance.now() - started };
+}

@@ -1,0 +1,14 @@
+export type { BlsJob, BlsJobResult } from "./blsWorker.ts";
+export { MainThreadVerifier, type MainThreadVerifierOptions } from "./mainThreadVerifier.ts";
+export {
+  BlsVerifierPool,
+  type BlsVerifierPoolOptions,
+  DEFAULT_JOBS_PER_WORKER,
+  DEFAULT_MAX_BUFFER_WAIT_MS,
+  DEFAULT_MAX_QUEUED_SETS,
+  defaultWorkerCount,
+} from "./pool.ts";
+export { aggregatedSignatureSet, signatureSet } from "./signatureSets.ts";
+export * from "./types.ts";
+export { type BatchOutcome, verifySetBatch } from "./verifyBatch.ts";
+export { decodeJob, encodeJob, toVerifiableSet, type VerifiableSet } from "./wire.ts";

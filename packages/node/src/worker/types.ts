@@ -1,0 +1,113 @@
+// Shared vocabulary of the BLS verifiers: what callers submit, what they get back, and the
+// numbers a verifier reports. Both the worker pool and the main-thread verifier implement
+// `BlsVerifier`, so callers (and a --no-worker mode) can swap one for the other.
+
+/**
+ * One signature to check. `publicKey` is either 48 bytes compressed (raw bytes from the wire or
+ * the state: decoded and group-checked by the verifier) or 96 bytes uncompressed (a `PublicKey`
+ * object this process already decoded and checked, or an aggregate of such keys, serialized with
+ * `toBytes(false)`: trusted, so the verifier skips the costly group check). See signatureSets.ts.
+ */
+/** Sets per worker job / main-thread chunk: large enough to amortize the final exponentiation. */
+export const DEFAULT_MAX_BATCH_SIZE = 64;
+
+export interface SignatureSetInput {
+  /** 32-byte signing root. */
+  message: Uint8Array;
+  publicKey: Uint8Array;
+  /** 96-byte compressed G2 signature (untrusted: always fully validated). */
+  signature: Uint8Array;
+  /**
+   * Same-message grouping hint. Omitted or true: the set may be combined with other sets of the
+   * batch carrying the identical message into one randomized check. False: always checked in the
+   * distinct-message batch.
+   */
+  sameMessageGroup?: boolean;
+}
+
+export interface BlsVerifier {
+  /**
+   * One boolean per set, in order. Sets of malformed shape resolve false. Rejects with
+   * `BlsVerifierError` ("queue_full" at once when the verifier cannot take the whole call,
+   * "closed" after or during close(), "worker_failed" when a worker died mid-job).
+   */
+  verifySets(sets: readonly SignatureSetInput[]): Promise<boolean[]>;
+  /** How many more sets a call may bring right now without being refused as queue_full. */
+  capacityLeft(): number;
+  stats(): BlsVerifierStats;
+  /** Settles every pending promise and releases threads. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Counters one batch verification reports (a worker job or a main-thread chunk). */
+export interface BatchCounters {
+  /** Sets in the batch. */
+  sets: number;
+  /** Multi-set checks run: one per same-message group plus one per distinct-message batch. */
+  batchChecks: number;
+  /** Same-message groups checked with aggregateWithRandomness + one verify. */
+  sameMessageGroups: number;
+  /** Multi-set checks that failed and were re-verified set by set. */
+  fallbacks: number;
+  /** Single-set verifications (fallbacks and lone sets). */
+  individualChecks: number;
+  /** Sets whose key or signature bytes did not decode. */
+  malformed: number;
+}
+
+export interface BatchRecord {
+  size: number;
+  /** Dispatch to result on the main thread (includes the wait for a worker). */
+  ms: number;
+  /** Time the verification itself took. */
+  verifyMs: number;
+}
+
+export interface BlsVerifierStats {
+  /** Threads verifying (0 for the main-thread verifier). */
+  workers: number;
+  /** Sets accepted and buffered, waiting for a free worker: the queue depth. */
+  queuedSets: number;
+  /** Sets accepted and not yet settled (buffered + in flight); capped by maxQueuedSets. */
+  pendingSets: number;
+  jobsInFlight: number;
+  jobsStarted: number;
+  jobsFinished: number;
+  jobsFailed: number;
+  /** Worker crashes outside a task (the pool replaces the thread). */
+  workerErrors: number;
+  setsVerified: number;
+  setsValid: number;
+  setsInvalid: number;
+  /** Sets refused for their shape (wrong lengths) before any crypto; they resolve false. */
+  setsMalformedShape: number;
+  batchChecks: number;
+  sameMessageGroups: number;
+  fallbacks: number;
+  individualChecks: number;
+  malformed: number;
+  dropped: { queue_full: number; closed: number; worker_failed: number };
+  /** The most recent batches, oldest first (bounded; for a size/latency histogram). */
+  recentBatches: readonly BatchRecord[];
+}
+
+export const BlsVerifierErrorCode = {
+  QUEUE_FULL: "queue_full",
+  CLOSED: "closed",
+  WORKER_FAILED: "worker_failed",
+} as const;
+export type BlsVerifierErrorCode = (typeof BlsVerifierErrorCode)[keyof typeof BlsVerifierErrorCode];
+
+export class BlsVerifierError extends Error {
+  readonly code: BlsVerifierErrorCode;
+
+  constructor(code: BlsVerifierErrorCode, message: string) {
+    super(message);
+    this.name = "BlsVerifierError";
+    this.code = code;
+  }
+}
+
+export function isBlsVerifierError(err: unknown, code?: BlsVerifierErrorCode): err is BlsVerifierError {
+  return err instanceof BlsVerifierError && (code === undefined || err.code === code);
+}

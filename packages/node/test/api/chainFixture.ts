@@ -1,0 +1,58 @@
+// A small real chain for the API tests: 4 interop validators, a fork-choice store, and a signed
+// block at slot 1 whose post-state makes a non-genesis checkpoint-sync anchor.
+import {
+  Block,
+  computeForkDigest,
+  createGenesisBlock,
+  createGenesisState,
+  ForkChoiceStore,
+  INTERVALS_PER_SLOT,
+  interopSecretKey,
+  interopValidators,
+  PubkeyCache,
+  produceBlock,
+  type SignedBlock,
+  SigningDomains,
+  type State,
+} from "@metronome/chain";
+import type { FinalizedAnchor } from "../../src/api/leanRoutes.ts";
+
+export const GENESIS_TIME = 1_000;
+export const VALIDATORS = 4;
+
+export interface TestChain {
+  genesis: State;
+  domains: SigningDomains;
+  store: ForkChoiceStore;
+  genesisAnchor: FinalizedAnchor;
+}
+
+export function makeChain(genesisTime = GENESIS_TIME): TestChain {
+  const genesis = createGenesisState(genesisTime, interopValidators(VALIDATORS));
+  const domains = new SigningDomains(computeForkDigest(genesis));
+  const genesisBlock = createGenesisBlock(genesis);
+  const store = new ForkChoiceStore(genesis, genesisBlock, new PubkeyCache(genesis.validators), domains);
+  const root = Block.hashTreeRoot(genesisBlock);
+  return {
+    genesis,
+    domains,
+    store,
+    genesisAnchor: {
+      checkpoint: { root, slot: 0 },
+      state: genesis,
+      block: { block: genesisBlock, signature: new Uint8Array(96) },
+    },
+  };
+}
+
+/** Proposes and imports the slot-1 block; returns it with its post-state as an anchor. */
+export function slotOneAnchor(chain: TestChain): FinalizedAnchor {
+  const signed: SignedBlock = produceBlock(chain.store, 1, 1, interopSecretKey(1));
+  const result = chain.store.onBlock(signed);
+  return { checkpoint: { root: result.root, slot: 1 }, state: result.postState, block: signed };
+}
+
+/** Moves the store's clock to the given interval of `slot`. */
+export function tickTo(chain: TestChain, slot: number, interval = 0): void {
+  chain.store.onTick(slot * INTERVALS_PER_SLOT + interval, false);
+}

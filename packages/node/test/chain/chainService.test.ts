@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import {
+  Block,
+  computeForkDigest,
+  createGenesisBlock,
+  createGenesisState,
+  ForkChoiceStore,
+  interopSecretKey,
+  interopValidators,
+  PubkeyCache,
+  produceBlock,
+  type SignedBlock,
+  SigningDomains,
+  signAttestation,
+} from "@metronome/chain";
+import type { BlockSource } from "../../src/chain/chainEvents.ts";
+import { ChainEvents } from "../../src/chain/chainEvents.ts";
+import { ChainService } from "../../src/chain/chainService.ts";
+import { ChainDb } from "../../src/db/chainDb.ts";
+import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
+import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
+import { Logger } from "../../src/util/logger.ts";
+
+const N = 4;
+const validators = interopValidators(N);
+const keys = Array.from({ length: N }, (_, i) => interopSecretKey(i));
+const genesis = createGenesisState(0, validators);
+const genesisBlock = createGenesisBlock(genesis);
+const domains = new SigningDomains(computeForkDigest(genesis));
+const pubkeys = new PubkeyCache(validators);
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function makeChain() {
+  const dir = await mkdtemp(join(tmpdir(), "metronome-chain-"));
+  dirs.push(dir);
+  const db = await ChainDb.open(dir, computeForkDigest(genesis));
+  const store = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+  const wanted: string[] = [];
+  const chain = new ChainService({
+    store,
+    db,
+    events: new ChainEvents(),
+    logger: new Logger({ level: "error", format: "text", write: () => {} }),
+    fetcher: {
+      want: (root) => {
+        wanted.push(Buffer.from(root).toString("hex"));
+        return "queued";
+      },
+      onBlockImported: () => {},
+    },
+    pendingSingle: new PendingAttestationBuffer({ kind: "single" }),
+    pendingAggregated: new PendingAttestationBuffer({ kind: "aggregated" }),
+    orphans: new OrphanBlocks(),
+  });
+  return { chain, store, db, wanted };
+}
+
+/** A block for `slot` built by an independent store (so `chain` has not seen it). */
+function blockFromOtherNode(slot: number): SignedBlock {
+  const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+  const proposer = slot % N;
+  return produceBlock(other, slot, proposer, keys[proposer] as ReturnType<typeof interopSecretKey>);
+}
+
+describe("ChainService", () => {
+  for (const source of ["gossip", "blocks_by_root", "blocks_by_range", "own_proposal"] as BlockSource[]) {
+    it(`replays the pending buffer after an import via ${source}`, async () => {
+      const { chain, store, db, wanted } = await makeChain();
+      const block = blockFromOtherNode(1);
+      const root = Block.hashTreeRoot(block.block);
+      store.onTick(1 * 5 + 1, false);
+      // A vote for a block this node has not seen: the signature is checked, then it waits.
+      const data = {
+        slot: 1,
+        head: { root, slot: 1 },
+        target: { root, slot: 1 },
+        source: { root: Block.hashTreeRoot(genesisBlock), slot: 0 },
+      };
+      const att = signAttestation(keys[2] as ReturnType<typeof interopSecretKey>, 2, data, domains);
+      assert.deepEqual(chain.onAttestation(att), { status: "buffered", reason: "unknown_block" });
+      assert.equal(chain.pendingSingle.size, 1);
+      assert.deepEqual(wanted, [Buffer.from(root).toString("hex")], "the unknown block was asked for");
+
+      assert.equal(chain.importBlock(block, source).status, "imported");
+      assert.equal(chain.pendingSingle.size, 0);
+      assert.equal(chain.pendingSingle.stats().replayOutcomes.accepted, 1);
+      assert.equal(store.getNewVote(2)?.head.slot, 1, "the replayed vote reached the store");
+      await chain.flush();
+      await db.close();
+    });
+  }
+
+  it("drops a buffered vote with a bad signature before buffering it", async () => {
+    const { chain, db } = await makeChain();
+    const unknown = new Uint8Array(32).fill(9);
+    const data = {
+      slot: 0,
+      head: { root: unknown, slot: 0 },
+      target: { root: unknown, slot: 0 },
+      source: { root: unknown, slot: 0 },
+    };
+    const att = signAttestation(keys[1] as ReturnType<typeof interopSecretKey>, 2, data, domains);
+    assert.deepEqual(chain.onAttestation(att), { status: "rejected", code: "INVALID_SIGNATURE" });
+    assert.equal(chain.pendingSingle.size, 0);
+    await db.close();
+  });
+
+  it("parks a block with an unknown parent, asks for the parent, and imports it when the parent arrives", async () => {
+    const { chain, db, wanted, store } = await makeChain();
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    const b1 = produceBlock(other, 1, 1, keys[1] as ReturnType<typeof interopSecretKey>);
+    other.onBlock(b1, { verifySignatures: false });
+    const b2 = produceBlock(other, 2, 2, keys[2] as ReturnType<typeof interopSecretKey>);
+    assert.equal(chain.importBlock(b2, "gossip").status, "orphan");
+    assert.deepEqual(wanted, [Buffer.from(Block.hashTreeRoot(b1.block)).toString("hex")]);
+    assert.equal(chain.importBlock(b1, "blocks_by_root").status, "imported");
+    assert.equal(store.head.slot, 2, "the parked child imported right after its parent");
+    assert.equal(chain.orphans.size, 0);
+    await chain.flush();
+    // Every imported block is persisted.
+    assert.ok(await db.hasBlock(Block.hashTreeRoot(b2.block)));
+    await db.close();
+  });
+});
