@@ -361,7 +361,9 @@ describe("gossip flood: node 0 of 4 (1 s slots) flooded at 1500 msgs/s for 30 s"
     await net?.teardown();
   });
 
-  it("the flood ran at close to its rate, in every kind of the mix", () => {
+  it("the flood ran at close to its rate, in every kind of the mix", (t) => {
+    // The whole period summary in the report, so a failure below can be read without a rerun.
+    t.diagnostic(`node 0 during the flood: ${JSON.stringify(during)}`);
     assert.ok(flood.achievedRate >= 0.8 * RATE, `achieved ${flood.achievedRate.toFixed(0)} msgs/s`);
     for (const [kind, n] of Object.entries(flood.counters.sent)) assert.ok(n > 0, `no ${kind} message sent`);
     assert.ok(samples.length >= 40, `only ${samples.length} scrapes of node 0 during the flood`);

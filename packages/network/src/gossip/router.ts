@@ -29,8 +29,19 @@ export type GossipRouterOptions = {
   forkDigest: string;
   counters: NetworkCounters;
   payloads: DecompressedPayloads;
-  /** Validations allowed in flight at once; beyond it messages are ignored (not forwarded). */
-  maxPendingValidations?: number;
+  /**
+   * Validations allowed in flight at once, per topic kind; beyond it messages are ignored (not
+   * forwarded) and counted. A safety net only: the node's own bounded queues, with their per-peer
+   * drop policy, should decide what a flood loses, so the defaults sit above their capacities. Per
+   * kind, so that a flood on an attestation topic can never push a block out.
+   */
+  maxPendingValidations?: Partial<Record<GossipKind, number>>;
+};
+
+export const DEFAULT_MAX_PENDING_VALIDATIONS: Record<GossipKind, number> = {
+  block: 2048,
+  attestation: 8192,
+  aggregation: 4096,
 };
 
 const REJECT_COUNTER: Record<GossipDecodeFailure, CounterName> = {
@@ -50,16 +61,16 @@ export class GossipRouter {
   private readonly forkDigest: string;
   private readonly counters: NetworkCounters;
   private readonly payloads: DecompressedPayloads;
-  private readonly maxPending: number;
+  private readonly maxPending: Record<GossipKind, number>;
   private readonly handlers: HandlerMap = {};
-  private pending = 0;
+  private readonly pending: Record<GossipKind, number> = { block: 0, attestation: 0, aggregation: 0 };
 
   constructor(pubsub: GossipSub, options: GossipRouterOptions) {
     this.pubsub = pubsub;
     this.forkDigest = options.forkDigest;
     this.counters = options.counters;
     this.payloads = options.payloads;
-    this.maxPending = options.maxPendingValidations ?? 1024;
+    this.maxPending = { ...DEFAULT_MAX_PENDING_VALIDATIONS, ...options.maxPendingValidations };
   }
 
   setHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
@@ -139,11 +150,12 @@ export class GossipRouter {
       this.counters.inc("gossip_no_handler");
       return TopicValidatorResult.Ignore;
     }
-    if (this.pending >= this.maxPending) {
+    const kind = topic.kind;
+    if (this.pending[kind] >= this.maxPending[kind]) {
       this.counters.inc("gossip_dropped_overload");
       return TopicValidatorResult.Ignore;
     }
-    this.pending++;
+    this.pending[kind]++;
     try {
       const verdict = await handler(decoded.value, { peer: peer.toString(), topic });
       return this.record(verdict);
@@ -151,7 +163,7 @@ export class GossipRouter {
       this.counters.inc("gossip_handler_errors");
       return TopicValidatorResult.Ignore;
     } finally {
-      this.pending--;
+      this.pending[kind]--;
     }
   }
 

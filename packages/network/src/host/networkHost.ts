@@ -63,8 +63,8 @@ export type NetworkHostOptions = {
   };
   redial?: Partial<RedialOptions>;
   gossipHeartbeatMs?: number;
-  /** Gossip validations in flight at once before new messages are ignored. Default 1024. */
-  maxPendingGossipValidations?: number;
+  /** Gossip validations in flight at once, per topic kind, before new ones are ignored (router defaults). */
+  maxPendingGossipValidations?: Partial<Record<GossipKind, number>>;
 };
 
 export type PeerListener = (peer: string) => void;

@@ -19,7 +19,8 @@ import type {
   PreparedAttestation,
 } from "../chain/chainService.ts";
 import type { DriverWork } from "../driver/driver.ts";
-import { BoundedQueue, type QueuePolicy } from "../runtime/boundedQueue.ts";
+import { BoundedQueue } from "../runtime/boundedQueue.ts";
+import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
 import type { SyncService } from "../sync/syncService.ts";
 import type { Logger } from "../util/logger.ts";
 import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
@@ -40,6 +41,10 @@ export interface QueueLimits {
   blocks: number;
   aggregates: number;
   attestations: number;
+  /** One peer's share of an attestation queue: a flooding peer is held to this. */
+  perPeer: number;
+  /** Peers with their own lane in an attestation queue; later ones share one lane. */
+  maxPeers: number;
   /** Blocks handled per pass: each costs a state transition and a signature check. */
   blocksPerPass: number;
 }
@@ -48,6 +53,8 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
   blocks: 1024,
   aggregates: 1024,
   attestations: 4096,
+  perPeer: 1024,
+  maxPeers: 64,
   blocksPerPass: 4,
 };
 
@@ -55,8 +62,8 @@ export type DropReason = "idle" | "future_slot" | "queue_full";
 
 export class GossipIngress implements DriverWork {
   readonly blocks: BoundedQueue<BlockItem>;
-  readonly aggregates: BoundedQueue<Pending<SignedAggregatedAttestation>>;
-  readonly attestations: BoundedQueue<Pending<SignedAttestation>>;
+  readonly aggregates: PeerFairQueue<Pending<SignedAggregatedAttestation>>;
+  readonly attestations: PeerFairQueue<Pending<SignedAttestation>>;
   /** Attestation drops on the receive path, by kind and reason (metronome_gossip_attestations_dropped_total). */
   readonly drops: Record<"single" | "aggregated", Record<DropReason, number>> = {
     single: { idle: 0, future_slot: 0, queue_full: 0 },
@@ -77,6 +84,8 @@ export class GossipIngress implements DriverWork {
   private notify: () => void = () => {};
   private readonly onBlockProcessed: (seconds: number) => void;
   private readonly verifier: BlsVerifier;
+  /** Which attestation kind goes first this pass: they alternate so neither starves the other. */
+  private aggregatesFirst = true;
 
   constructor(opts: {
     chain: ChainService;
@@ -84,7 +93,6 @@ export class GossipIngress implements DriverWork {
     clock: SlotClock;
     logger: Logger;
     limits?: Partial<QueueLimits>;
-    attestationPolicy?: QueuePolicy;
     /** Observes each block's import time in seconds (fork-choice block processing histogram). */
     onBlockProcessed?: (seconds: number) => void;
     /** Where attestation signatures are checked; the main thread when not given. */
@@ -98,24 +106,27 @@ export class GossipIngress implements DriverWork {
     this.logger = opts.logger;
     this.limits = { ...DEFAULT_QUEUE_LIMITS, ...opts.limits };
     // Blocks are never dropped for attestations' sake: their own queue, FIFO, refusing only when
-    // 1024 blocks are already waiting. Attestations are served newest first: the freshest votes
-    // matter most, and under flood the oldest are the ones to lose.
+    // 1024 blocks are already waiting. Attestations wait in per-peer lanes served round-robin,
+    // newest first within a lane (the freshest votes matter most): a flooding peer fills and
+    // loses its own lane while the honest peers' votes still come out within a pass or two.
     this.blocks = new BoundedQueue({
       capacity: this.limits.blocks,
       policy: "drop_newest",
       onDrop: (item) => item.done("ignore"),
     });
-    this.aggregates = new BoundedQueue({
+    this.aggregates = new PeerFairQueue({
       capacity: this.limits.aggregates,
-      policy: opts.attestationPolicy ?? "lifo",
+      perPeerCapacity: this.limits.perPeer,
+      maxPeers: this.limits.maxPeers,
       onDrop: (item) => {
         this.drops.aggregated.queue_full++;
         item.done("ignore");
       },
     });
-    this.attestations = new BoundedQueue({
+    this.attestations = new PeerFairQueue({
       capacity: this.limits.attestations,
-      policy: opts.attestationPolicy ?? "lifo",
+      perPeerCapacity: this.limits.perPeer,
+      maxPeers: this.limits.maxPeers,
       onDrop: (item) => {
         this.drops.single.queue_full++;
         item.done("ignore");
@@ -155,7 +166,7 @@ export class GossipIngress implements DriverWork {
     const gate = this.gate(att.data, "single");
     if (gate !== null) return gate;
     return new Promise((done) => {
-      this.attestations.push({ value: att, peer, done });
+      this.attestations.push(peer, { value: att, peer, done });
       this.notify();
     });
   }
@@ -164,7 +175,7 @@ export class GossipIngress implements DriverWork {
     const gate = this.gate(agg.data, "aggregated");
     if (gate !== null) return gate;
     return new Promise((done) => {
-      this.aggregates.push({ value: agg, peer, done });
+      this.aggregates.push(peer, { value: agg, peer, done });
       this.notify();
     });
   }
@@ -191,7 +202,11 @@ export class GossipIngress implements DriverWork {
     return (this.aggregates.size > 0 || this.attestations.size > 0) && this.verifier.capacityLeft() > 0;
   }
 
-  /** One bounded batch, blocks first, then aggregates, then single attestations. */
+  /**
+   * One bounded batch: blocks first; otherwise attestations, the two kinds taking turns at going
+   * first and the first one taking at most half the room while the other kind waits (a flood of
+   * aggregates must not starve the single votes an aggregator needs, nor the reverse).
+   */
   runBatch(maxItems: number): number {
     if (this.blocks.size > 0) {
       const batch = this.blocks.popBatch(Math.min(maxItems, this.limits.blocksPerPass));
@@ -203,11 +218,23 @@ export class GossipIngress implements DriverWork {
       }
       return batch.length;
     }
-    if (this.aggregates.size > 0)
-      return this.runAttestationBatch(this.aggregates, maxItems, (v) => this.chain.prepareAggregate(v));
-    if (this.attestations.size > 0)
-      return this.runAttestationBatch(this.attestations, maxItems, (v) => this.chain.prepareAttestation(v));
-    return 0;
+    const runAggregates = (max: number) =>
+      this.runAttestationBatch(this.aggregates, max, (v) => this.chain.prepareAggregate(v));
+    const runSingles = (max: number) =>
+      this.runAttestationBatch(this.attestations, max, (v) => this.chain.prepareAttestation(v));
+    const [first, second] = this.aggregatesFirst
+      ? [
+          { queue: this.aggregates, run: runAggregates },
+          { queue: this.attestations, run: runSingles },
+        ]
+      : [
+          { queue: this.attestations, run: runSingles },
+          { queue: this.aggregates, run: runAggregates },
+        ];
+    this.aggregatesFirst = !this.aggregatesFirst;
+    const firstShare = second.queue.size > 0 ? Math.ceil(maxItems / 2) : maxItems;
+    const done = first.queue.size > 0 ? first.run(firstShare) : 0;
+    return second.queue.size > 0 && done < maxItems ? done + second.run(maxItems - done) : done;
   }
 
   /**
@@ -217,7 +244,7 @@ export class GossipIngress implements DriverWork {
    * decides what a flood loses.
    */
   private runAttestationBatch<T>(
-    queue: BoundedQueue<Pending<T>>,
+    queue: PeerFairQueue<Pending<T>>,
     maxItems: number,
     prepare: (value: T) => PreparedAttestation,
   ): number {

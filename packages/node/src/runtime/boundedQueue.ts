@@ -94,6 +94,11 @@ export class BoundedQueue<T> {
     return taken.item;
   }
 
+  /** Removes the oldest item whatever the policy (a caller-side eviction; not counted as popped). */
+  popOldest(): { item: T } | undefined {
+    return this.takeHead();
+  }
+
   /** Item `pop` would return next, without removing it. */
   peek(): T | undefined {
     if (this.length === 0) return undefined;

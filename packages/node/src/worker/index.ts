@@ -5,7 +5,7 @@ export {
   type BlsVerifierPoolOptions,
   DEFAULT_JOBS_PER_WORKER,
   DEFAULT_MAX_BUFFER_WAIT_MS,
-  DEFAULT_MAX_QUEUED_SETS,
+  defaultMaxQueuedSets,
   defaultWorkerCount,
 } from "./pool.ts";
 export { aggregatedSignatureSet, signatureSet } from "./signatureSets.ts";

@@ -18,11 +18,14 @@ import { encodeJob, toVerifiableSet, type VerifiableSet } from "./wire.ts";
 
 export const DEFAULT_MAX_BUFFER_WAIT_MS = 5;
 /**
- * 16 full batches: 0.4-0.9 s of work for one core of the 2-core dev box (same-message vs distinct
- * messages), about one 800 ms interval of backlog. A set that would wait longer is better refused
- * at once than verified after its interval has passed.
+ * Only what the workers hold (a running and a waiting job each) plus one filling batch: with one
+ * worker 192 sets, 50-150 ms of work on the 2-core dev box. A deeper queue here is FIFO and blind
+ * to who sent what: under a flood an honest vote would wait behind a second of junk and miss its
+ * interval. The backlog belongs in the caller's queues, whose drop policy is per peer.
  */
-export const DEFAULT_MAX_QUEUED_SETS = 1024;
+export function defaultMaxQueuedSets(workers: number, jobsPerWorker: number, maxBatchSize: number): number {
+  return (workers * jobsPerWorker + 1) * maxBatchSize;
+}
 /** One job running and one waiting per worker, so a worker never idles on a busy main loop. */
 export const DEFAULT_JOBS_PER_WORKER = 2;
 
@@ -86,8 +89,12 @@ export class BlsVerifierPool implements BlsVerifier {
     this.workers = positiveInt(options.workers, defaultWorkerCount());
     this.maxBatchSize = positiveInt(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE);
     this.maxBufferWaitMs = Math.max(0, options.maxBufferWaitMs ?? DEFAULT_MAX_BUFFER_WAIT_MS);
-    this.maxQueuedSets = positiveInt(options.maxQueuedSets, DEFAULT_MAX_QUEUED_SETS);
-    this.maxJobsInFlight = this.workers * positiveInt(options.jobsPerWorker, DEFAULT_JOBS_PER_WORKER);
+    const jobsPerWorker = positiveInt(options.jobsPerWorker, DEFAULT_JOBS_PER_WORKER);
+    this.maxQueuedSets = positiveInt(
+      options.maxQueuedSets,
+      defaultMaxQueuedSets(this.workers, jobsPerWorker, this.maxBatchSize),
+    );
+    this.maxJobsInFlight = this.workers * jobsPerWorker;
     this.onBatch = options.onBatch;
     this.recorder = new VerifierStatsRecorder(options.recentBatches ?? DEFAULT_RECENT_BATCHES);
     this.piscina = new Piscina<BlsJob, BlsJobResult>({

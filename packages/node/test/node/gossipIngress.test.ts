@@ -79,9 +79,24 @@ describe("gossip ingress", () => {
     assert.equal(await first, "ignore", "the evicted item's gossip verdict is settled, not leaked");
     assert.equal(ingress.drops.single.queue_full, 1);
     assert.deepEqual(
-      ingress.attestations.toArray().map((p) => p.value.validatorIndex),
+      ingress.attestations.popBatch(10).map((p) => p.value.validatorIndex),
       [3, 2],
       "newest first",
+    );
+  });
+
+  it("a flooding peer loses its own votes, not the honest peers'", () => {
+    const { ingress } = setup({ genesisStart: true, attestations: 64 });
+    ingress.enqueueAttestation(attestationAt(10, 1), "honest-a");
+    for (let i = 0; i < 1000; i++) ingress.enqueueAttestation(attestationAt(10, 100), "flooder");
+    ingress.enqueueAttestation(attestationAt(10, 2), "honest-b");
+    assert.equal(ingress.attestations.size, 64);
+    assert.equal(ingress.drops.single.queue_full, 1000 + 2 - 64);
+    // Round-robin: the first small batch already holds both honest votes.
+    const served = ingress.attestations.popBatch(3).map((p) => p.value.validatorIndex);
+    assert.deepEqual(
+      [...served].sort((a, b) => a - b),
+      [1, 2, 100],
     );
   });
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { SecretKey } from "@metronome/chain";
 import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
-import { BlsVerifierPool } from "../../src/worker/pool.ts";
+import { BlsVerifierPool, defaultMaxQueuedSets } from "../../src/worker/pool.ts";
 import { isBlsVerifierError, type SignatureSetInput } from "../../src/worker/types.ts";
 import {
   distinctMessageSets,
@@ -119,6 +119,16 @@ describe("BlsVerifierPool: verification through a worker", () => {
 });
 
 describe("BlsVerifierPool: bounded queue", () => {
+  it("by default accepts only what its workers hold plus one filling batch, not a second of backlog", async () => {
+    assert.equal(defaultMaxQueuedSets(1, 2, 64), 192);
+    const pool = new BlsVerifierPool({ workers: 1, jobsPerWorker: 2, maxBatchSize: 4 });
+    try {
+      assert.equal(pool.capacityLeft(), 12, "(1 worker x 2 jobs + 1 filling batch) x 4 sets");
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("refuses the overflow at once, counts it, and still resolves everything it accepted", async () => {
     const pool = new BlsVerifierPool({ workers: 1, maxQueuedSets: 8, maxBatchSize: 4, maxBufferWaitMs: 1 });
     try {
