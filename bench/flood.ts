@@ -4,10 +4,10 @@
 //   2. start a 4-node devnet (one process per node), wait for finality;
 //   3. watch node 0 (the aggregator) through its /metrics and /lean/v0/health: a no-flood period,
 //      then a flood period with `metronome flood` in its own process, then a short recovery period;
-//      optionally (--ablation) restart node 0 with --max-batch 0 and flood it again.
+//      then (unless --skip-ablation) restart node 0 with --max-batch 0 and flood it again.
 // Prints one table (a column per period) and writes bench/results/flood.json.
 //   node bench/flood.ts [--flood-seconds 300] [--baseline-seconds 60] [--rate N] [--mix ...]
-//                       [--slot-seconds 4] [--validators 32] [--ablation] [--ablation-seconds 120]
+//                       [--slot-seconds 4] [--validators 32] [--skip-ablation] [--ablation-seconds 120]
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     "baseline-seconds": { type: "string", default: "60" },
     "recovery-seconds": { type: "string", default: "30" },
     "ablation-seconds": { type: "string", default: "120" },
-    ablation: { type: "boolean", default: false },
+    "skip-ablation": { type: "boolean", default: false },
     rate: { type: "string" },
     mix: { type: "string", default: DEFAULT_MIX_TEXT },
     "slot-seconds": { type: "string", default: "4" },
@@ -232,7 +232,7 @@ try {
   await quietPeriod("no flood", baselineS);
   await floodPeriod("flood", floodS);
   if (recoveryS > 0) await quietPeriod("after flood", recoveryS);
-  if (values.ablation) {
+  if (!values["skip-ablation"]) {
     log("ablation: restarting node 0 with --max-batch 0 (the driver's batch bound removed)");
     await devnet.stop(target, "SIGTERM");
     devnet.start(target, ["--max-batch", "0"]);
@@ -306,6 +306,10 @@ const rows: Row[] = [
     (p) => `${fmt(p.summary.rssStartMiB)} / ${fmt(p.summary.rssEndMiB)} / ${fmt(p.summary.rssMaxMiB)}`,
   ),
   row(`RSS growth after ${warmupS} s warm-up MiB`, (p) => fmt(p.summary.rssGrowthAfterWarmupMiB, 1)),
+  row(
+    "main heap used end / max MiB; external end MiB",
+    (p) => `${fmt(p.summary.heapUsedEndMiB)} / ${fmt(p.summary.heapUsedMaxMiB)}; ${fmt(p.summary.externalEndMiB)}`,
+  ),
   row("failed scrapes", (p) => fmt(p.summary.failedScrapes)),
 ];
 const m = machineInfo();
@@ -318,13 +322,38 @@ console.log(
     `rate ${rate} msgs/s (${rateReason})\n`,
 );
 console.log(formatTable(rows));
+const bounded = periods.find((p) => p.summary.name === "flood");
+const unbounded = periods.find((p) => p.summary.name === "flood, --max-batch 0");
+const ablation =
+  bounded !== undefined && unbounded !== undefined
+    ? Object.fromEntries(
+        (
+          [
+            ["tick lateness p99", (p: PeriodResult) => p.summary.tickLatenessP99Ms],
+            ["tick lateness max", (p: PeriodResult) => p.summary.tickLatenessMaxBoundMs],
+            ["driver pass p99", (p: PeriodResult) => p.summary.driverPassP99Ms],
+            ["event-loop delay p99 (max window)", (p: PeriodResult) => p.summary.eventLoopP99MsMax],
+            ["intervals missed", (p: PeriodResult) => p.summary.intervalsMissed],
+          ] as const
+        ).map(([name, f]) => [
+          name,
+          { bounded: f(bounded), unbounded: f(unbounded), ratio: f(unbounded) / f(bounded) },
+        ]),
+      )
+    : null;
+if (ablation !== null) {
+  console.log("\nablation: the same flood with the driver's batch bound removed (unbounded / bounded)");
+  for (const [name, v] of Object.entries(ablation)) {
+    console.log(`  ${name.padEnd(36)} ${fmt(v.bounded, 1)} -> ${fmt(v.unbounded, 1)}  (x${fmt(v.ratio, 1)})`);
+  }
+}
 const path = writeResult(
   "flood",
   {
     floodS,
     baselineS,
     recoveryS,
-    ablation: values.ablation,
+    ablation: !values["skip-ablation"],
     ablationS,
     slotSeconds,
     validatorCount,
@@ -339,6 +368,7 @@ const path = writeResult(
   {
     capacity,
     rows,
+    ablation,
     periods: periods.map((p) => ({ ...p, samples: undefined })),
     failure: failure ? String(failure) : null,
   },

@@ -210,6 +210,25 @@ export class TestDevnet {
     }
   }
 
+  /** Base URL of node `id`'s HTTP API. */
+  httpUrl(id: number): string {
+    return `http://127.0.0.1:${this.entry(id).httpPort}`;
+  }
+
+  /** `--bootnodes` value naming exactly `ids` (for a partitioned start). */
+  bootnodesOf(ids: number[]): string {
+    return ids.map((id) => this.multiaddr(id)).join(",");
+  }
+
+  /** Node `id`'s Prometheus exposition text from its metrics port. */
+  async scrapeMetrics(id: number): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.entry(id).metricsPort}/metrics`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    if (res.status !== 200) throw new Error(`node ${id} /metrics answered ${res.status}`);
+    return res.text();
+  }
+
   /** GET a JSON route of node `id`'s HTTP API. */
   async getJson(id: number, path: string): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`http://127.0.0.1:${this.entry(id).httpPort}${path}`, {
@@ -268,10 +287,11 @@ export class TestDevnet {
 
   /**
    * Runs `metronome node` for entry `id` on `dataDir` as a one-off process and collects its output:
-   * for start-up failures, which must end the process by themselves.
+   * for start-up failures, which must end the process by themselves. `extraArgs` follow the usual
+   * flags (a repeated flag overrides).
    */
-  async runOnce(id: number, dataDir: string, timeoutMs: number): Promise<OneShotResult> {
-    const args = nodeArgs(this.genesisDir, this.entry(id), dataDir, this.logLevel);
+  async runOnce(id: number, dataDir: string, timeoutMs: number, extraArgs: string[] = []): Promise<OneShotResult> {
+    const args = [...nodeArgs(this.genesisDir, this.entry(id), dataDir, this.logLevel), ...extraArgs];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
     liveChildren.add(child);
     let output = "";

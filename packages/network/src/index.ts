@@ -7,7 +7,17 @@ export { decodeVarint, encodeVarint } from "./encoding/varint.ts";
 export { isNetworkError, NetworkError, NetworkErrorCode } from "./errors.ts";
 export type { GossipValueByKind } from "./gossip/codec.ts";
 export { computeMessageId, gossipMessageId, MESSAGE_ID_LENGTH } from "./gossip/messageId.ts";
-export { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS } from "./gossip/options.ts";
+export {
+  GOSSIP_D,
+  GOSSIP_D_HIGH,
+  GOSSIP_D_LAZY,
+  GOSSIP_D_LOW,
+  GOSSIP_HEARTBEAT_MS,
+  GOSSIP_MCACHE_GOSSIP,
+  GOSSIP_MCACHE_LENGTH,
+  GOSSIP_SEEN_TTL_MS,
+  gossipSeenTtlMs,
+} from "./gossip/options.ts";
 export type { GossipHandler, GossipMessageInfo, GossipVerdict } from "./gossip/router.ts";
 export {
   aggregationTopic,

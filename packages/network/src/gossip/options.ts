@@ -12,6 +12,18 @@ export const GOSSIP_D_LOW = 6;
 export const GOSSIP_D_HIGH = 12;
 export const GOSSIP_D_LAZY = 6;
 export const GOSSIP_HEARTBEAT_MS = 700;
+/** leanSpec: heartbeats of full messages kept for IWANT, and of them gossiped in IHAVE. */
+export const GOSSIP_MCACHE_LENGTH = 6;
+export const GOSSIP_MCACHE_GOSSIP = 3;
+/**
+ * leanSpec: seen-message ids expire after SECONDS_PER_SLOT * JUSTIFICATION_LOOKBACK_SLOTS * 2
+ * (24 s with 4 s slots), not gossipsub's generic 2 minutes. A vote older than that is useless, and
+ * under a flood every seen id costs memory for as long as it is kept.
+ */
+export function gossipSeenTtlMs(slotDurationMs: number): number {
+  return slotDurationMs * 3 * 2;
+}
+export const GOSSIP_SEEN_TTL_MS = gossipSeenTtlMs(4_000);
 
 /** One RPC frame may carry a maximal compressed payload plus protobuf framing. */
 const MAX_RPC_FRAME_BYTES = maxCompressedLength(MAX_PAYLOAD_SIZE) + 64 * 1024;
@@ -45,6 +57,8 @@ export type GossipsubParams = {
   /** Only these topics are tracked for peers' subscriptions and messages. */
   allowedTopics: readonly string[];
   heartbeatMs?: number;
+  /** Default GOSSIP_SEEN_TTL_MS (4 s slots); see gossipSeenTtlMs. */
+  seenTtlMs?: number;
 };
 
 export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts> {
@@ -56,6 +70,9 @@ export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts
     Dhi: GOSSIP_D_HIGH,
     Dlazy: GOSSIP_D_LAZY,
     heartbeatInterval: params.heartbeatMs ?? GOSSIP_HEARTBEAT_MS,
+    mcacheLength: GOSSIP_MCACHE_LENGTH,
+    mcacheGossip: GOSSIP_MCACHE_GOSSIP,
+    seenTTL: params.seenTtlMs ?? GOSSIP_SEEN_TTL_MS,
     fallbackToFloodsub: false,
     emitSelf: false,
     doPX: false,

@@ -63,6 +63,8 @@ export type NetworkHostOptions = {
   };
   redial?: Partial<RedialOptions>;
   gossipHeartbeatMs?: number;
+  /** How long seen gossip message ids are remembered (leanSpec: slot * 6; default for 4 s slots). */
+  gossipSeenTtlMs?: number;
   /** Gossip validations in flight at once, per topic kind, before new ones are ignored (router defaults). */
   maxPendingGossipValidations?: Partial<Record<GossipKind, number>>;
 };
@@ -142,6 +144,7 @@ export class NetworkHost {
             payloads: this.payloads,
             allowedTopics: this.allTopicNames(),
             heartbeatMs: this.options.gossipHeartbeatMs,
+            seenTtlMs: this.options.gossipSeenTtlMs,
           }),
         ),
       },

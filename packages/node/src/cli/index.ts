@@ -11,7 +11,9 @@ export function buildCli(): Command {
     .name("metronome")
     .description("Metronome: a lean-consensus (3SF-mini, BLS) validator node that keeps time under gossip flood")
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    // `validator` and its `slashing-protection` subcommands share flag names (--data-dir, --genesis).
+    .enablePositionalOptions();
 
   program
     .command("genesis")
@@ -96,6 +98,70 @@ export function buildCli(): Command {
       const { runDevnet } = await import("./devnetCommand.ts");
       process.exitCode = await runDevnet(opts);
     });
+
+  const validator = program
+    .command("validator")
+    .enablePositionalOptions()
+    .description(
+      "run a validator client: sign the given validators' duties through one or more beacon nodes, with slashing protection",
+    )
+    .option(
+      "--beacon-nodes <urls>",
+      "comma-separated beacon node HTTP API URLs; ranked by sync and head, the order breaks ties (required)",
+      listArg,
+    )
+    .option("--validator-indices <list>", 'validators to run, e.g. "24-31" (interop keys; required)', indicesArg)
+    .option("--data-dir <dir>", "folder for the slashing-protection record and the API token (required)")
+    .option("--genesis <dir>", "genesis folder written by `metronome genesis` (required)")
+    .option("--http-port <port>", "admin API port (beacon node list), 0 to disable", portArg, 5062)
+    .option("--metrics-port <port>", "Prometheus /metrics port, 0 to disable", portArg, 5064)
+    .option("--http-host <ip>", "address the admin API and metrics servers bind", "127.0.0.1")
+    .option(
+      "--token-file <path>",
+      "admin API bearer token file (default: <data-dir>/api-token.txt, generated if missing)",
+    )
+    .option(
+      "--request-timeout-ms <ms>",
+      "deadline of one beacon node request (default: a third of a slot)",
+      intArg(50, 60_000),
+    )
+    .addOption(
+      new Option("--log-level <level>", "error | warn | info | debug | trace").default("info").argParser(parseLogLevel),
+    )
+    .addOption(new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"))
+    .action(async (opts) => {
+      // Checked here, not with requiredOption: the slashing-protection subcommands do not take them.
+      for (const [flag, key] of [
+        ["--beacon-nodes", "beaconNodes"],
+        ["--validator-indices", "validatorIndices"],
+        ["--data-dir", "dataDir"],
+        ["--genesis", "genesis"],
+      ] as const) {
+        if (opts[key] === undefined) validator.error(`error: required option '${flag}' not specified`);
+      }
+      const { runValidatorCommand } = await import("./validatorCommand.ts");
+      await runValidatorCommand(opts);
+    });
+
+  const slashingProtection = validator
+    .command("slashing-protection")
+    .description("export or import the slashing-protection record (JSON interchange, see docs/validator-client.md)");
+  for (const [name, what] of [
+    ["export", "write the record of --data-dir to --file"],
+    ["import", "merge --file into the record of --data-dir (a bad file changes nothing)"],
+  ] as const) {
+    slashingProtection
+      .command(name)
+      .description(`${what}; the validator client must not be running on that data dir`)
+      .requiredOption("--data-dir <dir>", "the validator client's data dir")
+      .requiredOption("--genesis <dir>", "genesis folder (names the chain the record belongs to)")
+      .requiredOption("--file <path>", "the interchange JSON file")
+      .action(async (opts) => {
+        const cmd = await import("./validatorCommand.ts");
+        const run = name === "export" ? cmd.runSlashingProtectionExport : cmd.runSlashingProtectionImport;
+        console.log(await run(opts));
+      });
+  }
 
   program
     .command("flood")

@@ -34,6 +34,9 @@ export interface ProbeSample {
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   rssBytes: number;
+  /** Main-thread V8 heap in use, and memory held outside it (Buffers, native objects). */
+  heapUsedBytes: number;
+  externalBytes: number;
   attestationsValid: number;
   attestationsInvalid: number;
   health: NodeHealth | null;
@@ -91,6 +94,9 @@ export interface PeriodSummary {
   rssMaxMiB: number;
   /** RSS at the end minus RSS at the first sample after the warm-up. */
   rssGrowthAfterWarmupMiB: number;
+  heapUsedEndMiB: number;
+  heapUsedMaxMiB: number;
+  externalEndMiB: number;
   cpuPercent: number;
 }
 
@@ -197,6 +203,8 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     eventLoopP99Ms: promValue(m, "metronome_event_loop_delay_seconds", { quantile: "0.99" }) * 1000,
     eventLoopMaxMs: promValue(m, "metronome_event_loop_delay_seconds", { quantile: "1" }) * 1000,
     rssBytes: promValue(m, "process_resident_memory_bytes"),
+    heapUsedBytes: promValue(m, "nodejs_heap_size_used_bytes"),
+    externalBytes: promValue(m, "nodejs_external_memory_bytes"),
     attestationsValid: promValue(m, "lean_attestations_valid_total"),
     attestationsInvalid: promValue(m, "lean_attestations_invalid_total"),
     health,
@@ -274,6 +282,9 @@ export function summarizeSamples(
     rssEndMiB: Number.NaN,
     rssMaxMiB: Number.NaN,
     rssGrowthAfterWarmupMiB: Number.NaN,
+    heapUsedEndMiB: Number.NaN,
+    heapUsedMaxMiB: Number.NaN,
+    externalEndMiB: Number.NaN,
     cpuPercent: Number.NaN,
   };
   if (first === undefined || last === undefined || samples.length < 2) return empty;
@@ -335,6 +346,9 @@ export function summarizeSamples(
     rssEndMiB: mib(last.rssBytes),
     rssMaxMiB: mib(maxOf(samples.map((s) => s.rssBytes))),
     rssGrowthAfterWarmupMiB: warm === undefined || warm === last ? Number.NaN : mib(last.rssBytes - warm.rssBytes),
+    heapUsedEndMiB: mib(last.heapUsedBytes),
+    heapUsedMaxMiB: mib(maxOf(samples.map((s) => s.heapUsedBytes))),
+    externalEndMiB: mib(last.externalBytes),
     cpuPercent: cpu,
   };
 }

@@ -18,7 +18,7 @@ import {
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
-import { NetworkHost } from "@metronome/network";
+import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
 import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
@@ -129,6 +129,7 @@ export class BeaconNode {
         identitySeed: options.identitySeed,
         bootnodes: options.bootnodes,
         attestationSubnetCount: options.chain.attestationCommitteeCount,
+        gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
       });
       const orphans = new OrphanBlocks();
       let ingressRef: GossipIngress | null = null;

@@ -1,0 +1,136 @@
+// The validator client's own HTTP API: read and replace the beacon node list at run time.
+// Every route needs `Authorization: Bearer <token>`, the token read from a file (generated with
+// 0600 permissions in the data dir when none is given). Errors are {code, message} like the node's.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import Fastify, { type FastifyInstance } from "fastify";
+import { MAX_BEACON_NODES, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
+
+export const TOKEN_FILE_NAME = "api-token.txt";
+
+export class AdminApiError extends Error {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.name = "AdminApiError";
+    this.statusCode = statusCode;
+  }
+}
+
+/**
+ * The API token: read from `path` (trimmed, at least 16 characters), or, when the file does not
+ * exist and `create` is set, generated and written owner-only.
+ */
+export async function loadOrCreateToken(path: string, create: boolean): Promise<string> {
+  if (!existsSync(path)) {
+    if (!create) throw new Error(`token file ${path} does not exist`);
+    const token = randomBytes(32).toString("hex");
+    await writeFile(path, `${token}\n`, { mode: 0o600, flag: "wx" });
+    // The mode above is filtered by the umask; make it exact.
+    await chmod(path, 0o600);
+    return token;
+  }
+  const token = (await readFile(path, "utf8")).trim();
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new Error(`token file ${path} must hold one token of at least 16 characters without spaces`);
+  }
+  return token;
+}
+
+export interface BeaconNodeView {
+  url: string;
+  rank: number;
+  reachable: boolean;
+  synced: boolean | null;
+  headSlot: number | null;
+  lagging: boolean;
+  requestErrors: number;
+  head: { slot: number; root: string; receivedAtMs: number; delayMs: number } | null;
+}
+
+export interface AdminApiOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  token: string;
+  listNodes(): BeaconNodeView[];
+  /** Replaces the node list (URLs already validated and normalized) and restarts the monitor. */
+  replaceNodes(urls: string[]): Promise<void>;
+}
+
+function nodeJson(n: BeaconNodeView): Record<string, unknown> {
+  return {
+    url: n.url,
+    rank: n.rank,
+    reachable: n.reachable,
+    synced: n.synced,
+    head_slot: n.headSlot === null ? null : String(n.headSlot),
+    lagging: n.lagging,
+    request_errors: String(n.requestErrors),
+    head:
+      n.head === null
+        ? null
+        : {
+            slot: String(n.head.slot),
+            root: n.head.root,
+            received_at_ms: String(n.head.receivedAtMs),
+            delay_ms: String(n.head.delayMs),
+          },
+  };
+}
+
+function parseUrlsBody(body: unknown): string[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new AdminApiError(400, 'Expected a JSON object {"urls": ["http://host:port", ...]}');
+  }
+  const { urls, ...rest } = body as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new AdminApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
+  if (!Array.isArray(urls) || urls.some((u) => typeof u !== "string")) {
+    throw new AdminApiError(400, "urls: expected a list of URL strings");
+  }
+  if (urls.length > MAX_BEACON_NODES) throw new AdminApiError(400, `urls: at most ${MAX_BEACON_NODES} beacon nodes`);
+  try {
+    return normalizeBeaconNodeUrls(urls as string[]);
+  } catch (err) {
+    throw new AdminApiError(400, `urls: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export async function startAdminApi(o: AdminApiOptions): Promise<{ app: FastifyInstance; port: number }> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const expected = Buffer.from(`Bearer ${o.token}`);
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    const fastifyStatus = (err as { statusCode?: unknown }).statusCode;
+    const status =
+      err instanceof AdminApiError ? err.statusCode : typeof fastifyStatus === "number" ? fastifyStatus : 500;
+    const code = status >= 400 && status < 600 ? status : 500;
+    const message = code === 500 || !(err instanceof Error) ? "Internal server error" : err.message;
+    void reply.code(code).send({ code, message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ code: 404, message: `Route ${req.method}:${req.url.split("?")[0]} not found` });
+  });
+  // Authentication runs before the body is parsed: an unauthenticated caller gets nothing else.
+  app.addHook("onRequest", async (req) => {
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AdminApiError(401, "Missing or wrong bearer token");
+    }
+  });
+
+  app.get("/vc/v0/beacon_nodes", async () => ({ data: o.listNodes().map(nodeJson) }));
+
+  app.post<{ Body: unknown }>("/vc/v0/beacon_nodes", async (req) => {
+    const urls = parseUrlsBody(req.body);
+    await o.replaceNodes(urls);
+    return { data: o.listNodes().map(nodeJson) };
+  });
+
+  await app.listen({ host: o.host, port: o.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : o.port;
+  return { app, port };
+}
