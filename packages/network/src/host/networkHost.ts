@@ -21,7 +21,8 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import { type GossipValueByKind, serializeGossipValue } from "../gossip/codec.ts";
-import { DecompressedPayloads, gossipsubOptions } from "../gossip/options.ts";
+import { capDeliveryRecordLifetime } from "../gossip/deliveryRecords.ts";
+import { DecompressedPayloads, GOSSIP_SEEN_TTL_MS, gossipsubOptions } from "../gossip/options.ts";
 import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
 import {
   aggregationTopic,
@@ -89,6 +90,8 @@ export class NetworkHost {
   private readonly connectListeners = new Set<PeerListener>();
   private readonly disconnectListeners = new Set<PeerListener>();
   private node: Libp2p<Services> | undefined;
+  /** Whether gossipsub's delivery records got the seen-cache lifetime (see deliveryRecords.ts). */
+  deliveryRecordsCapped = false;
   private router: GossipRouter | undefined;
   private bootnodes: BootnodeDialer | undefined;
 
@@ -163,6 +166,10 @@ export class NetworkHost {
       );
     }
     this.node = node;
+    this.deliveryRecordsCapped = capDeliveryRecordLifetime(
+      node.services.pubsub,
+      this.options.gossipSeenTtlMs ?? GOSSIP_SEEN_TTL_MS,
+    );
     this.router = new GossipRouter(node.services.pubsub, {
       forkDigest: this.forkDigest,
       counters: this.counters,
