@@ -296,6 +296,11 @@ const rows: Row[] = [
     (p) =>
       `${fmt(p.summary.acceptedPerSec)} / ${fmt(p.summary.bufferedPerSec)} / ${fmt(p.summary.invalidSignaturePerSec)}`,
   ),
+  row("  sets per verifier busy second", (p) => fmt(p.summary.setsPerBusySecond)),
+  row("  same, vs same-batch blst on one idle thread %", (p) =>
+    fmt((100 * p.summary.setsPerBusySecond) / capacity.sameBatchBlstSetsPerSec),
+  ),
+  row("  verifier busy share of the wall clock %", (p) => fmt(100 * p.summary.verifierBusyShare)),
   row("  checks vs same-batch blst capacity %", (p) =>
     fmt((100 * p.summary.verificationsPerSec) / capacity.sameBatchBlstSetsPerSec),
   ),

@@ -64,7 +64,11 @@ export const REQRESP_RESULTS = [
   "rate_limited",
   "error",
 ] as const;
-export const WORKER_DROP_REASONS = ["queue_full", "closed"] as const;
+export const WORKER_DROP_REASONS = ["queue_full", "closed", "worker_failed"] as const;
+/** `kind` of a verification worker job; the pool runs one kind today. */
+export const WORKER_JOB_KINDS = ["bls_verify"] as const;
+export const WORKER_JOB_RESULTS = ["success", "error"] as const;
+export const BLS_SET_RESULTS = ["valid", "invalid"] as const;
 export const SSE_DROP_REASONS = ["slow_consumer", "too_many_subscribers"] as const;
 /** Quantiles of metronome_event_loop_delay_seconds; "1" is the maximum. */
 export const EVENT_LOOP_QUANTILES = ["0.5", "0.99", "1"] as const;
@@ -119,7 +123,9 @@ export const LEAN_METRICS = {
     attestationVerificationTimeSeconds: {
       name: "lean_pq_sig_attestation_verification_time_seconds",
       type: "histogram",
-      help: `Time taken to verify an attestation signature. ${BLS_NOTE}`,
+      help:
+        `Time taken to verify an attestation signature. ${BLS_NOTE} Metronome: from handing the signature to the ` +
+        "verifier (a batching worker pool) to its verdict, sampled at most 10 times a second",
       labels: [],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 1],
     },
@@ -157,7 +163,9 @@ export const LEAN_METRICS = {
     aggregatedSignaturesVerificationTimeSeconds: {
       name: "lean_pq_sig_aggregated_signatures_verification_time_seconds",
       type: "histogram",
-      help: `Time taken to verify an aggregated attestation signature. ${BLS_NOTE}`,
+      help:
+        `Time taken to verify an aggregated attestation signature. ${BLS_NOTE} Metronome: from handing the ` +
+        "signature to the verifier (a batching worker pool) to its verdict, sampled at most 10 times a second",
       labels: [],
       buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 4],
     },
@@ -173,7 +181,9 @@ export const LEAN_METRICS = {
     payloadAggregationTimeSeconds: {
       name: "lean_block_building_payload_aggregation_time_seconds",
       type: "histogram",
-      help: "Time taken to build aggregated_payloads during block building",
+      help:
+        "Time taken to build aggregated_payloads during block building (Metronome: choosing the pool aggregates " +
+        "the block carries)",
       labels: [],
       buckets: [0.1, 0.25, 0.5, 0.75, 1, 2, 3, 4],
     },
@@ -238,7 +248,9 @@ export const LEAN_METRICS = {
     attestationValidationTimeSeconds: {
       name: "lean_attestation_validation_time_seconds",
       type: "histogram",
-      help: "Time taken to validate attestation",
+      help:
+        "Time taken to validate attestation (Metronome: the structural checks before the signature check, " +
+        "sampled at most 10 times a second)",
       labels: [],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 1],
     },
@@ -258,25 +270,29 @@ export const LEAN_METRICS = {
     gossipSignatures: {
       name: "lean_gossip_signatures",
       type: "gauge",
-      help: "Number of gossip signatures in fork-choice store",
+      help:
+        "Number of gossip signatures in fork-choice store (Metronome: verified single attestations the " +
+        "aggregator holds until it aggregates them)",
       labels: [],
     },
     latestNewAggregatedPayloads: {
       name: "lean_latest_new_aggregated_payloads",
       type: "gauge",
-      help: "Number of new aggregated payload items",
+      help:
+        "Number of new aggregated payload items (Metronome keeps votes, not payloads: validators whose latest " +
+        "vote is received but not yet counted by fork choice)",
       labels: [],
     },
     latestKnownAggregatedPayloads: {
       name: "lean_latest_known_aggregated_payloads",
       type: "gauge",
-      help: "Number of known aggregated payload items",
+      help: "Number of known aggregated payload items (Metronome: verified aggregates pooled for block production)",
       labels: [],
     },
     committeeSignaturesAggregationTimeSeconds: {
       name: "lean_committee_signatures_aggregation_time_seconds",
       type: "histogram",
-      help: "Time taken to aggregate committee signatures",
+      help: "Time taken to aggregate committee signatures (one aggregation cycle of the aggregator)",
       labels: [],
       buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 3, 4],
     },
@@ -388,6 +404,9 @@ export const LEAN_METRICS = {
       labels: [],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1],
     },
+    // Metronome aggregates inline on the main thread from the votes it holds, whatever its sync
+    // state and with no pre-state lookup or worker: only not_aggregator and other (a late tick
+    // skipped a stale slot's duty) can happen; not_synced, missing_state and spawn_failed stay 0.
     aggregatorSkipped: {
       name: "lean_aggregator_skipped_total",
       type: "counter",
@@ -406,6 +425,8 @@ export const LEAN_METRICS = {
       help: "Number of connected peers",
       labels: ["client"],
     },
+    // Inbound connections that fail never reach the node (libp2p drops them during the upgrade),
+    // so inbound timeout/error stay 0; outbound dial failures are counted.
     peerConnectionEvents: {
       name: "lean_peer_connection_events_total",
       type: "counter",
@@ -413,6 +434,8 @@ export const LEAN_METRICS = {
       labels: ["direction", "result"],
       labelValues: { direction: ["inbound", "outbound"], result: ["success", "timeout", "error"] },
     },
+    // libp2p does not say why a connection closed: local_close is a hang-up this node asked for,
+    // every other close counts as remote_close; timeout and error stay 0.
     peerDisconnectionEvents: {
       name: "lean_peer_disconnection_events_total",
       type: "counter",
@@ -432,7 +455,9 @@ export const LEAN_METRICS = {
     attestationCommitteeSubnet: {
       name: "lean_attestation_committee_subnet",
       type: "gauge",
-      help: "Node's attestation committee subnet",
+      help:
+        "Node's attestation committee subnet (Metronome: the subnet of its lowest validator index; 0 " +
+        "without validators)",
       labels: [],
     },
     attestationCommitteeCount: {
@@ -444,21 +469,23 @@ export const LEAN_METRICS = {
     gossipBlockSizeBytes: {
       name: "lean_gossip_block_size_bytes",
       type: "histogram",
-      help: "Bytes size of a gossip block message",
+      help: "Bytes size of a gossip block message (as received, snappy-compressed; sampled: at most 256 per interval)",
       labels: [],
       buckets: [10000, 50000, 100000, 250000, 500000, 1000000, 2000000, 5000000],
     },
     gossipAttestationSizeBytes: {
       name: "lean_gossip_attestation_size_bytes",
       type: "histogram",
-      help: "Bytes size of a gossip attestation message",
+      help: "Bytes size of a gossip attestation message (as received, snappy-compressed; sampled: at most 256 per interval)",
       labels: [],
       buckets: [512, 1024, 2048, 4096, 8192, 16384],
     },
     gossipAggregationSizeBytes: {
       name: "lean_gossip_aggregation_size_bytes",
       type: "histogram",
-      help: "Bytes size of a gossip aggregated attestation message",
+      help:
+        "Bytes size of a gossip aggregated attestation message (as received, snappy-compressed; sampled: at most " +
+        "256 per interval)",
       labels: [],
       buckets: [1024, 4096, 16384, 65536, 131072, 262144, 524288, 1048576],
     },
@@ -602,13 +629,14 @@ export const RUNTIME_METRICS = {
     workerJobs: {
       name: "metronome_worker_jobs_total",
       type: "counter",
-      help: "Jobs run by the verification worker pool, by kind and result",
+      help: "Jobs run by the verification worker pool, by kind (bls_verify) and result (success|error)",
       labels: ["kind", "result"],
+      labelValues: { kind: WORKER_JOB_KINDS, result: WORKER_JOB_RESULTS },
     },
     workerDropped: {
       name: "metronome_worker_dropped_total",
       type: "counter",
-      help: "Jobs refused by the worker pool, by reason (queue_full|closed)",
+      help: "Signature sets the worker pool refused or abandoned, by reason (queue_full|closed|worker_failed)",
       labels: ["reason"],
       labelValues: { reason: WORKER_DROP_REASONS },
     },
@@ -624,6 +652,19 @@ export const RUNTIME_METRICS = {
       type: "counter",
       help: "BLS batches that failed and were re-verified one set at a time",
       labels: [],
+    },
+    blsVerifySeconds: {
+      name: "metronome_bls_verify_seconds_total",
+      type: "counter",
+      help: "Seconds the BLS verifier spent verifying signature sets (worker busy time)",
+      labels: [],
+    },
+    blsSetsVerified: {
+      name: "metronome_bls_sets_verified_total",
+      type: "counter",
+      help: "Signature sets the BLS verifier checked, by result (valid|invalid)",
+      labels: ["result"],
+      labelValues: { result: BLS_SET_RESULTS },
     },
     // Slot clock
     tickLatenessSeconds: {

@@ -86,7 +86,7 @@ describe("scraped exposition", () => {
     m.runtime.blockFetchDedup.inc({ outcome: "inflight_cap" });
     m.runtime.queueDepth.set({ queue: "gossip_attestation" }, 7);
     m.runtime.queueDropped.inc({ queue: "gossip_attestation", reason: "queue_full" });
-    m.runtime.workerJobs.inc({ kind: "verify_attestation", result: "ok" });
+    m.runtime.workerJobs.inc({ kind: "bls_verify", result: "success" });
     m.network.connectedPeers.set({ client: m.client }, 3);
     m.pqSig.attestationVerificationTimeSeconds.observe(0.002);
     m.setSyncStatus("synced");

@@ -76,7 +76,7 @@ describe("promtool", () => {
       try {
         m.runtime.queueDepth.set({ queue: "gossip_attestation" }, 1);
         m.runtime.queueDropped.inc({ queue: "gossip_attestation", reason: "queue_full" });
-        m.runtime.workerJobs.inc({ kind: "verify_attestation", result: "ok" });
+        m.runtime.workerJobs.inc({ kind: "bls_verify", result: "success" });
         const text = await m.registry.metrics();
         const run = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
         assert.ok(run.status === 0 || run.status === PROMTOOL_LINT_EXIT, `promtool exit ${run.status}: ${run.stderr}`);

@@ -43,4 +43,12 @@ export type { BucketConfig } from "./reqresp/rateLimiter.ts";
 export { DEFAULT_RATE_LIMITS, type RateLimits, type ReqRespHandlers } from "./reqresp/server.ts";
 export type { ResponseChunk } from "./reqresp/wire.ts";
 export { encodeErrorChunk, encodeRequest, encodeResponseChunk } from "./reqresp/wire.ts";
-export { COUNTER_NAMES, type CounterName, type NetworkStats } from "./stats.ts";
+export {
+  COUNTER_NAMES,
+  type CounterName,
+  GossipSizeSamples,
+  LabelledNetworkCounters,
+  type LabelledNetworkStats,
+  MAX_SIZE_SAMPLES,
+  type NetworkStats,
+} from "./stats.ts";

@@ -35,6 +35,9 @@ export type NetworkStats = Readonly<Record<CounterName, number>>;
 
 export class NetworkCounters {
   private readonly values: Record<CounterName, number>;
+  /** The same events broken down by the labels the node's metrics carry. */
+  readonly labelled = new LabelledNetworkCounters();
+  readonly gossipSizes = new GossipSizeSamples();
 
   constructor() {
     this.values = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>;
@@ -50,5 +53,90 @@ export class NetworkCounters {
 
   snapshot(): NetworkStats {
     return { ...this.values };
+  }
+}
+
+// ---- labelled counters for the node's Prometheus series (plain numbers, fixed key sets) ----------
+
+export const GOSSIP_STAT_KINDS = ["block", "attestation", "aggregation"] as const;
+export type GossipStatKind = (typeof GOSSIP_STAT_KINDS)[number];
+export const GOSSIP_VERDICTS = ["accept", "reject", "ignore"] as const;
+export type GossipVerdictName = (typeof GOSSIP_VERDICTS)[number];
+export const REQRESP_STAT_METHODS = ["status", "blocksByRoot", "blocksByRange"] as const;
+export type ReqRespStatMethod = (typeof REQRESP_STAT_METHODS)[number];
+export const REQRESP_OUTCOMES = [
+  "success",
+  "invalid_request",
+  "server_error",
+  "resource_unavailable",
+  "timeout",
+  "rate_limited",
+  "error",
+] as const;
+export type ReqRespOutcome = (typeof REQRESP_OUTCOMES)[number];
+export type Direction = "inbound" | "outbound";
+export type ConnectionResult = "success" | "timeout" | "error";
+export type DisconnectReason = "remote_close" | "local_close";
+
+export interface LabelledNetworkStats {
+  /** Every validation verdict returned to gossipsub, by topic kind (decode failures are rejects). */
+  gossipVerdicts: Record<GossipStatKind, Record<GossipVerdictName, number>>;
+  reqresp: Record<ReqRespStatMethod, Record<Direction, Record<ReqRespOutcome, number>>>;
+  /** Inbound failures never reach us (libp2p drops them during the upgrade). */
+  peerConnections: Record<Direction, Record<ConnectionResult, number>>;
+  peerDisconnections: Record<Direction, Record<DisconnectReason, number>>;
+}
+
+function table<K extends string, V>(keys: readonly K[], value: () => V): Record<K, V> {
+  return Object.fromEntries(keys.map((k) => [k, value()])) as Record<K, V>;
+}
+
+const zeros = <K extends string>(keys: readonly K[]): Record<K, number> => table(keys, () => 0);
+
+export class LabelledNetworkCounters {
+  readonly values: LabelledNetworkStats = {
+    gossipVerdicts: table(GOSSIP_STAT_KINDS, () => zeros(GOSSIP_VERDICTS)),
+    reqresp: table(REQRESP_STAT_METHODS, () => table(["inbound", "outbound"] as const, () => zeros(REQRESP_OUTCOMES))),
+    peerConnections: table(["inbound", "outbound"] as const, () => zeros(["success", "timeout", "error"] as const)),
+    peerDisconnections: table(["inbound", "outbound"] as const, () => zeros(["remote_close", "local_close"] as const)),
+  };
+
+  gossipVerdict(kind: GossipStatKind, verdict: GossipVerdictName): void {
+    this.values.gossipVerdicts[kind][verdict]++;
+  }
+
+  reqresp(method: ReqRespStatMethod, direction: Direction, outcome: ReqRespOutcome): void {
+    this.values.reqresp[method][direction][outcome]++;
+  }
+
+  snapshot(): LabelledNetworkStats {
+    return structuredClone(this.values);
+  }
+}
+
+/** Most sizes kept per topic kind between two drains; the rest are skipped (the histogram is sampled). */
+export const MAX_SIZE_SAMPLES = 256;
+
+/**
+ * Received gossip message sizes, kept for the size histograms: O(1) per message, bounded per kind,
+ * emptied by each drain (the metrics sync), so no size is observed twice.
+ */
+export class GossipSizeSamples {
+  private readonly samples: Record<GossipStatKind, number[]> = { block: [], attestation: [], aggregation: [] };
+  private readonly cap: number;
+
+  constructor(cap = MAX_SIZE_SAMPLES) {
+    this.cap = cap;
+  }
+
+  record(kind: GossipStatKind, bytes: number): void {
+    const list = this.samples[kind];
+    if (list.length < this.cap) list.push(bytes);
+  }
+
+  drain(): Record<GossipStatKind, number[]> {
+    const out = { ...this.samples };
+    for (const kind of GOSSIP_STAT_KINDS) this.samples[kind] = [];
+    return out;
   }
 }

@@ -88,6 +88,19 @@ describe("gossip between real hosts", () => {
     await b.publishBlock(next);
     await waitFor(() => atA.blocks.length === 2, "block after malformed ones");
     assert.ok(SignedBlock.equals(atA.blocks[1] as SignedBlock, next));
+
+    // Every verdict is counted under its topic kind, decode failures as rejects.
+    const verdicts = a.labelledStats().gossipVerdicts;
+    assert.deepEqual(verdicts.block, { accept: 2, reject: 3, ignore: 0 });
+    assert.deepEqual(verdicts.attestation, { accept: 1, reject: 0, ignore: 0 });
+    assert.deepEqual(verdicts.aggregation, { accept: 1, reject: 0, ignore: 0 });
+    // Sizes as received (compressed), each handed out once.
+    const sizes = a.drainGossipSizes();
+    assert.equal(sizes.block.length, 5);
+    assert.equal(sizes.attestation.length, 1);
+    assert.equal(sizes.aggregation.length, 1);
+    assert.ok((sizes.attestation[0] as number) > 0);
+    assert.deepEqual(a.drainGossipSizes(), { block: [], attestation: [], aggregation: [] });
   });
 
   it("three hosts: a message crosses the bootnode to a peer that is not connected to its author", async () => {

@@ -69,6 +69,13 @@ describe("host lifecycle", () => {
     assert.ok(lost >= 0, "disconnect event seen");
     await waitFor(() => events.indexOf(`+${bootId}`, lost) > lost, "connect event after redial");
     assert.ok(node.stats().bootnode_dial_attempts >= 3);
+    // The connection metrics: two outbound connections, the refused redials, and a close the
+    // node did not ask for.
+    const peerEvents = node.labelledStats();
+    assert.equal(peerEvents.peerConnections.outbound.success, 2);
+    assert.ok(peerEvents.peerConnections.outbound.error >= 1, "failed redials");
+    assert.equal(peerEvents.peerDisconnections.outbound.remote_close, 1);
+    assert.equal(peerEvents.peerDisconnections.outbound.local_close, 0);
 
     unsubscribe();
     await pool.stop(boot);

@@ -167,6 +167,17 @@ describe("req/resp limits", () => {
     assert.equal(limited, 3);
     assert.equal(server.stats().reqresp_rate_limited, 3);
     assert.equal(client.stats().reqresp_outbound_peer_errors, 3);
+    // The same exchanges, labelled for the metrics: each side counts each request once.
+    const served = server.labelledStats();
+    assert.equal(served.reqresp.status.inbound.success, 3);
+    assert.equal(served.reqresp.status.inbound.rate_limited, 3);
+    assert.equal(served.reqresp.status.outbound.success, 0);
+    const asked = client.labelledStats();
+    assert.equal(asked.reqresp.status.outbound.success, 3);
+    assert.equal(asked.reqresp.status.outbound.resource_unavailable, 3);
+    // One connection each way: the client dialled the server.
+    assert.equal(served.peerConnections.inbound.success, 1);
+    assert.equal(asked.peerConnections.outbound.success, 1);
   });
 
   it("the response timeout fires when the server's handler hangs", async () => {

@@ -19,6 +19,7 @@ import {
 import {
   assertValidBlockBody,
   isJustifiableAfter,
+  type StateTransitionObserver,
   stateTransition,
   transitionWithoutStateRootCheck,
   verifySignedBlock,
@@ -39,6 +40,8 @@ export interface ForkChoiceStoreOptions {
   maxBlocks?: number;
   maxStates?: number;
   aggregatePool?: AggregatePoolOptions;
+  /** Told the phase timings of every imported block's state transition (metrics). */
+  onStateTransition?: StateTransitionObserver;
 }
 
 export interface Reorg {
@@ -93,6 +96,7 @@ export class ForkChoiceStore implements BlockTreeView {
   readonly maxBlocks: number;
   readonly maxStates: number;
 
+  private readonly onStateTransition: StateTransitionObserver | undefined;
   private readonly nodes = new Map<RootHex, StoredBlock>();
   private readonly states = new Map<RootHex, State>();
   private readonly newVotes: VoteSet;
@@ -125,6 +129,7 @@ export class ForkChoiceStore implements BlockTreeView {
     this.maxBlocks = Math.max(2, opts.maxBlocks ?? DEFAULT_MAX_BLOCKS);
     this.maxStates = Math.max(4, opts.maxStates ?? DEFAULT_MAX_STATES);
     this.aggregatePool = new AggregatePool(opts.aggregatePool);
+    this.onStateTransition = opts.onStateTransition;
     this.validatorCount = anchorState.validators.length;
     this.newVotes = new VoteSet(this.validatorCount);
     this.knownVotes = new VoteSet(this.validatorCount);
@@ -318,7 +323,7 @@ export class ForkChoiceStore implements BlockTreeView {
     if (opts.verifySignatures ?? true) verifySignedBlock(this.pubkeys, signedBlock, this.domains);
     else assertValidBlockBody(block);
 
-    const postState = stateTransition(parentState, block);
+    const postState = stateTransition(parentState, block, this.onStateTransition);
 
     this.makeRoomForBlock(parent.key);
     const node = this.insert(block, root, postState);

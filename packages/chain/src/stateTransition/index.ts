@@ -19,4 +19,10 @@ export { liesOnChain, processAttestations } from "./processAttestations.ts";
 export { processBlockHeader } from "./processBlockHeader.ts";
 export { processSlots } from "./processSlots.ts";
 export { integerSqrt, isJustifiableAfter, justifiedIndexAfter, proposerIndexForSlot } from "./slot.ts";
-export { processBlock, stateTransition, transitionWithoutStateRootCheck } from "./transition.ts";
+export {
+  processBlock,
+  type StateTransitionObserver,
+  type StateTransitionTiming,
+  stateTransition,
+  transitionWithoutStateRootCheck,
+} from "./transition.ts";

@@ -8,6 +8,8 @@ import {
   produceBlock,
   type SignedAggregatedAttestation,
   type SignedBlock,
+  State,
+  type StateTransitionTiming,
   toHex,
 } from "../../src/index.ts";
 import {
@@ -44,6 +46,39 @@ function importElsewhere(blocks: BuiltBlock[], produced: SignedBlock) {
 }
 
 describe("produceBlock", () => {
+  it("reports the aggregate selection, and an observing store reports each transition's phases", () => {
+    const store = storeWith([b1, b2], [j1]);
+    const selected: [number, number][] = [];
+    const signed = produceBlock(store, 3, 3, g.keys[3]!, {
+      onAttestationsSelected: (ms, count) => selected.push([ms, count]),
+    });
+    assert.equal(selected.length, 1);
+    assert.equal(selected[0]?.[1], 1, "one aggregate chosen");
+    assert.ok((selected[0]?.[0] ?? -1) >= 0);
+
+    const timings: StateTransitionTiming[] = [];
+    const observed = newStore(g, { onStateTransition: (t) => timings.push(t) });
+    for (const b of [b1, b2, c2]) observed.onBlock(b.signed);
+    const res = observed.onBlock(signed);
+    assert.deepEqual(
+      timings.map((t) => [t.slots, t.attestations]),
+      [
+        [1, 0],
+        [1, 0],
+        [2, 0],
+        [1, 1],
+      ],
+      "slots advanced and attestations processed per import",
+    );
+    for (const t of timings) {
+      assert.ok(t.slotsMs >= 0 && t.attestationsMs >= 0 && t.blockMs >= t.attestationsMs, JSON.stringify(t));
+      assert.ok(t.totalMs >= t.slotsMs + t.blockMs, JSON.stringify(t));
+    }
+    // Observing changes nothing: the same post-state as an unobserved import.
+    const plain = importElsewhere([b1, b2], signed).res;
+    assert.equal(toHex(State.hashTreeRoot(res.postState)), toHex(State.hashTreeRoot(plain.postState)));
+  });
+
   it("builds on the head, and the block imports into another store", () => {
     const store = storeWith([b1, b2], [j1]);
     const signed = produceBlock(store, 3, 3, g.keys[3]!);

@@ -50,6 +50,12 @@ const REJECT_COUNTER: Record<GossipDecodeFailure, CounterName> = {
   bad_ssz: "gossip_rejected_bad_ssz",
 };
 
+const VERDICT_NAME: Record<TopicValidatorResult, GossipVerdict> = {
+  [TopicValidatorResult.Accept]: "accept",
+  [TopicValidatorResult.Reject]: "reject",
+  [TopicValidatorResult.Ignore]: "ignore",
+};
+
 const RECEIVED_COUNTER: Record<GossipKind, CounterName> = {
   block: "gossip_received_block",
   attestation: "gossip_received_attestation",
@@ -135,6 +141,13 @@ export class GossipRouter {
       return TopicValidatorResult.Reject;
     }
     this.counters.inc(RECEIVED_COUNTER[topic.kind]);
+    this.counters.gossipSizes.record(topic.kind, message.data.length);
+    const result = await this.validateKnownTopic(peer, message, topic);
+    this.counters.labelled.gossipVerdict(topic.kind, VERDICT_NAME[result]);
+    return result;
+  }
+
+  private async validateKnownTopic(peer: PeerId, message: Message, topic: GossipTopic): Promise<TopicValidatorResult> {
     const decompressed = this.payloads.take(message.data);
     if (!decompressed.ok) {
       this.counters.inc(REJECT_COUNTER[decompressed.reason]);

@@ -37,7 +37,13 @@ import { ReqRespClient } from "../reqresp/client.ts";
 import { REQRESP_METHODS, type ReqRespMethod, ReqRespProtocol } from "../reqresp/protocols.ts";
 import { type RateLimits, type ReqRespHandlers, ReqRespServer } from "../reqresp/server.ts";
 import type { ResponseChunk } from "../reqresp/wire.ts";
-import { NetworkCounters, type NetworkStats } from "../stats.ts";
+import {
+  type Direction,
+  type GossipStatKind,
+  type LabelledNetworkStats,
+  NetworkCounters,
+  type NetworkStats,
+} from "../stats.ts";
 import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
 import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
 
@@ -77,6 +83,8 @@ type GossipHandlers = { [K in GossipKind]?: GossipHandler<K> };
 
 const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/9000"];
 const STREAMS_PER_PROTOCOL = 16;
+/** Bound on the per-peer bookkeeping behind the connection metrics (far above any connection cap). */
+const MAX_TRACKED_PEERS = 4096;
 
 export class NetworkHost {
   readonly forkDigest: string;
@@ -89,6 +97,10 @@ export class NetworkHost {
   private readonly gossipHandlers: GossipHandlers = {};
   private readonly connectListeners = new Set<PeerListener>();
   private readonly disconnectListeners = new Set<PeerListener>();
+  /** Direction of each connected peer's first connection, for the disconnection metric. */
+  private readonly peerDirections = new Map<string, Direction>();
+  /** Peers this node is hanging up on: their disconnection is a local close. */
+  private readonly hangingUp = new Set<string>();
   private node: Libp2p<Services> | undefined;
   /** Whether gossipsub's delivery records got the seen-cache lifetime (see deliveryRecords.ts). */
   deliveryRecordsCapped = false;
@@ -152,8 +164,12 @@ export class NetworkHost {
         ),
       },
     });
-    node.addEventListener("peer:connect", (event) => this.emit(this.connectListeners, event.detail));
+    node.addEventListener("peer:connect", (event) => {
+      this.countConnected(node, event.detail);
+      this.emit(this.connectListeners, event.detail);
+    });
     node.addEventListener("peer:disconnect", (event) => {
+      this.countDisconnected(event.detail.toString());
       // Rate-limit buckets outlive the connection on purpose: reconnecting must not refill them.
       this.bootnodes?.onPeerDisconnected(event.detail.toString());
       this.emit(this.disconnectListeners, event.detail);
@@ -229,6 +245,7 @@ export class NetworkHost {
       const connection = await node.dial(multiaddr(addr), { signal });
       return connection.remotePeer.toString();
     } catch (err) {
+      this.counters.labelled.values.peerConnections.outbound[signal?.aborted === true ? "timeout" : "error"]++;
       throw new NetworkError(NetworkErrorCode.DIAL_FAILED, `${addr}: ${errorMessage(err)}`);
     }
   }
@@ -236,6 +253,8 @@ export class NetworkHost {
   async disconnect(peer: string): Promise<void> {
     const id = parsePeerId(peer);
     if (this.node === undefined || id === null) return;
+    if (this.hangingUp.size >= MAX_TRACKED_PEERS) this.hangingUp.clear();
+    this.hangingUp.add(peer);
     await this.node.hangUp(id).catch(() => {});
   }
 
@@ -341,6 +360,26 @@ export class NetworkHost {
     return this.counters.snapshot();
   }
 
+  /** Gossip verdicts per topic kind, req/resp results per protocol and direction, peer events. */
+  labelledStats(): LabelledNetworkStats {
+    return this.counters.labelled.snapshot();
+  }
+
+  /** Sizes of the gossip messages received since the last call (sampled: bounded per kind). */
+  drainGossipSizes(): Record<GossipStatKind, number[]> {
+    return this.counters.gossipSizes.drain();
+  }
+
+  /** Distinct peers in our mesh over every topic this node can subscribe to. */
+  meshPeerCount(): number {
+    if (this.router === undefined) return 0;
+    const peers = new Set<string>([...this.gossipMeshPeers("block"), ...this.gossipMeshPeers("aggregation")]);
+    for (let subnet = 0; subnet < this.subnetCount; subnet++) {
+      for (const peer of this.gossipMeshPeers("attestation", subnet)) peers.add(peer);
+    }
+    return peers.size;
+  }
+
   // ---- internals ----
 
   private async publish<K extends GossipKind>(
@@ -374,6 +413,19 @@ export class NetworkHost {
     const id = parsePeerId(peer);
     if (id === null) throw new NetworkError(NetworkErrorCode.DIAL_FAILED, `invalid peer id ${peer}`);
     return this.libp2p().dialProtocol(id, protocol, { signal });
+  }
+
+  private countConnected(node: Libp2p<Services>, peer: PeerId): void {
+    const direction: Direction = node.getConnections(peer)[0]?.direction ?? "outbound";
+    this.counters.labelled.values.peerConnections[direction].success++;
+    if (this.peerDirections.size < MAX_TRACKED_PEERS) this.peerDirections.set(peer.toString(), direction);
+  }
+
+  private countDisconnected(peer: string): void {
+    const direction = this.peerDirections.get(peer) ?? "outbound";
+    this.peerDirections.delete(peer);
+    const reason = this.hangingUp.delete(peer) ? "local_close" : "remote_close";
+    this.counters.labelled.values.peerDisconnections[direction][reason]++;
   }
 
   private emit(listeners: Set<PeerListener>, peer: PeerId): void {

@@ -12,8 +12,14 @@ import {
 } from "@metronome/chain";
 import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
 import { errorMessage, isNetworkError, NetworkError, NetworkErrorCode } from "../errors.ts";
-import type { NetworkCounters } from "../stats.ts";
-import { RESPONSE_TIMEOUT_MS, ReqRespProtocol, type ReqRespProtocolId, ResultCode } from "./protocols.ts";
+import type { NetworkCounters, ReqRespOutcome } from "../stats.ts";
+import {
+  methodOfProtocol,
+  RESPONSE_TIMEOUT_MS,
+  ReqRespProtocol,
+  type ReqRespProtocolId,
+  ResultCode,
+} from "./protocols.ts";
 import { Deadline, type ReqRespStream, writeChunk } from "./stream.ts";
 import { StreamReader } from "./streamReader.ts";
 import { encodeRequest, type ResponseChunk, readResponseChunk } from "./wire.ts";
@@ -138,14 +144,21 @@ export class ReqRespClient {
         chunks.push(chunk);
         if (chunks.length > maxChunks) throw this.invalid(`more than ${maxChunks} response chunks`);
       }
+      this.countOutbound(protocol, "success");
       return chunks;
     } catch (err) {
       const failure = this.classify(err, deadline.expired);
       stream?.abort(failure);
+      this.countOutbound(protocol, outcomeOf(failure));
       throw failure;
     } finally {
       deadline.clear();
     }
+  }
+
+  private countOutbound(protocol: string, outcome: ReqRespOutcome): void {
+    const method = methodOfProtocol(protocol);
+    if (method !== null) this.counters.labelled.reqresp(method, "outbound", outcome);
   }
 
   private classify(err: unknown, timedOut: boolean): NetworkError {
@@ -184,5 +197,21 @@ export class ReqRespClient {
   private invalid(message: string): NetworkError {
     this.counters.inc("reqresp_outbound_invalid_responses");
     return new NetworkError(NetworkErrorCode.INVALID_RESPONSE, message);
+  }
+}
+
+/** The metrics' result label for a failed outbound exchange; a peer's error chunk keeps its code. */
+function outcomeOf(failure: NetworkError): ReqRespOutcome {
+  if (failure.code === NetworkErrorCode.TIMEOUT) return "timeout";
+  if (failure.code !== NetworkErrorCode.PEER_ERROR) return "error";
+  switch (failure.resultCode) {
+    case ResultCode.INVALID_REQUEST:
+      return "invalid_request";
+    case ResultCode.SERVER_ERROR:
+      return "server_error";
+    case ResultCode.RESOURCE_UNAVAILABLE:
+      return "resource_unavailable";
+    default:
+      return "error";
   }
 }

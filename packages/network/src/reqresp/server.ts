@@ -10,7 +10,7 @@ import {
 } from "@metronome/chain";
 import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
 import { errorMessage, isNetworkError, NetworkError, NetworkErrorCode } from "../errors.ts";
-import type { NetworkCounters } from "../stats.ts";
+import type { NetworkCounters, ReqRespOutcome } from "../stats.ts";
 import { REQUEST_SSZ_BOUNDS, RESPONSE_TIMEOUT_MS, type ReqRespMethod, ResultCode } from "./protocols.ts";
 import { type BucketConfig, TokenBucketLimiter } from "./rateLimiter.ts";
 import { Deadline, type ReqRespStream, writeChunk } from "./stream.ts";
@@ -84,23 +84,31 @@ export class ReqRespServer {
   /** Serves one inbound stream to completion. Never throws. */
   async handle(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<void> {
     this.counters.inc("reqresp_inbound_requests");
+    this.counters.labelled.reqresp(method, "inbound", await this.serve(method, stream, peer));
+  }
+
+  private async serve(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<ReqRespOutcome> {
     try {
       if (!this.limiters[method].tryTake(peer)) {
         this.counters.inc("reqresp_rate_limited");
         await this.refuse(stream, ResultCode.RESOURCE_UNAVAILABLE, "rate limited");
-        return;
+        return "rate_limited";
       }
-      const ssz = await this.readRequest(method, stream);
-      if (ssz === null) return;
-      await this.respond(method, ssz, stream, peer);
+      const request = await this.readRequest(method, stream);
+      if (!(request instanceof Uint8Array)) return request.outcome;
+      return await this.respond(method, request, stream, peer);
     } catch (err) {
       // Only transport failures reach here (peer reset the stream, write after close, ...).
       stream.abort(err instanceof Error ? err : new Error(String(err)));
+      return "error";
     }
   }
 
-  /** Returns the request's SSZ bytes, or null after answering/aborting a bad request. */
-  private async readRequest(method: ReqRespMethod, stream: ReqRespStream): Promise<Uint8Array | null> {
+  /** Returns the request's SSZ bytes, or how a bad request ended (answered or aborted). */
+  private async readRequest(
+    method: ReqRespMethod,
+    stream: ReqRespStream,
+  ): Promise<Uint8Array | { outcome: ReqRespOutcome }> {
     const reader = new StreamReader(stream);
     const deadline = new Deadline(this.timeoutMs, () => {
       stream.abort(new NetworkError(NetworkErrorCode.TIMEOUT, "request not received in time"));
@@ -118,19 +126,24 @@ export class ReqRespServer {
     } catch (err) {
       if (deadline.expired) {
         this.counters.inc("reqresp_inbound_timeouts");
-        return null;
+        return { outcome: "timeout" };
       }
       if (!isNetworkError(err)) throw err;
       this.counters.inc("reqresp_invalid_requests");
       await this.refuse(stream, ResultCode.INVALID_REQUEST, err.message);
-      return null;
+      return { outcome: "invalid_request" };
     } finally {
       deadline.clear();
       await reader.release().catch(() => {});
     }
   }
 
-  private async respond(method: ReqRespMethod, ssz: Uint8Array, stream: ReqRespStream, peer: string): Promise<void> {
+  private async respond(
+    method: ReqRespMethod,
+    ssz: Uint8Array,
+    stream: ReqRespStream,
+    peer: string,
+  ): Promise<ReqRespOutcome> {
     let payloads: Uint8Array[];
     const produceDeadline = new Deadline(this.timeoutMs);
     try {
@@ -142,7 +155,7 @@ export class ReqRespServer {
         refused.code === ResultCode.INVALID_REQUEST ? "reqresp_invalid_requests" : "reqresp_server_errors",
       );
       await this.refuse(stream, refused.code, refused.message);
-      return;
+      return refused.code === ResultCode.INVALID_REQUEST ? "invalid_request" : "server_error";
     } finally {
       produceDeadline.clear();
     }
@@ -155,9 +168,11 @@ export class ReqRespServer {
         await writeChunk(stream, encodeResponseChunk(ResultCode.SUCCESS, payload), writeDeadline.signal);
       }
       await stream.close({ signal: writeDeadline.signal });
+      return "success";
     } catch (err) {
       if (!writeDeadline.expired) throw err;
       this.counters.inc("reqresp_inbound_timeouts");
+      return "timeout";
     } finally {
       writeDeadline.clear();
     }

@@ -45,11 +45,28 @@ export type AttestationKind = "single" | "aggregated";
 /** An attestation past its structural checks: done, or waiting for its signature verdict. */
 export type PreparedAttestation =
   | { kind: "done"; outcome: AttestationOutcome }
-  | { kind: "verify"; set: SignatureSet; complete: (valid: boolean) => AttestationOutcome };
+  | {
+      kind: "verify";
+      set: SignatureSet;
+      /** `verified`: false when the check was skipped (own, trusted vote); such a verdict is not counted. */
+      complete: (valid: boolean, verified?: boolean) => AttestationOutcome;
+    };
 
 function completeNow(prepared: PreparedAttestation, trusted: boolean): AttestationOutcome {
   if (prepared.kind === "done") return prepared.outcome;
-  return prepared.complete(trusted || verifySignatureSet(prepared.set));
+  if (trusted) return prepared.complete(true, false);
+  return prepared.complete(verifySignatureSet(prepared.set));
+}
+
+/**
+ * Timing observations for the attestation histograms. Called for every attestation, so an
+ * implementation must stay O(1) (the metrics bridge samples).
+ */
+export interface ChainObserver {
+  /** The structural checks of one attestation (signature-set lookup, data validation). */
+  attestationValidated?(seconds: number): void;
+  /** A signature's verdict arrived `seconds` after the checks handed it to the verifier. */
+  signatureVerified?(kind: AttestationKind, seconds: number): void;
 }
 
 export interface ChainServiceDeps {
@@ -63,6 +80,7 @@ export interface ChainServiceDeps {
   orphans: OrphanBlocks;
   /** Called with every verified single attestation (the aggregator collects them). */
   onVerifiedAttestation?: (att: SignedAttestation) => void;
+  observer?: ChainObserver;
 }
 
 /** Counters read by metrics and the health route. */
@@ -72,6 +90,8 @@ export interface ChainCounters {
   blocksOrphaned: number;
   attestationsAccepted: number;
   attestationsRejected: Record<string, number>;
+  /** Signature verdicts by kind; trusted (own) votes are not checked and not counted. */
+  signatures: Record<AttestationKind, { valid: number; invalid: number }>;
   dbWriteErrors: number;
 }
 
@@ -88,11 +108,13 @@ export class ChainService {
     blocksOrphaned: 0,
     attestationsAccepted: 0,
     attestationsRejected: {},
+    signatures: { single: { valid: 0, invalid: 0 }, aggregated: { valid: 0, invalid: 0 } },
     dbWriteErrors: 0,
   };
   private readonly logger: Logger;
   private readonly fetcher: ChainServiceDeps["fetcher"];
   private readonly onVerifiedAttestation: ((att: SignedAttestation) => void) | undefined;
+  private readonly observer: ChainObserver;
   /** DB writes run one after another so a finality batch never overtakes the block it names. */
   private writes: Promise<void> = Promise.resolve();
   private pendingWrites = 0;
@@ -108,6 +130,7 @@ export class ChainService {
     this.pendingSingle = deps.pendingSingle;
     this.pendingAggregated = deps.pendingAggregated;
     this.onVerifiedAttestation = deps.onVerifiedAttestation;
+    this.observer = deps.observer ?? {};
     this.lastPersistedFinalized = this.store.latestFinalized;
   }
 
@@ -204,15 +227,29 @@ export class ChainService {
     data: SignedAttestation["data"],
     signatureSet: () => SignatureSet,
   ): PreparedAttestation {
+    const started = performance.now();
     let set: SignatureSet;
     try {
       set = signatureSet();
     } catch (err) {
+      this.observer.attestationValidated?.((performance.now() - started) / 1000);
       return { kind: "done", outcome: this.reject(err) };
     }
+    let invalidData: { err: unknown } | null = null;
     try {
       this.store.validateAttestationData(data);
     } catch (err) {
+      invalidData = { err };
+    }
+    const checked = performance.now();
+    this.observer.attestationValidated?.((checked - started) / 1000);
+    const countVerdict = (valid: boolean, verified: boolean): void => {
+      if (!verified) return;
+      this.counters.signatures[kind][valid ? "valid" : "invalid"]++;
+      this.observer.signatureVerified?.(kind, (performance.now() - checked) / 1000);
+    };
+    if (invalidData !== null) {
+      const err = invalidData.err;
       const verdict = classifyAttestationRejection(err, data, this.store.time);
       if (verdict.kind === "drop") return { kind: "done", outcome: this.reject(err) };
       // The validator set is fixed at genesis: check the signature before holding on to it.
@@ -220,7 +257,8 @@ export class ChainService {
       return {
         kind: "verify",
         set,
-        complete: (valid) => {
+        complete: (valid, verified = true) => {
+          countVerdict(valid, verified);
           if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
           if (kind === "single") this.pendingSingle.add(item as SignedAttestation, reason);
           else this.pendingAggregated.add(item as SignedAggregatedAttestation, reason);
@@ -232,7 +270,8 @@ export class ChainService {
     return {
       kind: "verify",
       set,
-      complete: (valid) => {
+      complete: (valid, verified = true) => {
+        countVerdict(valid, verified);
         if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
         if (kind === "single") this.applySingle(item as SignedAttestation);
         else this.applyAggregate(item as SignedAggregatedAttestation);

@@ -37,6 +37,9 @@ export interface ProbeSample {
   /** Main-thread V8 heap in use, and memory held outside it (Buffers, native objects). */
   heapUsedBytes: number;
   externalBytes: number;
+  /** metronome_bls_verify_seconds_total and metronome_bls_sets_verified_total (all results). */
+  blsVerifySeconds: number;
+  blsSetsVerified: number;
   attestationsValid: number;
   attestationsInvalid: number;
   health: NodeHealth | null;
@@ -75,6 +78,9 @@ export interface PeriodSummary {
   finalizedEnd: number;
   /** Signature checks the node ran on gossip attestations, per second (accepted + buffered + bad signature). */
   verificationsPerSec: number;
+  /** Sets the BLS verifier checked per second of its own busy time, and its busy share of the wall clock. */
+  setsPerBusySecond: number;
+  verifierBusyShare: number;
   acceptedPerSec: number;
   bufferedPerSec: number;
   invalidSignaturePerSec: number;
@@ -205,6 +211,8 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     rssBytes: promValue(m, "process_resident_memory_bytes"),
     heapUsedBytes: promValue(m, "nodejs_heap_size_used_bytes"),
     externalBytes: promValue(m, "nodejs_external_memory_bytes"),
+    blsVerifySeconds: promValue(m, "metronome_bls_verify_seconds_total"),
+    blsSetsVerified: promValue(m, "metronome_bls_sets_verified_total"),
     attestationsValid: promValue(m, "lean_attestations_valid_total"),
     attestationsInvalid: promValue(m, "lean_attestations_invalid_total"),
     health,
@@ -265,6 +273,8 @@ export function summarizeSamples(
     finalizedStart: Number.NaN,
     finalizedEnd: Number.NaN,
     verificationsPerSec: Number.NaN,
+    setsPerBusySecond: Number.NaN,
+    verifierBusyShare: Number.NaN,
     acceptedPerSec: Number.NaN,
     bufferedPerSec: Number.NaN,
     invalidSignaturePerSec: Number.NaN,
@@ -329,6 +339,11 @@ export function summarizeSamples(
     finalizedStart: h0?.finalized_slot ?? Number.NaN,
     finalizedEnd: h1?.finalized_slot ?? Number.NaN,
     verificationsPerSec: (accepted + buffered + badSig) / seconds,
+    setsPerBusySecond:
+      last.blsVerifySeconds > first.blsVerifySeconds
+        ? (last.blsSetsVerified - first.blsSetsVerified) / (last.blsVerifySeconds - first.blsVerifySeconds)
+        : Number.NaN,
+    verifierBusyShare: seconds > 0 ? (last.blsVerifySeconds - first.blsVerifySeconds) / seconds : Number.NaN,
     acceptedPerSec: accepted / seconds,
     bufferedPerSec: buffered / seconds,
     invalidSignaturePerSec: badSig / seconds,

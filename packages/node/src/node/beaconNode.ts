@@ -112,16 +112,23 @@ export class BeaconNode {
 
     try {
       const anchor = await loadAnchor(db, genesisState, options, logger);
-      const store = new ForkChoiceStore(anchor.state, anchor.block.block, pubkeys, domains);
+      const metrics = createMetrics({ client: `metronome_${options.nodeId ?? 0}`, version: NODE_VERSION });
+      const metricsBridge = new MetricsBridge(metrics);
+      const store = new ForkChoiceStore(anchor.state, anchor.block.block, pubkeys, domains, {
+        onStateTransition: (timing) => metricsBridge.onStateTransition(timing),
+      });
       const clock = new SlotClock({
         genesisTimeSec: options.chain.genesisTime,
         slotDurationMs: options.chain.slotDurationMs,
       });
       const events = new ChainEvents();
-      const metrics = createMetrics({ client: `metronome_${options.nodeId ?? 0}`, version: NODE_VERSION });
-      const metricsBridge = new MetricsBridge(metrics);
       metricsBridge.observeEvents(events);
       metrics.network.attestationCommitteeCount.set(options.chain.attestationCommitteeCount);
+      const lowestValidator = Math.min(...options.validatorIndices);
+      if (Number.isFinite(lowestValidator)) {
+        // The subnet the node's first validator publishes on (it subscribes to every subnet).
+        metrics.network.attestationCommitteeSubnet.set(lowestValidator % options.chain.attestationCommitteeCount);
+      }
       const collector = new AttestationCollector();
       const network = new NetworkHost({
         forkDigest,
@@ -157,6 +164,7 @@ export class BeaconNode {
         onVerifiedAttestation: (att) => {
           if (options.isAggregator && chainRef) collector.add(att, clock.currentSlot());
         },
+        observer: metricsBridge.chainObserver(),
       });
       chainRef = chain;
 
@@ -175,6 +183,7 @@ export class BeaconNode {
         collector,
         logger: logger.child("validator"),
         subnetCount: options.chain.attestationCommitteeCount,
+        observer: metricsBridge.dutyObserver(),
         publisher: {
           publishBlock: (b) => network.publishBlock(b),
           publishAttestation: (subnet, a) => network.publishAttestation(subnet, a),
@@ -183,8 +192,11 @@ export class BeaconNode {
       });
       // Attestation signatures are checked off the main thread (the chain worker pool); a node
       // told to use 0 workers verifies on the main thread instead.
+      const onBatch = (size: number) => metricsBridge.onBlsBatch(size);
       const verifier: BlsVerifier =
-        options.blsWorkers === 0 ? new MainThreadVerifier() : new BlsVerifierPool({ workers: options.blsWorkers });
+        options.blsWorkers === 0
+          ? new MainThreadVerifier({ onBatch })
+          : new BlsVerifierPool({ workers: options.blsWorkers, onBatch });
       if (verifier instanceof BlsVerifierPool) await verifier.ready();
       verifierRef = verifier;
       const ingress = new GossipIngress({
@@ -227,6 +239,7 @@ export class BeaconNode {
               case 2:
                 chain.onInterval(due.interval, false);
                 if (current) duties.aggregate(slot);
+                else duties.skipAggregation();
                 break;
               default:
                 chain.onInterval(due.interval, false);

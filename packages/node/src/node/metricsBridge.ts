@@ -2,19 +2,65 @@
 // (testable without prom-client); this bridge mirrors them into the registry: gauges are set,
 // cumulative counters are advanced by their delta since the last sync. Called every interval and
 // before each scrape, so figures are at most one interval stale.
-import type { Counter, MetronomeMetrics } from "@metronome/metrics";
+import type { StateTransitionTiming } from "@metronome/chain";
+import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
+import type { LabelledNetworkStats } from "@metronome/network";
 import type { ChainEvents } from "../chain/chainEvents.ts";
+import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/chainService.ts";
+import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
+import type { BlsVerifierStats } from "../worker/types.ts";
 import type { BeaconNode } from "./beaconNode.ts";
 
 type LabelValues = Record<string, string>;
+
+/**
+ * Timings measured once per gossip message (attestation validation and verification) reach their
+ * histogram at most this often per series: the hot path pays a clock read and a comparison, and a
+ * flood cannot turn the histograms into per-message work.
+ */
+export const TIMING_SAMPLE_INTERVAL_MS = 100;
+
+/** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
+const REQRESP_PROTOCOL_LABEL = {
+  status: "status",
+  blocksByRoot: "blocks_by_root",
+  blocksByRange: "blocks_by_range",
+} as const;
+
+/** Lets one event through per interval; the rest are dropped. */
+export class RateSampler {
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private last = Number.NEGATIVE_INFINITY;
+
+  constructor(intervalMs: number, now: () => number = () => performance.now()) {
+    this.intervalMs = intervalMs;
+    this.now = now;
+  }
+
+  take(): boolean {
+    const t = this.now();
+    if (t - this.last < this.intervalMs) return false;
+    this.last = t;
+    return true;
+  }
+}
 
 export class MetricsBridge {
   private readonly m: MetronomeMetrics;
   private readonly seen = new Map<string, number>();
   private lastTickAtMs = 0;
+  private readonly validationSampler: RateSampler;
+  private readonly verificationSamplers: Record<AttestationKind, RateSampler>;
 
-  constructor(metrics: MetronomeMetrics) {
+  constructor(metrics: MetronomeMetrics, opts: { sampleIntervalMs?: number; now?: () => number } = {}) {
     this.m = metrics;
+    const interval = opts.sampleIntervalMs ?? TIMING_SAMPLE_INTERVAL_MS;
+    this.validationSampler = new RateSampler(interval, opts.now);
+    this.verificationSamplers = {
+      single: new RateSampler(interval, opts.now),
+      aggregated: new RateSampler(interval, opts.now),
+    };
   }
 
   /** Event-time observations that a periodic sync would lose. */
@@ -44,6 +90,55 @@ export class MetricsBridge {
 
   onBlockProcessed(seconds: number): void {
     this.m.forkChoice.blockProcessingTimeSeconds.observe(seconds);
+  }
+
+  /** Once per imported block (gossip, fetched, own): the state transition's phases. */
+  onStateTransition(t: StateTransitionTiming): void {
+    const st = this.m.stateTransition;
+    st.timeSeconds.observe(t.totalMs / 1000);
+    st.slotsProcessingTimeSeconds.observe(t.slotsMs / 1000);
+    st.blockProcessingTimeSeconds.observe(t.blockMs / 1000);
+    st.attestationsProcessingTimeSeconds.observe(t.attestationsMs / 1000);
+    st.slotsProcessed.inc(t.slots);
+    st.attestationsProcessed.inc(t.attestations);
+  }
+
+  /** Once per finished verifier batch (worker job or main-thread chunk). */
+  onBlsBatch(size: number): void {
+    this.m.runtime.blsBatchSize.observe(size);
+  }
+
+  /** Attestation timings, called per gossip message: sampled (see TIMING_SAMPLE_INTERVAL_MS). */
+  chainObserver(): ChainObserver {
+    const pq = this.m.pqSig;
+    const verification: Record<AttestationKind, Histogram<never>> = {
+      single: pq.attestationVerificationTimeSeconds,
+      aggregated: pq.aggregatedSignaturesVerificationTimeSeconds,
+    };
+    return {
+      attestationValidated: (seconds) => {
+        if (this.validationSampler.take()) this.m.forkChoice.attestationValidationTimeSeconds.observe(seconds);
+      },
+      signatureVerified: (kind, seconds) => {
+        if (this.verificationSamplers[kind].take()) verification[kind].observe(seconds);
+      },
+    };
+  }
+
+  /** Validator duty timings: a few per slot, observed as they happen. */
+  dutyObserver(): DutyObserver {
+    const { blockProduction: bp, validator, pqSig, forkChoice } = this.m;
+    return {
+      blockBuilt: (seconds, attestations) => {
+        bp.buildingTimeSeconds.observe(seconds);
+        bp.aggregatedPayloads.observe(attestations);
+      },
+      blockAttestationsSelected: (seconds) => bp.payloadAggregationTimeSeconds.observe(seconds),
+      attestationSigned: (seconds) => pqSig.attestationSigningTimeSeconds.observe(seconds),
+      attestationsProduced: (seconds) => validator.attestationsProductionTimeSeconds.observe(seconds),
+      aggregateBuilt: (seconds) => pqSig.aggregatedSignaturesBuildingTimeSeconds.observe(seconds),
+      aggregationCycle: (seconds) => forkChoice.committeeSignaturesAggregationTimeSeconds.observe(seconds),
+    };
   }
 
   /** Mirrors every component counter and gauge into the registry. */
@@ -122,6 +217,82 @@ export class MetricsBridge {
     this.advance(m.forkChoice.attestationsInvalid, "attestations_invalid", invalid);
     this.advance(m.blockProduction.buildingSuccess, "blocks_built", node.duties.counters.blocksProposed);
     this.advance(m.blockProduction.buildingFailures, "blocks_failed", node.duties.counters.blockProposalFailures);
+
+    m.forkChoice.gossipSignatures.set(node.duties.heldVotes);
+    m.forkChoice.latestNewAggregatedPayloads.set(store.newVoteCount);
+    m.network.gossipMeshPeers.set({ client: m.client }, node.network.meshPeerCount());
+    this.syncSignatures(counters.signatures, node.duties.counters);
+    this.syncVerifier(node.verifier.stats());
+    this.syncNetwork(node.network.labelledStats());
+    this.observeGossipSizes(node.network.drainGossipSizes());
+  }
+
+  /** lean_pq_sig_* counters and lean_aggregator_skipped_total. */
+  syncSignatures(verdicts: ChainCounters["signatures"], duties: DutyCounters): void {
+    const pq = this.m.pqSig;
+    this.advance(pq.attestationSignatures, "sig_attestations_signed", duties.attestationsProduced);
+    this.advance(pq.attestationSignaturesValid, "sig_single_valid", verdicts.single.valid);
+    this.advance(pq.attestationSignaturesInvalid, "sig_single_invalid", verdicts.single.invalid);
+    this.advance(pq.aggregatedSignatures, "sig_aggregates_built", duties.aggregatesBuilt);
+    this.advance(pq.attestationsInAggregatedSignatures, "sig_aggregated_votes", duties.attestationsAggregated);
+    this.advance(pq.aggregatedSignaturesValid, "sig_aggregated_valid", verdicts.aggregated.valid);
+    this.advance(pq.aggregatedSignaturesInvalid, "sig_aggregated_invalid", verdicts.aggregated.invalid);
+    for (const [reason, n] of Object.entries(duties.aggregationSkipped)) {
+      this.advance(this.m.validator.aggregatorSkipped, `aggregator_skipped_${reason}`, n, { reason });
+    }
+  }
+
+  /** The BLS verifier's running totals (batch sizes come through onBlsBatch). */
+  syncVerifier(stats: BlsVerifierStats): void {
+    const r = this.m.runtime;
+    r.workerQueueDepth.set(stats.queuedSets);
+    this.advance(r.workerJobs, "worker_jobs_success", stats.jobsFinished, { kind: "bls_verify", result: "success" });
+    this.advance(r.workerJobs, "worker_jobs_error", stats.jobsFailed, { kind: "bls_verify", result: "error" });
+    for (const [reason, n] of Object.entries(stats.dropped)) {
+      this.advance(r.workerDropped, `worker_dropped_${reason}`, n, { reason });
+    }
+    this.advance(r.blsBatchFallbacks, "bls_fallbacks", stats.fallbacks);
+    this.advance(r.blsVerifySeconds, "bls_verify_seconds", stats.verifyMsTotal / 1000);
+    this.advance(r.blsSetsVerified, "bls_sets_valid", stats.setsValid, { result: "valid" });
+    this.advance(r.blsSetsVerified, "bls_sets_invalid", stats.setsInvalid, { result: "invalid" });
+  }
+
+  /** Gossip verdicts per topic kind, req/resp results, peer connection events. */
+  syncNetwork(stats: LabelledNetworkStats): void {
+    const { m } = this;
+    for (const [topic, verdicts] of Object.entries(stats.gossipVerdicts)) {
+      for (const [result, n] of Object.entries(verdicts)) {
+        this.advance(m.runtime.gossipMessages, `gossip_${topic}_${result}`, n, { topic, result });
+      }
+    }
+    for (const [method, directions] of Object.entries(stats.reqresp)) {
+      const protocol = REQRESP_PROTOCOL_LABEL[method as keyof typeof REQRESP_PROTOCOL_LABEL];
+      for (const [direction, results] of Object.entries(directions)) {
+        for (const [result, n] of Object.entries(results)) {
+          const labels = { protocol, direction, result };
+          this.advance(m.runtime.reqrespRequests, `reqresp_${method}_${direction}_${result}`, n, labels);
+        }
+      }
+    }
+    for (const [direction, results] of Object.entries(stats.peerConnections)) {
+      for (const [result, n] of Object.entries(results)) {
+        this.advance(m.network.peerConnectionEvents, `peer_connect_${direction}_${result}`, n, { direction, result });
+      }
+    }
+    for (const [direction, reasons] of Object.entries(stats.peerDisconnections)) {
+      for (const [reason, n] of Object.entries(reasons)) {
+        const labels = { direction, reason };
+        this.advance(m.network.peerDisconnectionEvents, `peer_disconnect_${direction}_${reason}`, n, labels);
+      }
+    }
+  }
+
+  /** Sizes drained from the network layer since the last sync; each is observed exactly once. */
+  observeGossipSizes(sizes: Readonly<Record<"block" | "attestation" | "aggregation", readonly number[]>>): void {
+    const n = this.m.network;
+    for (const bytes of sizes.block) n.gossipBlockSizeBytes.observe(bytes);
+    for (const bytes of sizes.attestation) n.gossipAttestationSizeBytes.observe(bytes);
+    for (const bytes of sizes.aggregation) n.gossipAggregationSizeBytes.observe(bytes);
   }
 
   private advance(counter: Counter, key: string, total: number, labels?: LabelValues): void {

@@ -2,6 +2,7 @@
 // (PROTOCOL.md section 1). Each duty runs once per slot; keys are the devnet interop keys.
 import {
   ATTESTATION_COMMITTEE_COUNT,
+  type AttestationData,
   aggregateAttestations,
   attestationDataKey,
   interopSecretKey,
@@ -27,8 +28,38 @@ export interface DutyPublisher {
 export interface DutyCounters {
   blocksProposed: number;
   blockProposalFailures: number;
+  /** Attestations signed (lean_pq_sig_attestation_signatures_total). */
   attestationsProduced: number;
+  /** Aggregates published (a rebuilt aggregate no larger than the last one is not). */
   aggregatesProduced: number;
+  /** Aggregate signatures built, published or not (lean_pq_sig_aggregated_signatures_total). */
+  aggregatesBuilt: number;
+  /** Single votes folded into those aggregates. */
+  attestationsAggregated: number;
+  /** Aggregation cycles that did not aggregate, by lean_aggregator_skipped_total reason. */
+  aggregationSkipped: { not_aggregator: number; other: number };
+}
+
+/**
+ * Event-time observations for the histograms (called a few times per slot, never per gossip
+ * message); every argument in seconds unless named otherwise.
+ */
+export interface DutyObserver {
+  /** A block was built (produceBlock) carrying `attestations` aggregates. */
+  blockBuilt?(seconds: number, attestations: number): void;
+  /** Choosing the aggregates for a block being built. */
+  blockAttestationsSelected?(seconds: number): void;
+  attestationSigned?(seconds: number): void;
+  /** The attester duty of one slot: vote data, signatures, own import. */
+  attestationsProduced?(seconds: number): void;
+  /** One aggregate signature built from the single votes of one data. */
+  aggregateBuilt?(seconds: number): void;
+  /** One aggregation cycle: every aggregate of the slot. */
+  aggregationCycle?(seconds: number): void;
+}
+
+function secondsSince(startedMs: number): number {
+  return (performance.now() - startedMs) / 1000;
 }
 
 export class ValidatorDuties {
@@ -39,6 +70,9 @@ export class ValidatorDuties {
     blockProposalFailures: 0,
     attestationsProduced: 0,
     aggregatesProduced: 0,
+    aggregatesBuilt: 0,
+    attestationsAggregated: 0,
+    aggregationSkipped: { not_aggregator: 0, other: 0 },
   };
   private readonly keys: Map<number, SecretKey>;
   private readonly chain: ChainService;
@@ -46,6 +80,7 @@ export class ValidatorDuties {
   private readonly collector: AttestationCollector;
   private readonly logger: Logger;
   private readonly subnetCount: number;
+  private readonly observer: DutyObserver;
   /** Participant count of the aggregate published per data key (pruned to recent slots). */
   private readonly published = new Map<string, { slot: number; count: number }>();
 
@@ -57,6 +92,7 @@ export class ValidatorDuties {
     collector: AttestationCollector;
     logger: Logger;
     subnetCount?: number;
+    observer?: DutyObserver;
   }) {
     this.indices = [...opts.indices].sort((a, b) => a - b);
     this.isAggregator = opts.isAggregator;
@@ -66,6 +102,12 @@ export class ValidatorDuties {
     this.collector = opts.collector;
     this.logger = opts.logger;
     this.subnetCount = opts.subnetCount ?? ATTESTATION_COMMITTEE_COUNT;
+    this.observer = opts.observer ?? {};
+  }
+
+  /** Verified single votes the aggregator holds until it aggregates them (lean_gossip_signatures). */
+  get heldVotes(): number {
+    return this.collector.size;
   }
 
   /** Whether one of our validators proposes `slot` (the store then accepts new votes first). */
@@ -81,8 +123,12 @@ export class ValidatorDuties {
     const key = this.keys.get(proposer);
     if (!key) return;
     let block: SignedBlock;
+    const started = performance.now();
     try {
-      block = produceBlock(this.chain.store, slot, proposer, key);
+      block = produceBlock(this.chain.store, slot, proposer, key, {
+        onAttestationsSelected: (ms) => this.observer.blockAttestationsSelected?.(ms / 1000),
+      });
+      this.observer.blockBuilt?.(secondsSince(started), block.block.body.attestations.length);
     } catch (err) {
       this.counters.blockProposalFailures++;
       this.logger.error("block production failed", { slot, proposer }, err);
@@ -105,15 +151,25 @@ export class ValidatorDuties {
 
   attest(slot: number): void {
     if (this.indices.length === 0) return;
+    const started = performance.now();
     const data = this.chain.store.produceAttestationData(slot);
     for (const index of this.indices) {
       const key = this.keys.get(index);
       if (!key) continue;
+      const signStarted = performance.now();
       const att = signAttestation(key, index, data, this.chain.store.domains);
+      this.observer.attestationSigned?.(secondsSince(signStarted));
       this.counters.attestationsProduced++;
       this.chain.onAttestation(att, { trusted: true });
       this.fireAndLog(this.publisher.publishAttestation(index % this.subnetCount, att), "publish attestation");
     }
+    this.observer.attestationsProduced?.(secondsSince(started));
+  }
+
+  /** An aggregation cycle the node let pass (a late tick skipped a stale slot's duty). */
+  skipAggregation(): void {
+    if (this.isAggregator) this.counters.aggregationSkipped.other++;
+    else this.counters.aggregationSkipped.not_aggregator++;
   }
 
   /**
@@ -122,11 +178,15 @@ export class ValidatorDuties {
    * when it covers more validators than the one already published for the same data.
    */
   aggregate(slot: number): void {
-    if (!this.isAggregator) return;
+    if (!this.isAggregator) {
+      this.counters.aggregationSkipped.not_aggregator++;
+      return;
+    }
+    const started = performance.now();
     this.collector.prune(slot);
     for (const [key, entry] of this.published) if (entry.slot < slot - 2) this.published.delete(key);
     const votes = [...this.collector.forSlot(slot - 1), ...this.collector.forSlot(slot)];
-    for (const agg of aggregateAttestations(votes)) {
+    for (const agg of this.buildAggregates(votes)) {
       const key = attestationDataKey(agg.data);
       const count = agg.aggregationBits.getTrueBitIndexes().length;
       if ((this.published.get(key)?.count ?? 0) >= count) continue;
@@ -135,6 +195,31 @@ export class ValidatorDuties {
       this.chain.onAggregate(agg, { trusted: true });
       this.fireAndLog(this.publisher.publishAggregate(agg), "publish aggregate");
     }
+    this.observer.aggregationCycle?.(secondsSince(started));
+  }
+
+  /** One aggregate per data, as aggregateAttestations, built one data at a time to time each. */
+  private buildAggregates(votes: readonly SignedAttestation[]): SignedAggregatedAttestation[] {
+    const byData = new Map<string, { data: AttestationData; votes: SignedAttestation[] }>();
+    for (const vote of votes) {
+      const key = attestationDataKey(vote.data);
+      const group = byData.get(key);
+      if (group === undefined) byData.set(key, { data: vote.data, votes: [vote] });
+      else group.votes.push(vote);
+    }
+    const out: SignedAggregatedAttestation[] = [];
+    for (const group of byData.values()) {
+      const started = performance.now();
+      const built = aggregateAttestations(group.votes);
+      if (built.length === 0) continue;
+      this.observer.aggregateBuilt?.(secondsSince(started));
+      for (const agg of built) {
+        this.counters.aggregatesBuilt++;
+        this.counters.attestationsAggregated += agg.aggregationBits.getTrueBitIndexes().length;
+        out.push(agg);
+      }
+    }
+    return out;
   }
 
   private fireAndLog(p: Promise<unknown>, what: string): void {

@@ -19,6 +19,8 @@ export class VerifierStatsRecorder {
   readonly dropped = { queue_full: 0, closed: 0, worker_failed: 0 };
   private setsVerified = 0;
   private setsValid = 0;
+  /** Verification time summed over finished batches: the verifier's busy time. */
+  private verifyMsTotal = 0;
   private readonly totals: BatchCounters = {
     sets: 0,
     batchChecks: 0,
@@ -38,6 +40,7 @@ export class VerifierStatsRecorder {
     this.jobsFinished++;
     this.setsVerified += results.length;
     for (const r of results) this.setsValid += r;
+    this.verifyMsTotal += record.verifyMs;
     this.totals.batchChecks += counters.batchChecks;
     this.totals.sameMessageGroups += counters.sameMessageGroups;
     this.totals.fallbacks += counters.fallbacks;
@@ -59,6 +62,7 @@ export class VerifierStatsRecorder {
       setsValid: this.setsValid,
       setsInvalid: this.setsVerified - this.setsValid,
       setsMalformedShape: this.setsMalformedShape,
+      verifyMsTotal: this.verifyMsTotal,
       batchChecks: this.totals.batchChecks,
       sameMessageGroups: this.totals.sameMessageGroups,
       fallbacks: this.totals.fallbacks,

@@ -81,6 +81,8 @@ export interface BlsVerifierStats {
   setsInvalid: number;
   /** Sets refused for their shape (wrong lengths) before any crypto; they resolve false. */
   setsMalformedShape: number;
+  /** Milliseconds spent verifying, summed over finished batches (busy time, not queue wait). */
+  verifyMsTotal: number;
   batchChecks: number;
   sameMessageGroups: number;
   fallbacks: number;

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
+  aggregateAttestations,
   Block,
   computeForkDigest,
   createGenesisBlock,
@@ -19,7 +20,7 @@ import {
 } from "@metronome/chain";
 import type { BlockSource } from "../../src/chain/chainEvents.ts";
 import { ChainEvents } from "../../src/chain/chainEvents.ts";
-import { ChainService } from "../../src/chain/chainService.ts";
+import { type ChainObserver, ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
 import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
@@ -37,7 +38,7 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function makeChain() {
+async function makeChain(observer?: ChainObserver) {
   const dir = await mkdtemp(join(tmpdir(), "metronome-chain-"));
   dirs.push(dir);
   const db = await ChainDb.open(dir, computeForkDigest(genesis));
@@ -58,6 +59,7 @@ async function makeChain() {
     pendingSingle: new PendingAttestationBuffer({ kind: "single" }),
     pendingAggregated: new PendingAttestationBuffer({ kind: "aggregated" }),
     orphans: new OrphanBlocks(),
+    observer,
   });
   return { chain, store, db, wanted };
 }
@@ -126,6 +128,45 @@ describe("ChainService", () => {
     await chain.flush();
     // Every imported block is persisted.
     assert.ok(await db.hasBlock(Block.hashTreeRoot(b2.block)));
+    await db.close();
+  });
+
+  it("counts signature verdicts by kind, leaves trusted votes out, and times checks and verdicts", async () => {
+    const validated: number[] = [];
+    const verified: string[] = [];
+    const { chain, db } = await makeChain({
+      attestationValidated: (seconds) => validated.push(seconds),
+      signatureVerified: (kind, seconds) => {
+        assert.ok(seconds >= 0);
+        verified.push(kind);
+      },
+    });
+    const block = blockFromOtherNode(1);
+    assert.equal(chain.importBlock(block, "gossip").status, "imported");
+    chain.onInterval(1 * 5 + 2, false);
+    const root = Block.hashTreeRoot(block.block);
+    const data = {
+      slot: 1,
+      head: { root, slot: 1 },
+      target: { root, slot: 1 },
+      source: { root: Block.hashTreeRoot(genesisBlock), slot: 0 },
+    };
+    const sign = (signer: number, index: number) =>
+      signAttestation(keys[signer] as ReturnType<typeof interopSecretKey>, index, data, domains);
+    assert.deepEqual(chain.onAttestation(sign(0, 0)), { status: "accepted" });
+    assert.deepEqual(chain.onAttestation(sign(3, 3), { trusted: true }), { status: "accepted" });
+    assert.deepEqual(chain.onAttestation(sign(1, 2)), { status: "rejected", code: "INVALID_SIGNATURE" });
+    const [aggregate] = aggregateAttestations([sign(0, 0), sign(1, 1)]);
+    assert.ok(aggregate);
+    assert.deepEqual(chain.onAggregate(aggregate), { status: "accepted" });
+
+    assert.deepEqual(chain.counters.signatures, {
+      single: { valid: 1, invalid: 1 },
+      aggregated: { valid: 1, invalid: 0 },
+    });
+    assert.equal(validated.length, 4, "every attestation's checks are timed, trusted ones included");
+    assert.deepEqual(verified, ["single", "single", "aggregated"], "only checked signatures have a verdict time");
+    await chain.flush();
     await db.close();
   });
 });

@@ -43,6 +43,10 @@ describe("BlsVerifierPool: verification through a worker", () => {
     assert.equal(s.fallbacks, prev.fallbacks);
     assert.equal(batches.at(-1), 64);
     assert.equal(s.recentBatches.at(-1)?.size, 64);
+    // Busy time is a running total of the workers' own measurements (metronome_bls_verify_seconds_total).
+    const verifyMs = s.recentBatches.at(-1)?.verifyMs ?? 0;
+    assert.ok(verifyMs > 0);
+    assert.ok(Math.abs(s.verifyMsTotal - prev.verifyMsTotal - verifyMs) < 1e-9);
   });
 
   it("one bad signature among 63 good: exactly that one is false and a fallback is counted", async () => {

@@ -69,6 +69,11 @@ describe("MainThreadVerifier (the batch check a worker runs)", () => {
     assert.equal(s.fallbacks, 0);
     assert.equal(s.individualChecks, 0);
     assert.equal(s.setsValid, 64);
+    assert.ok(s.verifyMsTotal > 0, "busy time is counted on the main thread too");
+    assert.equal(
+      s.verifyMsTotal,
+      s.recentBatches.reduce((ms, b) => ms + b.verifyMs, 0),
+    );
   });
 
   it("one bad signature among 64: only it is false and one fallback is counted", async () => {
