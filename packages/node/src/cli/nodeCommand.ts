@@ -1,9 +1,11 @@
 // `metronome node`: resolves flags against the genesis folder, runs the node until SIGTERM/SIGINT.
 // Uncaught errors log and exit non-zero: restart authority belongs to the external supervisor.
+
 import { resolve } from "node:path";
 import { readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
+import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface NodeCommandFlags {
   genesis: string;
@@ -58,43 +60,8 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
 
 export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {
   const logger = new Logger({ level: flags.logLevel, format: flags.logFormat });
-  process.on("uncaughtException", (err) => {
-    logger.error("uncaught exception; exiting for the supervisor to restart", undefined, err);
-    process.exit(70);
-  });
-  process.on("unhandledRejection", (err) => {
-    logger.error("unhandled rejection; exiting for the supervisor to restart", undefined, err);
-    process.exit(70);
-  });
-
+  exitOnUncaughtErrors(logger);
   const options = await resolveNodeOptions(flags);
   const { BeaconNode } = await import("../node/beaconNode.ts");
-  const node = await BeaconNode.start(options, logger);
-
-  await new Promise<void>((resolveStop) => {
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      if (stopping) {
-        logger.warn(`second ${signal}: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info(`${signal} received, shutting down`);
-      // Never hang on shutdown: the supervisor expects the process gone within a few seconds.
-      const force = setTimeout(() => {
-        logger.error("shutdown took longer than 8 s; exiting");
-        process.exit(1);
-      }, 8000);
-      force.unref();
-      node.stop().then(
-        () => resolveStop(),
-        (err: unknown) => {
-          logger.error("error during shutdown", undefined, err);
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
-    process.on("SIGINT", () => onSignal("SIGINT"));
-  });
+  await runUntilSignal(logger, () => BeaconNode.start(options, logger));
 }

@@ -1,5 +1,6 @@
 // `metronome validator`: runs the validator client until SIGTERM/SIGINT, and
 // `metronome validator slashing-protection export|import` for the interchange JSON.
+
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { readGenesisFolder } from "../config/genesisConfig.ts";
@@ -7,6 +8,7 @@ import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { ValidatorClientService } from "../vc/clientService.ts";
 import { interchangeToJson, MAX_INTERCHANGE_BYTES, parseInterchangeText } from "../vc/slashingInterchange.ts";
 import { SlashingProtection } from "../vc/slashingProtection.ts";
+import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface ValidatorCommandFlags {
   beaconNodes: string[];
@@ -24,64 +26,24 @@ export interface ValidatorCommandFlags {
 
 export async function runValidatorCommand(flags: ValidatorCommandFlags): Promise<void> {
   const logger = new Logger({ level: flags.logLevel, format: flags.logFormat }, "vc");
-  process.on("uncaughtException", (err) => {
-    logger.error("uncaught exception; exiting for the supervisor to restart", undefined, err);
-    process.exit(70);
-  });
-  process.on("unhandledRejection", (err) => {
-    logger.error("unhandled rejection; exiting for the supervisor to restart", undefined, err);
-    process.exit(70);
-  });
-  // Signals are handled from the start: a SIGTERM during start-up still shuts down cleanly
-  // (closing the slashing-protection record) once start-up finishes.
-  let stopping = false;
-  let service: ValidatorClientService | null = null;
-  let stopped: () => void = () => {};
-  const shutdown = (svc: ValidatorClientService) => {
-    const force = setTimeout(() => {
-      logger.error("shutdown took longer than 8 s; exiting");
-      process.exit(1);
-    }, 8000);
-    force.unref();
-    svc.stop().then(
-      () => stopped(),
-      (err: unknown) => {
-        logger.error("error during shutdown", undefined, err);
-        process.exit(1);
+  exitOnUncaughtErrors(logger);
+  // A SIGTERM during start-up still shuts down cleanly (closing the slashing-protection record).
+  await runUntilSignal(logger, () =>
+    ValidatorClientService.start(
+      {
+        beaconNodes: flags.beaconNodes,
+        validatorIndices: flags.validatorIndices,
+        dataDir: flags.dataDir,
+        genesisDir: flags.genesis,
+        httpHost: flags.httpHost,
+        httpPort: flags.httpPort === 0 ? null : flags.httpPort,
+        metricsPort: flags.metricsPort === 0 ? null : flags.metricsPort,
+        tokenFile: flags.tokenFile,
+        requestTimeoutMs: flags.requestTimeoutMs,
       },
-    );
-  };
-  const onSignal = (signal: string) => {
-    if (stopping) {
-      logger.warn(`second ${signal}: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info(`${signal} received, shutting down`);
-    if (service !== null) shutdown(service);
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-
-  const done = new Promise<void>((resolve) => {
-    stopped = resolve;
-  });
-  service = await ValidatorClientService.start(
-    {
-      beaconNodes: flags.beaconNodes,
-      validatorIndices: flags.validatorIndices,
-      dataDir: flags.dataDir,
-      genesisDir: flags.genesis,
-      httpHost: flags.httpHost,
-      httpPort: flags.httpPort === 0 ? null : flags.httpPort,
-      metricsPort: flags.metricsPort === 0 ? null : flags.metricsPort,
-      tokenFile: flags.tokenFile,
-      requestTimeoutMs: flags.requestTimeoutMs,
-    },
-    logger,
+      logger,
+    ),
   );
-  if (stopping) shutdown(service);
-  await done;
 }
 
 export interface SlashingProtectionFlags {
