@@ -574,7 +574,7 @@ export const RUNTIME_METRICS = {
     driverPassDurationSeconds: {
       name: "metronome_driver_pass_duration_seconds",
       type: "histogram",
-      help: "Time one driver pass held the event loop",
+      help: "Time one driver pass held the event loop (passes that handled work or a tick; idle wake-ups are not observed)",
       labels: [],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     },

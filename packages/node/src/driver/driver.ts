@@ -39,7 +39,8 @@ export interface DriverOptions {
   maxBatch: number;
   /** Observes each tick's lateness (ms) for histograms. */
   onTickLateness?: (lateMs: number, caughtUp: boolean) => void;
-  onPass?: (batchSize: number, durationMs: number) => void;
+  /** After every pass; `idle` when it handled nothing and ran no tick (a wake-up with no room for work). */
+  onPass?: (batchSize: number, durationMs: number, idle: boolean) => void;
 }
 
 export class Driver {
@@ -103,7 +104,9 @@ export class Driver {
       this.stats.itemsProcessed += handled;
       if (handled > this.stats.maxBatchSize) this.stats.maxBatchSize = handled;
     }
+    let ticked = false;
     for (const due of tracker.due(clock.now())) {
+      ticked = true;
       this.stats.ticks++;
       this.stats.intervalsMissed += due.skippedBefore;
       this.stats.lastTickAtMs = clock.now();
@@ -121,7 +124,7 @@ export class Driver {
     } catch (err) {
       hooks.onError(err, "afterPass");
     }
-    this.opts.onPass?.(handled, performance.now() - started);
+    this.opts.onPass?.(handled, performance.now() - started, handled === 0 && !ticked);
   }
 
   private async loop(): Promise<void> {

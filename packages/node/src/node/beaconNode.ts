@@ -219,7 +219,7 @@ export class BeaconNode {
         work: ingress,
         maxBatch: options.maxBatch,
         onTickLateness: (lateMs) => metricsBridge.onTick(lateMs, clock.now()),
-        onPass: (batchSize, durationMs) => metricsBridge.onPass(batchSize, durationMs),
+        onPass: (batchSize, durationMs, idle) => metricsBridge.onPass(batchSize, durationMs, idle),
         hooks: {
           onInterval: (due) => {
             const slot = due.slot;

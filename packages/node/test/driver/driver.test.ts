@@ -7,7 +7,12 @@ import { Driver, type DriverWork } from "../../src/driver/driver.ts";
  * A queue of `items` work items where each item costs `costMs` of (fake) time: the test controls
  * time, so tick lateness is exact and the test cannot flake.
  */
-function setup(opts: { items: number; costMs: number; maxBatch: number }) {
+function setup(opts: {
+  items: number;
+  costMs: number;
+  maxBatch: number;
+  onPass?: (batchSize: number, durationMs: number, idle: boolean) => void;
+}) {
   let nowMs = 1_000_000;
   const clock = new SlotClock({ genesisTimeSec: nowMs / 1000, slotDurationMs: 4000, now: () => nowMs });
   const tracker = new IntervalTracker({ clock, firstInterval: 1 });
@@ -27,6 +32,7 @@ function setup(opts: { items: number; costMs: number; maxBatch: number }) {
     tracker,
     work,
     maxBatch: opts.maxBatch,
+    onPass: opts.onPass,
     hooks: {
       onInterval: (due) => ticks.push({ interval: due.interval, lateMs: due.lateMs }),
       onError: (err) => {
@@ -68,6 +74,22 @@ describe("driver", () => {
     assert.equal(t.remaining(), 0);
     const late = t.ticks.map((x) => x.lateMs);
     assert.ok(Math.max(...late) > 10_000, `expected a starved tick, got ${Math.max(...late)} ms`);
+  });
+
+  it("reports a pass as idle only when it handled nothing and ran no tick", () => {
+    const passes: { batch: number; idle: boolean }[] = [];
+    const t = setup({ items: 3, costMs: 0, maxBatch: 2, onPass: (batch, _ms, idle) => passes.push({ batch, idle }) });
+    t.driver.pass(); // 2 items
+    t.driver.pass(); // 1 item
+    t.driver.pass(); // nothing, no boundary passed: idle
+    t.advance(800);
+    t.driver.pass(); // nothing, but a tick: not idle
+    assert.deepEqual(passes, [
+      { batch: 2, idle: false },
+      { batch: 1, idle: false },
+      { batch: 0, idle: true },
+      { batch: 0, idle: false },
+    ]);
   });
 
   it("an idle driver still ticks every interval in order and counts passes", () => {
