@@ -521,7 +521,8 @@ export const RUNTIME_METRICS = {
       type: "counter",
       help: "Gossip messages that failed to decode, by topic kind and reason",
       labels: ["topic", "reason"],
-      labelValues: { topic: GOSSIP_TOPICS, reason: GOSSIP_DECODE_REASONS },
+      // "unknown": a topic that does not parse (reason bad_topic) has no kind.
+      labelValues: { topic: [...GOSSIP_TOPICS, "unknown"], reason: GOSSIP_DECODE_REASONS },
     },
     // Block fetcher
     blocksByRootInflight: {

@@ -78,9 +78,14 @@ export type Direction = "inbound" | "outbound";
 export type ConnectionResult = "success" | "timeout" | "error";
 export type DisconnectReason = "remote_close" | "local_close";
 
+export const GOSSIP_DECODE_FAILURES = ["not_snappy", "too_large", "bad_ssz"] as const;
+export type GossipDecodeFailureName = (typeof GOSSIP_DECODE_FAILURES)[number];
+
 export interface LabelledNetworkStats {
   /** Every validation verdict returned to gossipsub, by topic kind (decode failures are rejects). */
   gossipVerdicts: Record<GossipStatKind, Record<GossipVerdictName, number>>;
+  /** Payloads that failed to decompress or decode, by topic kind (bad topics have no kind). */
+  gossipDecodeFailures: Record<GossipStatKind, Record<GossipDecodeFailureName, number>>;
   reqresp: Record<ReqRespStatMethod, Record<Direction, Record<ReqRespOutcome, number>>>;
   /** Inbound failures never reach us (libp2p drops them during the upgrade). */
   peerConnections: Record<Direction, Record<ConnectionResult, number>>;
@@ -96,6 +101,7 @@ const zeros = <K extends string>(keys: readonly K[]): Record<K, number> => table
 export class LabelledNetworkCounters {
   readonly values: LabelledNetworkStats = {
     gossipVerdicts: table(GOSSIP_STAT_KINDS, () => zeros(GOSSIP_VERDICTS)),
+    gossipDecodeFailures: table(GOSSIP_STAT_KINDS, () => zeros(GOSSIP_DECODE_FAILURES)),
     reqresp: table(REQRESP_STAT_METHODS, () => table(["inbound", "outbound"] as const, () => zeros(REQRESP_OUTCOMES))),
     peerConnections: table(["inbound", "outbound"] as const, () => zeros(["success", "timeout", "error"] as const)),
     peerDisconnections: table(["inbound", "outbound"] as const, () => zeros(["remote_close", "local_close"] as const)),
@@ -103,6 +109,10 @@ export class LabelledNetworkCounters {
 
   gossipVerdict(kind: GossipStatKind, verdict: GossipVerdictName): void {
     this.values.gossipVerdicts[kind][verdict]++;
+  }
+
+  gossipDecodeFailure(kind: GossipStatKind, reason: GossipDecodeFailureName): void {
+    this.values.gossipDecodeFailures[kind][reason]++;
   }
 
   reqresp(method: ReqRespStatMethod, direction: Direction, outcome: ReqRespOutcome): void {

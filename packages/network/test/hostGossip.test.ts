@@ -94,6 +94,10 @@ describe("gossip between real hosts", () => {
     assert.deepEqual(verdicts.block, { accept: 2, reject: 3, ignore: 0 });
     assert.deepEqual(verdicts.attestation, { accept: 1, reject: 0, ignore: 0 });
     assert.deepEqual(verdicts.aggregation, { accept: 1, reject: 0, ignore: 0 });
+    // Decode failures by the topic they came on, for metronome_gossip_decode_errors_total.
+    const failures = a.labelledStats().gossipDecodeFailures;
+    assert.deepEqual(failures.block, { not_snappy: 1, too_large: 1, bad_ssz: 1 });
+    assert.deepEqual(failures.attestation, { not_snappy: 0, too_large: 0, bad_ssz: 0 });
     // Sizes as received (compressed), each handed out once.
     const sizes = a.drainGossipSizes();
     assert.equal(sizes.block.length, 5);

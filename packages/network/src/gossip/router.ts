@@ -151,11 +151,13 @@ export class GossipRouter {
     const decompressed = this.payloads.take(message.data);
     if (!decompressed.ok) {
       this.counters.inc(REJECT_COUNTER[decompressed.reason]);
+      this.counters.labelled.gossipDecodeFailure(topic.kind, decompressed.reason);
       return TopicValidatorResult.Reject;
     }
     const decoded = decodeGossipSsz(topic.kind, decompressed.data);
     if (!decoded.ok) {
       this.counters.inc(REJECT_COUNTER[decoded.reason]);
+      this.counters.labelled.gossipDecodeFailure(topic.kind, decoded.reason);
       return TopicValidatorResult.Reject;
     }
     const handler = this.handlers[topic.kind] as GossipHandler<typeof topic.kind> | undefined;

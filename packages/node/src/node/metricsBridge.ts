@@ -201,12 +201,21 @@ export class MetricsBridge {
     m.runtime.orphanBlocks.set(node.chain.orphans.size);
 
     const net = node.network.stats();
-    // The network layer counts decode failures per reason, not per topic.
-    for (const reason of ["not_snappy", "too_large", "bad_ssz", "bad_topic"] as const) {
-      const n = net[`gossip_rejected_${reason}` as keyof typeof net];
-      this.advance(m.runtime.gossipDecodeErrors, `decode_${reason}`, n, { topic: "all", reason });
+    const labelled = node.network.labelledStats();
+    for (const [topic, reasons] of Object.entries(labelled.gossipDecodeFailures)) {
+      for (const [reason, n] of Object.entries(reasons)) {
+        this.advance(m.runtime.gossipDecodeErrors, `decode_${topic}_${reason}`, n, { topic, reason });
+      }
     }
-    this.advance(m.runtime.reqrespRateLimited, "reqresp_rate_limited", net.reqresp_rate_limited, { protocol: "all" });
+    // A topic that does not parse has no kind.
+    this.advance(m.runtime.gossipDecodeErrors, "decode_bad_topic", net.gossip_rejected_bad_topic, {
+      topic: "unknown",
+      reason: "bad_topic",
+    });
+    for (const [method, protocol] of Object.entries(REQRESP_PROTOCOL_LABEL)) {
+      const n = labelled.reqresp[method as keyof typeof REQRESP_PROTOCOL_LABEL].inbound.rate_limited;
+      this.advance(m.runtime.reqrespRateLimited, `reqresp_rate_limited_${protocol}`, n, { protocol });
+    }
     const sse = node.eventStream?.stats();
     if (sse) {
       m.runtime.sseSubscribers.set(sse.subscribers);
