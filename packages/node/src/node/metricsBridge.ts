@@ -201,21 +201,11 @@ export class MetricsBridge {
     m.runtime.orphanBlocks.set(node.chain.orphans.size);
 
     const net = node.network.stats();
-    const labelled = node.network.labelledStats();
-    for (const [topic, reasons] of Object.entries(labelled.gossipDecodeFailures)) {
-      for (const [reason, n] of Object.entries(reasons)) {
-        this.advance(m.runtime.gossipDecodeErrors, `decode_${topic}_${reason}`, n, { topic, reason });
-      }
-    }
-    // A topic that does not parse has no kind.
+    // A topic that does not parse has no kind (decode failures by kind are in syncNetwork).
     this.advance(m.runtime.gossipDecodeErrors, "decode_bad_topic", net.gossip_rejected_bad_topic, {
       topic: "unknown",
       reason: "bad_topic",
     });
-    for (const [method, protocol] of Object.entries(REQRESP_PROTOCOL_LABEL)) {
-      const n = labelled.reqresp[method as keyof typeof REQRESP_PROTOCOL_LABEL].inbound.rate_limited;
-      this.advance(m.runtime.reqrespRateLimited, `reqresp_rate_limited_${protocol}`, n, { protocol });
-    }
     const sse = node.eventStream?.stats();
     if (sse) {
       m.runtime.sseSubscribers.set(sse.subscribers);
@@ -268,12 +258,17 @@ export class MetricsBridge {
     this.advance(r.blsSetsVerified, "bls_sets_invalid", stats.setsInvalid, { result: "invalid" });
   }
 
-  /** Gossip verdicts per topic kind, req/resp results, peer connection events. */
+  /** Gossip verdicts and decode failures per topic kind, req/resp results, peer connection events. */
   syncNetwork(stats: LabelledNetworkStats): void {
     const { m } = this;
     for (const [topic, verdicts] of Object.entries(stats.gossipVerdicts)) {
       for (const [result, n] of Object.entries(verdicts)) {
         this.advance(m.runtime.gossipMessages, `gossip_${topic}_${result}`, n, { topic, result });
+      }
+    }
+    for (const [topic, reasons] of Object.entries(stats.gossipDecodeFailures)) {
+      for (const [reason, n] of Object.entries(reasons)) {
+        this.advance(m.runtime.gossipDecodeErrors, `decode_${topic}_${reason}`, n, { topic, reason });
       }
     }
     for (const [method, directions] of Object.entries(stats.reqresp)) {
@@ -284,6 +279,9 @@ export class MetricsBridge {
           this.advance(m.runtime.reqrespRequests, `reqresp_${method}_${direction}_${result}`, n, labels);
         }
       }
+      this.advance(m.runtime.reqrespRateLimited, `reqresp_rate_limited_${protocol}`, directions.inbound.rate_limited, {
+        protocol,
+      });
     }
     for (const [direction, results] of Object.entries(stats.peerConnections)) {
       for (const [result, n] of Object.entries(results)) {
