@@ -4,7 +4,7 @@ import { BlockHeader, toHex } from "@metronome/chain";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiBackend } from "./backend.ts";
 import { parseBlockId } from "./blockId.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, installErrorHandlers } from "./errors.ts";
 
 export interface ApiServerOptions {
   host: string;
@@ -18,17 +18,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<{ app: 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, connectionTimeout: 0 });
   const { backend } = options;
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
-    // Fastify's own errors (bad JSON, body too large) carry their status; anything else is ours.
-    const fastifyStatus = (err as { statusCode?: unknown }).statusCode;
-    const status = err instanceof ApiError ? err.statusCode : typeof fastifyStatus === "number" ? fastifyStatus : 500;
-    const code = status >= 400 && status < 600 ? status : 500;
-    const message = code === 500 || !(err instanceof Error) ? "Internal server error" : err.message;
-    void reply.code(code).send({ code, message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ code: 404, message: `Route ${req.method}:${req.url.split("?")[0]} not found` });
-  });
+  installErrorHandlers(app);
 
   app.get("/lean/v0/health", async (_req, reply) => {
     const health = backend.health();

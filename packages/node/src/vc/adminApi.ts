@@ -1,22 +1,14 @@
 // The validator client's own HTTP API: read and replace the beacon node list at run time.
 // Every route needs `Authorization: Bearer <token>`, the token read from a file (generated with
-// 0600 permissions in the data dir when none is given). Errors are {code, message} like the node's.
+// 0600 permissions in the data dir when none is given). Errors are {code, message}, by the node's own handlers.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
+import { ApiError, installErrorHandlers } from "../api/errors.ts";
 import { MAX_BEACON_NODES, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
 
 export const TOKEN_FILE_NAME = "api-token.txt";
-
-export class AdminApiError extends Error {
-  readonly statusCode: number;
-  constructor(statusCode: number, message: string) {
-    super(message);
-    this.name = "AdminApiError";
-    this.statusCode = statusCode;
-  }
-}
 
 /**
  * The API token: read from `path` (trimmed, at least 16 characters), or, when the file does not
@@ -82,19 +74,19 @@ function nodeJson(n: BeaconNodeView): Record<string, unknown> {
 
 function parseUrlsBody(body: unknown): string[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AdminApiError(400, 'Expected a JSON object {"urls": ["http://host:port", ...]}');
+    throw new ApiError(400, 'Expected a JSON object {"urls": ["http://host:port", ...]}');
   }
   const { urls, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length > 0) throw new AdminApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
+  if (extra.length > 0) throw new ApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
   if (!Array.isArray(urls) || urls.some((u) => typeof u !== "string")) {
-    throw new AdminApiError(400, "urls: expected a list of URL strings");
+    throw new ApiError(400, "urls: expected a list of URL strings");
   }
-  if (urls.length > MAX_BEACON_NODES) throw new AdminApiError(400, `urls: at most ${MAX_BEACON_NODES} beacon nodes`);
+  if (urls.length > MAX_BEACON_NODES) throw new ApiError(400, `urls: at most ${MAX_BEACON_NODES} beacon nodes`);
   try {
     return normalizeBeaconNodeUrls(urls as string[]);
   } catch (err) {
-    throw new AdminApiError(400, `urls: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ApiError(400, `urls: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -102,22 +94,12 @@ export async function startAdminApi(o: AdminApiOptions): Promise<{ app: FastifyI
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const expected = Buffer.from(`Bearer ${o.token}`);
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
-    const fastifyStatus = (err as { statusCode?: unknown }).statusCode;
-    const status =
-      err instanceof AdminApiError ? err.statusCode : typeof fastifyStatus === "number" ? fastifyStatus : 500;
-    const code = status >= 400 && status < 600 ? status : 500;
-    const message = code === 500 || !(err instanceof Error) ? "Internal server error" : err.message;
-    void reply.code(code).send({ code, message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ code: 404, message: `Route ${req.method}:${req.url.split("?")[0]} not found` });
-  });
+  installErrorHandlers(app);
   // Authentication runs before the body is parsed: an unauthenticated caller gets nothing else.
   app.addHook("onRequest", async (req) => {
     const given = Buffer.from(req.headers.authorization ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new AdminApiError(401, "Missing or wrong bearer token");
+      throw new ApiError(401, "Missing or wrong bearer token");
     }
   });
 
