@@ -13,6 +13,7 @@ import type { SlotClock } from "@metronome/clock";
 import type { GossipVerdict, NetworkHost } from "@metronome/network";
 import type { BlockSource } from "../chain/chainEvents.ts";
 import type {
+  AttestationKind,
   AttestationOutcome,
   BlockImportOutcome,
   ChainService,
@@ -138,6 +139,15 @@ export class GossipIngress implements DriverWork {
     this.notify = () => driver.notify();
   }
 
+  /**
+   * A queued attestation is work only once the verifier has room. While it is full, waking the
+   * driver per message would run thousands of empty passes a second under a flood; each verdict
+   * that frees room wakes it instead.
+   */
+  private notifyIfVerifierHasRoom(): void {
+    if (this.verifier.capacityLeft() > 0) this.notify();
+  }
+
   register(network: NetworkHost): void {
     network.setGossipHandler("block", (block, info) => this.enqueueBlock(block, "gossip", info.peer));
     network.setGossipHandler("attestation", (att, info) => this.enqueueAttestation(att, info.peer));
@@ -167,7 +177,7 @@ export class GossipIngress implements DriverWork {
     if (gate !== null) return gate;
     return new Promise((done) => {
       this.attestations.push(peer, { value: att, peer, done });
-      this.notify();
+      this.notifyIfVerifierHasRoom();
     });
   }
 
@@ -176,7 +186,7 @@ export class GossipIngress implements DriverWork {
     if (gate !== null) return gate;
     return new Promise((done) => {
       this.aggregates.push(peer, { value: agg, peer, done });
-      this.notify();
+      this.notifyIfVerifierHasRoom();
     });
   }
 
@@ -218,23 +228,22 @@ export class GossipIngress implements DriverWork {
       }
       return batch.length;
     }
-    const runAggregates = (max: number) =>
-      this.runAttestationBatch(this.aggregates, max, (v) => this.chain.prepareAggregate(v));
-    const runSingles = (max: number) =>
-      this.runAttestationBatch(this.attestations, max, (v) => this.chain.prepareAttestation(v));
-    const [first, second] = this.aggregatesFirst
-      ? [
-          { queue: this.aggregates, run: runAggregates },
-          { queue: this.attestations, run: runSingles },
-        ]
-      : [
-          { queue: this.attestations, run: runSingles },
-          { queue: this.aggregates, run: runAggregates },
-        ];
+    const first: AttestationKind = this.aggregatesFirst ? "aggregated" : "single";
+    const second: AttestationKind = this.aggregatesFirst ? "single" : "aggregated";
     this.aggregatesFirst = !this.aggregatesFirst;
-    const firstShare = second.queue.size > 0 ? Math.ceil(maxItems / 2) : maxItems;
-    const done = first.queue.size > 0 ? first.run(firstShare) : 0;
-    return second.queue.size > 0 && done < maxItems ? done + second.run(maxItems - done) : done;
+    const firstShare = this.queued(second) > 0 ? Math.ceil(maxItems / 2) : maxItems;
+    const done = this.queued(first) > 0 ? this.runKind(first, firstShare) : 0;
+    return this.queued(second) > 0 && done < maxItems ? done + this.runKind(second, maxItems - done) : done;
+  }
+
+  private queued(kind: AttestationKind): number {
+    return kind === "aggregated" ? this.aggregates.size : this.attestations.size;
+  }
+
+  private runKind(kind: AttestationKind, max: number): number {
+    return kind === "aggregated"
+      ? this.runAttestationBatch(this.aggregates, max, (v) => this.chain.prepareAggregate(v))
+      : this.runAttestationBatch(this.attestations, max, (v) => this.chain.prepareAttestation(v));
   }
 
   /**
