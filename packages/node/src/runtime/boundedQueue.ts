@@ -35,7 +35,7 @@ export interface BoundedQueueStats {
   dropped: QueueDropCounts;
 }
 
-function assertCapacity(name: string, value: number): void {
+export function assertCapacity(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer: ${value}`);
 }
 

@@ -3,7 +3,7 @@
 // their votes sink under the flood and the node stops hearing its real network. Here every peer
 // has its own newest-first lane, service goes round-robin over the lanes, and when the queue is
 // full the peer holding the most items loses its oldest one: the flooder pays for the flood.
-import { BoundedQueue, type QueueDropCounts, type QueueDropReason } from "./boundedQueue.ts";
+import { assertCapacity, BoundedQueue, type QueueDropCounts, type QueueDropReason } from "./boundedQueue.ts";
 
 export interface PeerFairQueueOptions<T> {
   /** Cap on items across all peers. */
@@ -45,14 +45,9 @@ export class PeerFairQueue<T> {
   private cursor = 0;
 
   constructor(options: PeerFairQueueOptions<T>) {
-    for (const [name, value] of Object.entries({
-      capacity: options.capacity,
-      perPeerCapacity: options.perPeerCapacity,
-      maxPeers: options.maxPeers,
-    })) {
-      if (!Number.isSafeInteger(value) || value < 1)
-        throw new RangeError(`${name} must be a positive integer: ${value}`);
-    }
+    assertCapacity("capacity", options.capacity);
+    assertCapacity("perPeerCapacity", options.perPeerCapacity);
+    assertCapacity("maxPeers", options.maxPeers);
     this.capacity = options.capacity;
     this.perPeerCapacity = Math.min(options.perPeerCapacity, options.capacity);
     this.maxPeers = options.maxPeers;
