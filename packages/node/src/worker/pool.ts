@@ -103,6 +103,10 @@ export class BlsVerifierPool implements BlsVerifier {
       maxThreads: this.workers,
       concurrentTasksPerWorker: 1,
       recordTiming: false,
+      // Piscina's default parks an idle worker in Atomics.wait, so its event loop never runs and
+      // the N-API finalizers that free blst's native objects never do: RSS grew without bound
+      // under load. Tasks arrive as port messages instead, one loop turn each (see blsWorker.ts).
+      atomics: "disabled",
     });
     // A worker that dies outside a task would otherwise surface as an unhandled 'error' event.
     this.piscina.on("error", () => {
@@ -220,6 +224,7 @@ export class BlsVerifierPool implements BlsVerifier {
     this.jobsInFlight--;
     this.pendingSets -= batch.length;
     const ms = performance.now() - started;
+    if (result.loopTurned === false) this.recorder.jobsWithoutLoopTurn++;
     this.recorder.recordBatch({ size: batch.length, ms, verifyMs: result.verifyMs }, result.results, result.counters);
     batch.forEach((queued, i) => {
       const call = queued.call;

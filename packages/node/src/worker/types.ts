@@ -76,6 +76,12 @@ export interface BlsVerifierStats {
   jobsFailed: number;
   /** Worker crashes outside a task (the pool replaces the thread). */
   workerErrors: number;
+  /**
+   * Jobs a worker started without its event loop turning since the previous one: native memory of
+   * the previous job's blst objects was not yet freed. Stays 0 unless the pool's threads are parked
+   * between tasks (see blsWorker.ts); always 0 for the main-thread verifier.
+   */
+  jobsWithoutLoopTurn: number;
   setsVerified: number;
   setsValid: number;
   setsInvalid: number;
