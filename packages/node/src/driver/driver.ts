@@ -140,9 +140,16 @@ export class Driver {
     }
   }
 
+  /**
+   * Sleeps until the boundary of the interval the tracker will return next, not the boundary after
+   * a fresh `now()`: the clock may cross a boundary between the pass's `due` check and this call,
+   * and sleeping to the following one would service that tick a whole interval late. Never longer
+   * than one interval, so a wall clock stepped back or forward is re-read at least that often.
+   */
   private sleepUntilBoundaryOrWork(): Promise<void> {
-    const { clock } = this.opts;
-    const delay = Math.max(0, clock.nextIntervalBoundaryMs() - clock.now());
+    const { clock, tracker } = this.opts;
+    const untilDue = clock.startMsOfInterval(tracker.nextInterval) - clock.now();
+    const delay = Math.min(Math.max(0, untilDue), clock.intervalDurationMs);
     return new Promise<void>((resolve) => {
       this.wake = resolve;
       this.sleepTimer = setTimeout(() => {

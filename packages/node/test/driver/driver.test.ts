@@ -103,6 +103,41 @@ describe("driver", () => {
     assert.ok(t.ticks.every((x) => x.lateMs === 0));
   });
 
+  it("a boundary crossed after the pass's due check is ticked at once, not an interval later", async () => {
+    // 40 s slots: an interval is 8 s, so sleeping to the wrong boundary cannot pass the deadline.
+    const clock0 = 10_000_000;
+    let nowMs = clock0;
+    const clock = new SlotClock({ genesisTimeSec: clock0 / 1000, slotDurationMs: 40_000, now: () => nowMs });
+    const boundary = clock.startMsOfInterval(1);
+    nowMs = boundary - 1;
+    const ticks: number[] = [];
+    const driver = new Driver({
+      clock,
+      tracker: new IntervalTracker({ clock, firstInterval: 1 }),
+      maxBatch: 8,
+      work: { runBatch: () => 0, hasWork: () => false },
+      hooks: {
+        onInterval: (due) => ticks.push(due.interval),
+        // The boundary passes during the first pass, after its due check found nothing.
+        afterPass: () => {
+          nowMs = boundary;
+        },
+        onError: (err) => {
+          throw err;
+        },
+      },
+    });
+    driver.start();
+    try {
+      assert.deepEqual(ticks, []);
+      const deadline = performance.now() + 4000;
+      while (ticks.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(ticks, [1], "interval 1 serviced well before the next boundary, 8 s later");
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it("an error in a batch or a tick is reported and the loop goes on", () => {
     let nowMs = 5_000_000;
     const clock = new SlotClock({ genesisTimeSec: nowMs / 1000, now: () => nowMs });
