@@ -46,6 +46,7 @@ import {
 } from "../stats.ts";
 import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
 import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
+import { sendWindowUpdatesAtHalfWindow } from "./yamuxWindowUpdates.ts";
 
 export type NetworkHostOptions = {
   /** 4-byte fork digest (bytes or hex); every topic is scoped to it. */
@@ -104,6 +105,8 @@ export class NetworkHost {
   private node: Libp2p<Services> | undefined;
   /** Whether gossipsub's delivery records got the seen-cache lifetime (see deliveryRecords.ts). */
   deliveryRecordsCapped = false;
+  /** Whether yamux streams send window updates at half the window, not after every frame. */
+  yamuxUpdatesAtHalfWindow = false;
   private router: GossipRouter | undefined;
   private bootnodes: BootnodeDialer | undefined;
 
@@ -138,6 +141,7 @@ export class NetworkHost {
   async start(): Promise<void> {
     if (this.node !== undefined) return;
     const privateKey = await privateKeyFromSeed(this.options.identitySeed);
+    this.yamuxUpdatesAtHalfWindow = sendWindowUpdatesAtHalfWindow();
     const node = await createLibp2p<Services>({
       privateKey,
       addresses: {
