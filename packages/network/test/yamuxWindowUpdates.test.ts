@@ -27,7 +27,7 @@ function receivingStream(state: StreamState) {
     epochStart: Date.now(),
     getRTT: () => -1,
     sendFrame: (header: SentFrame) => sent.push(header),
-  }) as { state: StreamState; recvWindowCapacity: number; sendWindowUpdate(): void };
+  }) as unknown as { state: StreamState; recvWindowCapacity: number; sendWindowUpdate(): void };
   /** What handleData does per data frame: use up the window, then maybe send an update. */
   const receive = (bytes: number) => {
     stream.recvWindowCapacity -= bytes;
