@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   classifyAttestationRejection,
   isTooFarInFuture,
+  referencesKnownBlocks,
   validateAttestationData,
 } from "../../src/forkChoice/attestationValidation.ts";
 import { BlockTreeSnapshot, isCheckpointAncestor } from "../../src/forkChoice/blockTree.ts";
@@ -161,3 +162,28 @@ describe("isTooFarInFuture / classifyAttestationRejection", () => {
     assert.equal(isCheckpointAncestor(view, cp(G, 0), cp(unknown, 9)), false);
   });
 });
+
+describe("referencesKnownBlocks", () => {
+  it("is true only when source, target and head are all known, agreeing with the unknown-block rules", () => {
+    const known = data(3, cp(G, 0), cp(b2, 2), cp(b3, 3));
+    assert.equal(referencesKnownBlocks(view, known), true);
+    for (const d of [
+      data(3, cp(unknown, 0), cp(b2, 2), cp(b3, 3)),
+      data(3, cp(G, 0), cp(unknown, 2), cp(b3, 3)),
+      data(3, cp(G, 0), cp(b2, 2), cp(unknown, 3)),
+    ]) {
+      assert.equal(referencesKnownBlocks(view, d), false);
+      const verdict = classifyAttestationRejection(catchRejection(d), d, NOW);
+      assert.equal(verdict.kind, "retry", "validation would buffer it too");
+    }
+  });
+});
+
+function catchRejection(d: AttestationData): unknown {
+  try {
+    validateAttestationData(view, d, NOW);
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}

@@ -13,6 +13,7 @@ import {
   isChainError,
   RejectionCode,
   type RejectionCode as RejectionCodeValue,
+  referencesKnownBlocks,
   rootKey,
   type SignatureSet,
   type SignedAggregatedAttestation,
@@ -319,6 +320,8 @@ export class ChainService {
   }
 
   private replayOne(data: SignedAttestation["data"], apply: () => void): "accepted" | "rebuffer" | "drop" {
+    // Most entries still wait for their block: keep them without building a rejection.
+    if (!referencesKnownBlocks(this.store, data)) return "rebuffer";
     try {
       this.store.validateAttestationData(data);
     } catch (err) {

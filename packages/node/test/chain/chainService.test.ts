@@ -99,6 +99,34 @@ describe("ChainService", () => {
     });
   }
 
+  it("keeps a vote whose block is still unknown across an unrelated import without re-validating it", async () => {
+    const { chain, store, db } = await makeChain();
+    store.onTick(1 * 5 + 1, false);
+    const missing = new Uint8Array(32).fill(7);
+    const data = {
+      slot: 1,
+      head: { root: missing, slot: 1 },
+      target: { root: missing, slot: 1 },
+      source: { root: Block.hashTreeRoot(genesisBlock), slot: 0 },
+    };
+    const att = signAttestation(keys[2] as ReturnType<typeof interopSecretKey>, 2, data, domains);
+    assert.deepEqual(chain.onAttestation(att), { status: "buffered", reason: "unknown_block" });
+    // Replays run after every import, over the whole buffer: an entry still waiting for its block
+    // must cost lookups, not a thrown rejection.
+    let validations = 0;
+    const validate = store.validateAttestationData.bind(store);
+    store.validateAttestationData = (d) => {
+      validations++;
+      validate(d);
+    };
+    assert.equal(chain.importBlock(blockFromOtherNode(1), "gossip").status, "imported");
+    assert.equal(chain.pendingSingle.size, 1, "still buffered");
+    assert.equal(chain.pendingSingle.stats().replayOutcomes.buffered, 1);
+    assert.equal(validations, 0);
+    await chain.flush();
+    await db.close();
+  });
+
   it("drops a buffered vote with a bad signature before buffering it", async () => {
     const { chain, db } = await makeChain();
     const unknown = new Uint8Array(32).fill(9);
