@@ -89,7 +89,7 @@ const rateReason =
     ? "given with --rate"
     : `2 x pool capacity ${capacity.poolSetsPerSec.toFixed(0)} sets/s on this mix / ${(verifiedShare * 100).toFixed(0)}% of messages needing a signature check, rounded to 50`;
 log(
-  `capacity: pool ${capacity.poolSetsPerSec.toFixed(0)} sets/s, same batch code on one thread ${capacity.sameBatchBlstSetsPerSec.toFixed(0)} sets/s (${(capacity.validFraction * 100).toFixed(0)}% of the sets valid)`,
+  `capacity: pool ${capacity.poolSetsPerSec.toFixed(0)} sets/s, same batch code on one thread ${capacity.sameBatchBlstSetsPerSec.toFixed(0)} sets/s idle, ${capacity.sameBatchBlstOtherCoresBusySetsPerSec.toFixed(0)} sets/s with the other cores busy (${(capacity.validFraction * 100).toFixed(0)}% of the sets valid)`,
 );
 log(`flood rate ${rate} msgs/s (${rateReason}), mix ${formatMix(mix)}`);
 
@@ -300,9 +300,15 @@ const rows: Row[] = [
   row("  same, vs same-batch blst on one idle thread %", (p) =>
     fmt((100 * p.summary.setsPerBusySecond) / capacity.sameBatchBlstSetsPerSec),
   ),
+  row("  same, vs same-batch blst with the other cores busy %", (p) =>
+    fmt((100 * p.summary.setsPerBusySecond) / capacity.sameBatchBlstOtherCoresBusySetsPerSec),
+  ),
   row("  verifier busy share of the wall clock %", (p) => fmt(100 * p.summary.verifierBusyShare)),
-  row("  checks vs same-batch blst capacity %", (p) =>
+  row("  checks vs same-batch blst capacity, idle machine %", (p) =>
     fmt((100 * p.summary.verificationsPerSec) / capacity.sameBatchBlstSetsPerSec),
+  ),
+  row("  checks vs same-batch blst capacity, other cores busy %", (p) =>
+    fmt((100 * p.summary.verificationsPerSec) / capacity.sameBatchBlstOtherCoresBusySetsPerSec),
   ),
   ...dropKeys.map((k) => row(`drops: ${k}`, (p) => fmt(p.summary.drops[k] ?? 0))),
   row(
@@ -335,7 +341,8 @@ console.log(
 );
 console.log(
   `machine: ${m.nproc} cpus, ${m.cpuModel}, node ${m.node}, load ${m.loadAverage1m}; ` +
-    `capacity on this mix: pool ${fmt(capacity.poolSetsPerSec)} sets/s, same-batch blst ${fmt(capacity.sameBatchBlstSetsPerSec)} sets/s; ` +
+    `capacity on this mix: pool ${fmt(capacity.poolSetsPerSec)} sets/s, same-batch blst ${fmt(capacity.sameBatchBlstSetsPerSec)} sets/s idle, ` +
+    `${fmt(capacity.sameBatchBlstOtherCoresBusySetsPerSec)} sets/s with the other cores busy; ` +
     `rate ${rate} msgs/s (${rateReason})\n`,
 );
 console.log(formatTable(rows));
