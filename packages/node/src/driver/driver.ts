@@ -77,15 +77,21 @@ export class Driver {
     await this.loopDone;
   }
 
-  /** Ingress calls this when it queues work, so a sleeping loop wakes at once. */
+  /**
+   * Ingress calls this when it queues work, so a sleeping loop wakes in the next event-loop turn.
+   * Not in this one: notify() is called from inside network callbacks, and resuming the loop
+   * there would run a pass in the middle of the I/O phase, once per message, instead of one
+   * bounded batch between I/O phases.
+   */
   notify(): void {
     const wake = this.wake;
+    if (wake === null) return;
     this.wake = null;
     if (this.sleepTimer !== null) {
       clearTimeout(this.sleepTimer);
       this.sleepTimer = null;
     }
-    wake?.();
+    setImmediate(wake);
   }
 
   /** One pass: a bounded batch, then the tick if due. Exposed for tests. */

@@ -138,6 +138,42 @@ describe("driver", () => {
     }
   });
 
+  it("work queued from inside an I/O callback waits for the next event-loop turn, not a microtask", async () => {
+    let nowMs = 20_000_000;
+    const clock = new SlotClock({ genesisTimeSec: nowMs / 1000, slotDurationMs: 40_000, now: () => nowMs });
+    nowMs = clock.startMsOfInterval(1) + 1;
+    let queued = 0;
+    const driver = new Driver({
+      clock,
+      tracker: new IntervalTracker({ clock, firstInterval: 1 }),
+      maxBatch: 8,
+      work: {
+        runBatch: (max) => {
+          const n = Math.min(max, queued);
+          queued -= n;
+          return n;
+        },
+        hasWork: () => queued > 0,
+      },
+      hooks: { onInterval: () => {}, onError: (err) => assert.fail(String(err)) },
+    });
+    driver.start(); // the first pass ticks interval 1 and the loop goes to sleep
+    try {
+      const passesAsleep = driver.stats.passes;
+      // A network callback queues a message and notifies, then goes on with its own microtasks.
+      queued = 1;
+      driver.notify();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      assert.equal(driver.stats.passes, passesAsleep, "no pass ran inside the callback's microtasks");
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(driver.stats.passes > passesAsleep, "the next turn ran the pass");
+      assert.equal(queued, 0);
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it("an error in a batch or a tick is reported and the loop goes on", () => {
     let nowMs = 5_000_000;
     const clock = new SlotClock({ genesisTimeSec: nowMs / 1000, now: () => nowMs });
