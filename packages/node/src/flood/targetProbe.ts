@@ -104,6 +104,31 @@ export interface PeriodSummary {
   heapUsedMaxMiB: number;
   externalEndMiB: number;
   cpuPercent: number;
+  /** RSS and main heap about every 30 s of the period (seconds since its start, MiB), to show the shape. */
+  memorySeries: { s: number; rssMiB: number; heapUsedMiB: number }[];
+}
+
+const MEMORY_SERIES_STEP_MS = 30_000;
+
+function mib(bytes: number): number {
+  return bytes / 2 ** 20;
+}
+
+function memorySeries(samples: readonly ProbeSample[]): PeriodSummary["memorySeries"] {
+  const first = samples[0];
+  if (first === undefined) return [];
+  const out: PeriodSummary["memorySeries"] = [];
+  let nextAt = first.t;
+  for (const sample of samples) {
+    if (sample.t < nextAt && sample !== samples[samples.length - 1]) continue;
+    out.push({
+      s: Math.round((sample.t - first.t) / 1000),
+      rssMiB: mib(sample.rssBytes),
+      heapUsedMiB: mib(sample.heapUsedBytes),
+    });
+    nextAt = sample.t + MEMORY_SERIES_STEP_MS;
+  }
+  return out;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ
@@ -296,6 +321,7 @@ export function summarizeSamples(
     heapUsedMaxMiB: Number.NaN,
     externalEndMiB: Number.NaN,
     cpuPercent: Number.NaN,
+    memorySeries: [],
   };
   if (first === undefined || last === undefined || samples.length < 2) return empty;
   const seconds = (last.t - first.t) / 1000;
@@ -317,7 +343,6 @@ export function summarizeSamples(
   }
   const afterWarmup = samples.filter((s) => s.t >= first.t + warmupS * 1000);
   const warm = afterWarmup[0];
-  const mib = (b: number) => b / 2 ** 20;
   const cpu =
     first.cpuSeconds !== null && last.cpuSeconds !== null && seconds > 0
       ? (100 * (last.cpuSeconds - first.cpuSeconds)) / seconds
@@ -365,6 +390,7 @@ export function summarizeSamples(
     heapUsedMaxMiB: mib(maxOf(samples.map((s) => s.heapUsedBytes))),
     externalEndMiB: mib(last.externalBytes),
     cpuPercent: cpu,
+    memorySeries: memorySeries(samples),
   };
 }
 
