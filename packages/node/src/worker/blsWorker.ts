@@ -15,12 +15,14 @@ export interface BlsJobResult {
   counters: BatchCounters;
   verifyMs: number;
   /**
-   * Whether this thread's event loop turned between the previous job and this one. blst objects
-   * hold native memory that N-API finalizers free from an immediate on this loop: a worker that
-   * goes from job to job without turning it frees nothing (the process grew by about 0.5 MB/s under
-   * a flood when piscina parked its workers in Atomics.wait). The pool counts the jobs that say no.
+   * Whether this job first gave its thread's event loop a turn. blst objects hold native memory that
+   * N-API finalizers free from an immediate on this loop; a worker that goes from job to job without
+   * turning it frees nothing (the process grew by about 0.5 MB/s under a flood when piscina parked
+   * its workers in Atomics.wait). So a job that starts before the loop has turned since the previous
+   * one yields a turn first. With the pool's port messages that is rare: only when the next task
+   * was already queued as the previous one finished.
    */
-  loopTurned: boolean;
+  yieldedForCleanup: boolean;
 }
 
 let loopTurnedSinceLastJob = true;
@@ -29,8 +31,9 @@ function markLoopTurned(): void {
   loopTurnedSinceLastJob = true;
 }
 
-export default function verifyJob(job: BlsJob): BlsJobResult {
-  const loopTurned = loopTurnedSinceLastJob;
+export default async function verifyJob(job: BlsJob): Promise<BlsJobResult> {
+  const yieldedForCleanup = !loopTurnedSinceLastJob;
+  if (yieldedForCleanup) await new Promise<void>((resolve) => setImmediate(resolve));
   const sets = decodeJob(job.buffer);
   // Only our own encoder writes jobs, so this is a bug, not bad network input; the pool turns the
   // rejection into a typed "worker_failed" for the affected calls.
@@ -40,5 +43,5 @@ export default function verifyJob(job: BlsJob): BlsJobResult {
   const verifyMs = performance.now() - started;
   loopTurnedSinceLastJob = false;
   setImmediate(markLoopTurned);
-  return { results: outcome.results, counters: outcome.counters, verifyMs, loopTurned };
+  return { results: outcome.results, counters: outcome.counters, verifyMs, yieldedForCleanup };
 }

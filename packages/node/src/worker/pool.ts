@@ -105,7 +105,8 @@ export class BlsVerifierPool implements BlsVerifier {
       recordTiming: false,
       // Piscina's default parks an idle worker in Atomics.wait, so its event loop never runs and
       // the N-API finalizers that free blst's native objects never do: RSS grew without bound
-      // under load. Tasks arrive as port messages instead, one loop turn each (see blsWorker.ts).
+      // under load. Tasks arrive as port messages instead, normally one loop turn each; the worker
+      // yields a turn itself when two come back to back (see blsWorker.ts).
       atomics: "disabled",
     });
     // A worker that dies outside a task would otherwise surface as an unhandled 'error' event.
@@ -224,7 +225,7 @@ export class BlsVerifierPool implements BlsVerifier {
     this.jobsInFlight--;
     this.pendingSets -= batch.length;
     const ms = performance.now() - started;
-    if (result.loopTurned === false) this.recorder.jobsWithoutLoopTurn++;
+    if (result.yieldedForCleanup === true) this.recorder.jobsYieldedForCleanup++;
     this.recorder.recordBatch({ size: batch.length, ms, verifyMs: result.verifyMs }, result.results, result.counters);
     batch.forEach((queued, i) => {
       const call = queued.call;

@@ -77,11 +77,10 @@ export interface BlsVerifierStats {
   /** Worker crashes outside a task (the pool replaces the thread). */
   workerErrors: number;
   /**
-   * Jobs a worker started without its event loop turning since the previous one: native memory of
-   * the previous job's blst objects was not yet freed. Stays 0 unless the pool's threads are parked
-   * between tasks (see blsWorker.ts); always 0 for the main-thread verifier.
+   * Jobs that first gave their worker's event loop a turn, so the N-API finalizers freeing the
+   * previous job's blst objects could run (see blsWorker.ts); 0 for the main-thread verifier.
    */
-  jobsWithoutLoopTurn: number;
+  jobsYieldedForCleanup: number;
   setsVerified: number;
   setsValid: number;
   setsInvalid: number;
