@@ -20,7 +20,7 @@ export interface BlsJobResult {
    * turning it frees nothing (the process grew by about 0.5 MB/s under a flood when piscina parked
    * its workers in Atomics.wait). So a job that starts before the loop has turned since the previous
    * one yields a turn first. With the pool's port messages that is rare: only when the next task
-   * was already queued as the previous one finished.
+   * was already queued as the previous one finished. Reported for tests and diagnostics.
    */
   yieldedForCleanup: boolean;
 }

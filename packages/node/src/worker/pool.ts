@@ -225,7 +225,6 @@ export class BlsVerifierPool implements BlsVerifier {
     this.jobsInFlight--;
     this.pendingSets -= batch.length;
     const ms = performance.now() - started;
-    if (result.yieldedForCleanup === true) this.recorder.jobsYieldedForCleanup++;
     this.recorder.recordBatch({ size: batch.length, ms, verifyMs: result.verifyMs }, result.results, result.counters);
     batch.forEach((queued, i) => {
       const call = queued.call;

@@ -15,7 +15,6 @@ export class VerifierStatsRecorder {
   jobsFinished = 0;
   jobsFailed = 0;
   workerErrors = 0;
-  jobsYieldedForCleanup = 0;
   setsMalformedShape = 0;
   readonly dropped = { queue_full: 0, closed: 0, worker_failed: 0 };
   private setsVerified = 0;
@@ -59,7 +58,6 @@ export class VerifierStatsRecorder {
       jobsFinished: this.jobsFinished,
       jobsFailed: this.jobsFailed,
       workerErrors: this.workerErrors,
-      jobsYieldedForCleanup: this.jobsYieldedForCleanup,
       setsVerified: this.setsVerified,
       setsValid: this.setsValid,
       setsInvalid: this.setsVerified - this.setsValid,

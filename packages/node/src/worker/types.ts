@@ -76,11 +76,6 @@ export interface BlsVerifierStats {
   jobsFailed: number;
   /** Worker crashes outside a task (the pool replaces the thread). */
   workerErrors: number;
-  /**
-   * Jobs that first gave their worker's event loop a turn, so the N-API finalizers freeing the
-   * previous job's blst objects could run (see blsWorker.ts); 0 for the main-thread verifier.
-   */
-  jobsYieldedForCleanup: number;
   setsVerified: number;
   setsValid: number;
   setsInvalid: number;

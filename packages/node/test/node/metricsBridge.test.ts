@@ -37,7 +37,6 @@ function verifierStats(over: Partial<BlsVerifierStats> = {}): BlsVerifierStats {
     jobsFinished: 0,
     jobsFailed: 0,
     workerErrors: 0,
-    jobsYieldedForCleanup: 0,
     setsVerified: 0,
     setsValid: 0,
     setsInvalid: 0,
