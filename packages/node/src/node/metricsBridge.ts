@@ -261,16 +261,8 @@ export class MetricsBridge {
   /** Gossip verdicts and decode failures per topic kind, req/resp results, peer connection events. */
   syncNetwork(stats: LabelledNetworkStats): void {
     const { m } = this;
-    for (const [topic, verdicts] of Object.entries(stats.gossipVerdicts)) {
-      for (const [result, n] of Object.entries(verdicts)) {
-        this.advance(m.runtime.gossipMessages, `gossip_${topic}_${result}`, n, { topic, result });
-      }
-    }
-    for (const [topic, reasons] of Object.entries(stats.gossipDecodeFailures)) {
-      for (const [reason, n] of Object.entries(reasons)) {
-        this.advance(m.runtime.gossipDecodeErrors, `decode_${topic}_${reason}`, n, { topic, reason });
-      }
-    }
+    this.advanceTable(m.runtime.gossipMessages, "gossip", stats.gossipVerdicts, "topic", "result");
+    this.advanceTable(m.runtime.gossipDecodeErrors, "decode", stats.gossipDecodeFailures, "topic", "reason");
     for (const [method, directions] of Object.entries(stats.reqresp)) {
       const protocol = REQRESP_PROTOCOL_LABEL[method as keyof typeof REQRESP_PROTOCOL_LABEL];
       for (const [direction, results] of Object.entries(directions)) {
@@ -283,15 +275,27 @@ export class MetricsBridge {
         protocol,
       });
     }
-    for (const [direction, results] of Object.entries(stats.peerConnections)) {
-      for (const [result, n] of Object.entries(results)) {
-        this.advance(m.network.peerConnectionEvents, `peer_connect_${direction}_${result}`, n, { direction, result });
-      }
-    }
-    for (const [direction, reasons] of Object.entries(stats.peerDisconnections)) {
-      for (const [reason, n] of Object.entries(reasons)) {
-        const labels = { direction, reason };
-        this.advance(m.network.peerDisconnectionEvents, `peer_disconnect_${direction}_${reason}`, n, labels);
+    this.advanceTable(m.network.peerConnectionEvents, "peer_connect", stats.peerConnections, "direction", "result");
+    this.advanceTable(
+      m.network.peerDisconnectionEvents,
+      "peer_disconnect",
+      stats.peerDisconnections,
+      "direction",
+      "reason",
+    );
+  }
+
+  /** A two-level table of running totals, one series per cell, labelled by its row and column keys. */
+  private advanceTable(
+    counter: Counter,
+    keyPrefix: string,
+    table: Readonly<Record<string, Readonly<Record<string, number>>>>,
+    rowLabel: string,
+    columnLabel: string,
+  ): void {
+    for (const [row, columns] of Object.entries(table)) {
+      for (const [column, n] of Object.entries(columns)) {
+        this.advance(counter, `${keyPrefix}_${row}_${column}`, n, { [rowLabel]: row, [columnLabel]: column });
       }
     }
   }
