@@ -2,7 +2,6 @@
 // (PROTOCOL.md section 1). Each duty runs once per slot; keys are the devnet interop keys.
 import {
   ATTESTATION_COMMITTEE_COUNT,
-  type AttestationData,
   aggregateAttestations,
   attestationDataKey,
   interopSecretKey,
@@ -198,28 +197,16 @@ export class ValidatorDuties {
     this.observer.aggregationCycle?.(secondsSince(started));
   }
 
-  /** One aggregate per data, as aggregateAttestations, built one data at a time to time each. */
+  /** One aggregate per data (aggregateAttestations), each timed and counted. */
   private buildAggregates(votes: readonly SignedAttestation[]): SignedAggregatedAttestation[] {
-    const byData = new Map<string, { data: AttestationData; votes: SignedAttestation[] }>();
-    for (const vote of votes) {
-      const key = attestationDataKey(vote.data);
-      const group = byData.get(key);
-      if (group === undefined) byData.set(key, { data: vote.data, votes: [vote] });
-      else group.votes.push(vote);
+    const built = aggregateAttestations(votes, {
+      onAggregateBuilt: (ms) => this.observer.aggregateBuilt?.(ms / 1000),
+    });
+    for (const agg of built) {
+      this.counters.aggregatesBuilt++;
+      this.counters.attestationsAggregated += agg.aggregationBits.getTrueBitIndexes().length;
     }
-    const out: SignedAggregatedAttestation[] = [];
-    for (const group of byData.values()) {
-      const started = performance.now();
-      const built = aggregateAttestations(group.votes);
-      if (built.length === 0) continue;
-      this.observer.aggregateBuilt?.(secondsSince(started));
-      for (const agg of built) {
-        this.counters.aggregatesBuilt++;
-        this.counters.attestationsAggregated += agg.aggregationBits.getTrueBitIndexes().length;
-        out.push(agg);
-      }
-    }
-    return out;
+    return built;
   }
 
   private fireAndLog(p: Promise<unknown>, what: string): void {
