@@ -57,14 +57,8 @@ export interface DutyObserver {
   aggregationCycle?(seconds: number): void;
 }
 
-function secondsSince(startedMs: number): number {
-  return (performance.now() - startedMs) / 1000;
-}
-
-export class ValidatorDuties {
-  readonly indices: number[];
-  readonly isAggregator: boolean;
-  readonly counters: DutyCounters = {
+export function emptyDutyCounters(): DutyCounters {
+  return {
     blocksProposed: 0,
     blockProposalFailures: 0,
     attestationsProduced: 0,
@@ -73,6 +67,16 @@ export class ValidatorDuties {
     attestationsAggregated: 0,
     aggregationSkipped: { not_aggregator: 0, other: 0 },
   };
+}
+
+function secondsSince(startedMs: number): number {
+  return (performance.now() - startedMs) / 1000;
+}
+
+export class ValidatorDuties {
+  readonly indices: number[];
+  readonly isAggregator: boolean;
+  readonly counters: DutyCounters = emptyDutyCounters();
   private readonly keys: Map<number, SecretKey>;
   private readonly chain: ChainService;
   private readonly publisher: DutyPublisher;

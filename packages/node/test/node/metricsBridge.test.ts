@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { createMetrics, type MetronomeMetrics } from "@metronome/metrics";
 import { LabelledNetworkCounters } from "@metronome/network";
 import { MetricsBridge } from "../../src/node/metricsBridge.ts";
-import type { DutyCounters } from "../../src/validator/duties.ts";
+import { type DutyCounters, emptyDutyCounters } from "../../src/validator/duties.ts";
 import type { BlsVerifierStats } from "../../src/worker/types.ts";
 
 function metrics(): MetronomeMetrics {
@@ -54,47 +54,26 @@ function verifierStats(over: Partial<BlsVerifierStats> = {}): BlsVerifierStats {
 }
 
 function dutyCounters(over: Partial<DutyCounters> = {}): DutyCounters {
-  return {
-    blocksProposed: 0,
-    blockProposalFailures: 0,
-    attestationsProduced: 0,
-    aggregatesProduced: 0,
-    aggregatesBuilt: 0,
-    attestationsAggregated: 0,
-    aggregationSkipped: { not_aggregator: 0, other: 0 },
-    ...over,
-  };
+  return { ...emptyDutyCounters(), ...over };
 }
 
 describe("MetricsBridge", () => {
   it("advances the BLS verifier counters by their delta and sets the queue depth", async () => {
     const m = metrics();
     const bridge = new MetricsBridge(m);
-    bridge.syncVerifier(
-      verifierStats({
-        queuedSets: 7,
-        jobsFinished: 3,
-        jobsFailed: 1,
-        setsValid: 150,
-        setsInvalid: 2,
-        verifyMsTotal: 1500,
-        fallbacks: 2,
-        dropped: { queue_full: 5, closed: 0, worker_failed: 1 },
-      }),
-    );
+    const firstTotals = verifierStats({
+      queuedSets: 7,
+      jobsFinished: 3,
+      jobsFailed: 1,
+      setsValid: 150,
+      setsInvalid: 2,
+      verifyMsTotal: 1500,
+      fallbacks: 2,
+      dropped: { queue_full: 5, closed: 0, worker_failed: 1 },
+    });
+    bridge.syncVerifier(firstTotals);
     // The same totals again (a scrape right after an interval sync) must not count twice.
-    bridge.syncVerifier(
-      verifierStats({
-        queuedSets: 7,
-        jobsFinished: 3,
-        jobsFailed: 1,
-        setsValid: 150,
-        setsInvalid: 2,
-        verifyMsTotal: 1500,
-        fallbacks: 2,
-        dropped: { queue_full: 5, closed: 0, worker_failed: 1 },
-      }),
-    );
+    bridge.syncVerifier(firstTotals);
     bridge.syncVerifier(
       verifierStats({
         queuedSets: 0,
