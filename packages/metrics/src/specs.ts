@@ -70,6 +70,8 @@ export const WORKER_JOB_KINDS = ["bls_verify"] as const;
 export const WORKER_JOB_RESULTS = ["success", "error"] as const;
 export const BLS_SET_RESULTS = ["valid", "invalid"] as const;
 export const SSE_DROP_REASONS = ["slow_consumer", "too_many_subscribers"] as const;
+/** Kinds of database write (metronome_db_*). */
+export const DB_WRITE_KINDS = ["block", "finality"] as const;
 /** Quantiles of metronome_event_loop_delay_seconds; "1" is the maximum. */
 export const EVENT_LOOP_QUANTILES = ["0.5", "0.99", "1"] as const;
 
@@ -722,6 +724,57 @@ export const RUNTIME_METRICS = {
       help: "Inbound req/resp requests refused by the per-peer rate limiter",
       labels: ["protocol"],
       labelValues: { protocol: REQRESP_PROTOCOLS },
+    },
+    // Database write queue (blocks, then finality batches; bounded, retried)
+    dbWriteQueueWrites: {
+      name: "metronome_db_write_queue_writes",
+      type: "gauge",
+      help: "Database writes waiting or running (block writes and finality batches)",
+      labels: [],
+    },
+    dbWriteQueueBytes: {
+      name: "metronome_db_write_queue_bytes",
+      type: "gauge",
+      help: "Serialized bytes held by waiting database writes",
+      labels: [],
+    },
+    dbWrites: {
+      name: "metronome_db_writes_total",
+      type: "counter",
+      help: "Database writes that landed, by kind (block|finality)",
+      labels: ["kind"],
+      labelValues: { kind: DB_WRITE_KINDS },
+    },
+    dbWriteFailures: {
+      name: "metronome_db_write_failures_total",
+      type: "counter",
+      help: "Failed database write attempts, by kind (block|finality); each is retried with backoff",
+      labels: ["kind"],
+      labelValues: { kind: DB_WRITE_KINDS },
+    },
+    dbWriteConsecutiveFailures: {
+      name: "metronome_db_write_consecutive_failures",
+      type: "gauge",
+      help: "Failures in a row of the database write at the head of the queue (0 while writes succeed)",
+      labels: [],
+    },
+    dbFinalitySuperseded: {
+      name: "metronome_db_finality_superseded_total",
+      type: "counter",
+      help: "Queued or failing finality writes replaced by a later finality (whose batch covers their range)",
+      labels: [],
+    },
+    dbImportsRefused: {
+      name: "metronome_db_imports_refused_total",
+      type: "counter",
+      help: "Block imports refused because the database write queue was at its bound",
+      labels: [],
+    },
+    dbBackpressure: {
+      name: "metronome_db_backpressure",
+      type: "gauge",
+      help: "1 while block import waits for room in the database write queue",
+      labels: [],
     },
     sseSubscribers: {
       name: "metronome_sse_subscribers",

@@ -10,6 +10,7 @@ import {
   interopValidators,
   SignedBlock,
   type SignedBlock as SignedBlockValue,
+  State,
 } from "@metronome/chain";
 import { ClassicLevel } from "classic-level";
 import { ChainDb, DatabaseError } from "../src/db/chainDb.ts";
@@ -59,7 +60,7 @@ describe("ChainDb", () => {
     const db = await ChainDb.open(dir, digest);
     assert.equal(await db.getAnchor(), null);
     await db.putBlock(genesisRoot, genesis);
-    await db.putFinalized({ root: genesisRoot, slot: 0 }, state, [{ slot: 0, root: genesisRoot }]);
+    await db.finalize({ root: genesisRoot, slot: 0 }, State.serialize(state));
     await db.close();
     const reopened = await ChainDb.open(dir, digest);
     const anchor = await reopened.getAnchor();
@@ -86,7 +87,7 @@ describe("ChainDb", () => {
     const dir = await tempDir();
     const db = await ChainDb.open(dir, digest);
     await db.putBlock(genesisRoot, genesis);
-    await db.putFinalized({ root: genesisRoot, slot: 0 }, state, [{ slot: 0, root: genesisRoot }]);
+    await db.finalize({ root: genesisRoot, slot: 0 }, State.serialize(state));
     await db.markInitialized();
     await db.close();
     const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
@@ -120,7 +121,7 @@ describe("ChainDb", () => {
     const dir = await tempDir();
     const db = await ChainDb.open(dir, digest);
     await db.putBlock(genesisRoot, genesis);
-    await db.putFinalized({ root: genesisRoot, slot: 0 }, state, []);
+    await db.finalize({ root: genesisRoot, slot: 0 }, State.serialize(state));
     await db.close();
     const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
     await raw.put(key(Bucket.state, genesisRoot), Uint8Array.of(1, 2, 3));
@@ -128,42 +129,5 @@ describe("ChainDb", () => {
     const reopened = await ChainDb.open(dir, digest);
     await assert.rejects(reopened.getAnchor(), (e: unknown) => e instanceof DatabaseError && /corrupt/.test(e.message));
     await reopened.close();
-  });
-
-  it("walks ancestry from a finalized root down to the previous finalized slot", async () => {
-    const db = await ChainDb.open(await tempDir(), digest);
-    await db.putBlock(genesisRoot, genesis);
-    const b1 = blockAt(1, genesisRoot);
-    const r1 = Block.hashTreeRoot(b1.block);
-    const b3 = blockAt(3, r1);
-    const r3 = Block.hashTreeRoot(b3.block);
-    await db.putBlock(r1, b1);
-    await db.putBlock(r3, b3);
-    assert.deepEqual(
-      (await db.ancestry(r3, -1)).map((e) => e.slot),
-      [0, 1, 3],
-    );
-    assert.deepEqual(
-      (await db.ancestry(r3, 1)).map((e) => e.slot),
-      [3],
-    );
-    await db.close();
-  });
-
-  it("prunes the slot index up to finality and drops orphaned blocks", async () => {
-    const db = await ChainDb.open(await tempDir(), digest);
-    const canonical = blockAt(1, genesisRoot);
-    const orphan = blockAt(1, new Uint8Array(32).fill(7));
-    const cRoot = Block.hashTreeRoot(canonical.block);
-    const oRoot = Block.hashTreeRoot(orphan.block);
-    await db.putBlock(cRoot, canonical);
-    await db.putBlock(oRoot, orphan);
-    await db.pruneOrphans(1, (root) => Buffer.compare(root, cRoot) === 0);
-    assert.ok(await db.hasBlock(cRoot));
-    assert.equal(await db.hasBlock(oRoot), false);
-    const replay: number[] = [];
-    for await (const b of db.blocksAfter(0)) replay.push(b.block.slot);
-    assert.deepEqual(replay, []);
-    await db.close();
   });
 });

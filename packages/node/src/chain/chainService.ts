@@ -14,15 +14,17 @@ import {
   RejectionCode,
   type RejectionCode as RejectionCodeValue,
   referencesKnownBlocks,
-  rootKey,
   type SignatureSet,
   type SignedAggregatedAttestation,
   type SignedAttestation,
-  type SignedBlock,
+  SignedBlock,
+  State,
   shortRoot,
   verifySignatureSet,
 } from "@metronome/chain";
 import type { ChainDb } from "../db/chainDb.ts";
+import { crashPoint } from "../db/crashHook.ts";
+import { WriteQueue, type WriteQueueLimits } from "../db/writeQueue.ts";
 import type { BlockFetcher } from "../runtime/blockFetcher.ts";
 import type { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
 import type { OrphanBlocks } from "../sync/orphanBlocks.ts";
@@ -34,6 +36,8 @@ export type BlockImportOutcome =
   | { status: "known"; root: Uint8Array }
   | { status: "orphan"; root: Uint8Array; parentRoot: Uint8Array }
   | { status: "pre_finalized"; root: Uint8Array }
+  /** The database write queue is at its bound: not imported, the block can come again. */
+  | { status: "deferred"; root: Uint8Array }
   | { status: "invalid"; root: Uint8Array; code: RejectionCodeValue | "INTERNAL" };
 
 export type AttestationOutcome =
@@ -82,6 +86,8 @@ export interface ChainServiceDeps {
   /** Called with every verified single attestation (the aggregator collects them). */
   onVerifiedAttestation?: (att: SignedAttestation) => void;
   observer?: ChainObserver;
+  /** Bounds and retry timing of the database write queue (defaults in writeQueue.ts). */
+  writeLimits?: Partial<WriteQueueLimits>;
 }
 
 /** Counters read by metrics and the health route. */
@@ -93,7 +99,6 @@ export interface ChainCounters {
   attestationsRejected: Record<string, number>;
   /** Signature verdicts by kind; trusted (own) votes are not checked and not counted. */
   signatures: Record<AttestationKind, { valid: number; invalid: number }>;
-  dbWriteErrors: number;
 }
 
 export class ChainService {
@@ -110,16 +115,15 @@ export class ChainService {
     attestationsAccepted: 0,
     attestationsRejected: {},
     signatures: { single: { valid: 0, invalid: 0 }, aggregated: { valid: 0, invalid: 0 } },
-    dbWriteErrors: 0,
   };
+  /** Database writes: blocks then finality, one at a time, bounded, retried (see writeQueue.ts). */
+  readonly writes: WriteQueue;
   private readonly logger: Logger;
   private readonly fetcher: ChainServiceDeps["fetcher"];
   private readonly onVerifiedAttestation: ((att: SignedAttestation) => void) | undefined;
   private readonly observer: ChainObserver;
-  /** DB writes run one after another so a finality batch never overtakes the block it names. */
-  private writes: Promise<void> = Promise.resolve();
-  private pendingWrites = 0;
-  private lastPersistedFinalized: Checkpoint;
+  /** The latest finalized checkpoint handed to the write queue (at start: the stored anchor). */
+  private lastQueuedFinalized: Checkpoint;
 
   constructor(deps: ChainServiceDeps) {
     this.store = deps.store;
@@ -132,7 +136,8 @@ export class ChainService {
     this.pendingAggregated = deps.pendingAggregated;
     this.onVerifiedAttestation = deps.onVerifiedAttestation;
     this.observer = deps.observer ?? {};
-    this.lastPersistedFinalized = this.store.latestFinalized;
+    this.lastQueuedFinalized = this.store.latestFinalized;
+    this.writes = new WriteQueue(deps.logger, deps.writeLimits);
   }
 
   // ---- blocks ----------------------------------------------------------------------------
@@ -143,6 +148,12 @@ export class ChainService {
    * persists the block.
    */
   importBlock(signed: SignedBlock, source: BlockSource, peer: string | null = null): BlockImportOutcome {
+    // The write queue's hard bound. Children released below are bounded by the orphan pool
+    // instead: refusing them here would strand them (their parent is already known).
+    if (source !== "restart" && !this.writes.admitsBlock()) {
+      const root = Block.hashTreeRoot(signed.block);
+      return this.store.hasBlock(root) ? { status: "known", root } : { status: "deferred", root };
+    }
     const outcome = this.importOne(signed, source, peer);
     if (outcome.status !== "imported") return outcome;
     // Children parked on this block (and their children) can go now; iterative, not recursive.
@@ -182,7 +193,7 @@ export class ChainService {
 
     this.counters.blocksImported++;
     this.fetcher.onBlockImported(root);
-    if (source !== "restart") this.persist(() => this.db.putBlock(root, signed));
+    if (source !== "restart") this.persistBlock(root, signed);
     this.events.emit("block", { slot: block.slot, root, source });
     this.afterHeadChange(result.headUpdate);
     if (result.finalizedAdvanced) this.onFinalized();
@@ -372,11 +383,15 @@ export class ChainService {
     });
   }
 
+  /**
+   * Finality moved in the store: emit the event now, and queue ONE database batch (index, anchor
+   * state, anchor pointer, pruning). A later finality replaces a queued one (its batch indexes
+   * the whole canonical chain down to the stored anchor, so nothing of the skipped range is lost).
+   */
   private onFinalized(): void {
     const finalized = this.store.latestFinalized;
-    if (finalized.slot <= this.lastPersistedFinalized.slot) return;
-    const previous = this.lastPersistedFinalized;
-    this.lastPersistedFinalized = finalized;
+    if (finalized.slot <= this.lastQueuedFinalized.slot) return;
+    this.lastQueuedFinalized = finalized;
     const state = this.store.getState(finalized.root);
     const block = this.store.getBlock(finalized.root);
     this.events.emit("finalized_checkpoint", {
@@ -388,34 +403,60 @@ export class ChainService {
       this.logger.error("finalized state missing from the store; anchor not persisted", { slot: finalized.slot });
       return;
     }
-    this.persist(async () => {
-      const canonical = await this.db.ancestry(finalized.root, previous.slot);
-      await this.db.putFinalized(finalized, state, canonical);
-      // Keep the canonical chain (and the previous anchor, the first block of it we already had).
-      const keep = new Set([rootKey(previous.root), ...canonical.map((c) => rootKey(c.root))]);
-      await this.db.pruneOrphans(finalized.slot, (root) => keep.has(rootKey(root)));
+    const stateBytes = State.serialize(state);
+    this.writes.pushFinality({
+      kind: "finality",
+      bytes: stateBytes.byteLength,
+      label: `finality ${finalized.slot}/${shortRoot(finalized.root)}`,
+      run: async () => {
+        const result = await this.db.finalize(finalized, stateBytes);
+        this.logger.debug("finality persisted", { slot: finalized.slot, ...result });
+      },
     });
   }
 
-  private persist(task: () => Promise<void>): void {
-    this.pendingWrites++;
-    this.writes = this.writes
-      .then(task)
-      .catch((err: unknown) => {
-        this.counters.dbWriteErrors++;
-        this.logger.error("database write failed", undefined, err);
-      })
-      .finally(() => {
-        this.pendingWrites--;
-      });
+  private persistBlock(root: Uint8Array, signed: SignedBlock): void {
+    const bytes = SignedBlock.serialize(signed);
+    const slot = signed.block.slot;
+    const task = {
+      kind: "block" as const,
+      bytes: bytes.byteLength,
+      label: `block ${slot}/${shortRoot(root)}`,
+      run: async () => {
+        await this.db.putBlockBytes(root, slot, bytes);
+        crashPoint("block:after-put");
+      },
+    };
+    this.writes.pushBlock(task);
+  }
+
+  /** False while the write queue is past its back-pressure mark: block import should wait. */
+  acceptsBlocks(): boolean {
+    return this.writes.acceptsImports();
   }
 
   get queuedWrites(): number {
-    return this.pendingWrites;
+    return this.writes.size;
   }
 
-  /** Resolves once every queued database write has finished (shutdown, tests). */
+  /** Resolves once every queued database write has landed (tests). */
   async flush(): Promise<void> {
-    await this.writes;
+    await this.writes.idle();
+  }
+
+  /**
+   * Shutdown: waits up to `timeoutMs` for the queue to drain, then stops retrying. Whatever is
+   * abandoned is recovered on the next start (blocks refetched, finality recomputed).
+   */
+  async closeWrites(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.writes.idle(), timedOut]);
+    clearTimeout(timer);
+    const abandoned = await this.writes.close();
+    if (abandoned > 0) this.logger.warn("database writes abandoned at shutdown", { writes: abandoned });
+    return abandoned;
   }
 }

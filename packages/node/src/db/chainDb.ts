@@ -9,6 +9,7 @@ import {
   Checkpoint,
   type Checkpoint as CheckpointValue,
   decode,
+  fromHex,
   rootKey,
   SignedBlock,
   type SignedBlock as SignedBlockValue,
@@ -17,6 +18,7 @@ import {
   toHex,
 } from "@metronome/chain";
 import { ClassicLevel } from "classic-level";
+import { crashPoint } from "./crashHook.ts";
 import { Bucket, bucketRange, key, metaKey, readSlot, slotBytes } from "./keys.ts";
 
 export class DatabaseError extends Error {
@@ -24,6 +26,21 @@ export class DatabaseError extends Error {
     super(message);
     this.name = "DatabaseError";
   }
+}
+
+export interface FinalizeResult {
+  /** Canonical blocks newly written to the finalized index. */
+  indexed: number;
+  /** Orphaned block bodies deleted. */
+  pruned: number;
+}
+
+export interface StoreCheckResult {
+  /** Canonical blocks checked, anchor to base. */
+  blocks: number;
+  /** Finalized-index entries rewritten or removed. */
+  repaired: number;
+  ms: number;
 }
 
 export interface Anchor {
@@ -34,6 +51,14 @@ export interface Anchor {
 
 const META_FORK_DIGEST = "fork_digest";
 const META_ANCHOR = "anchor";
+/** The oldest block the store must keep (genesis, or the checkpoint-sync anchor). */
+const META_BASE = "base";
+/** SignedBlock's fixed part: the Block offset (4) and the signature (96). */
+const SIGNED_BLOCK_FIXED_BYTES = 100;
+/** Block bytes up to the end of parentRoot: slot (8) ++ proposerIndex (8) ++ parentRoot (32). */
+const BLOCK_LINKS_END = 48;
+/** Blocks read per multi-get by the start-up check: bounds its memory on a long history. */
+const CHECK_CHUNK_BLOCKS = 1024;
 const INITIALIZED_MARKER = "METRONOME_INITIALIZED";
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
@@ -106,10 +131,7 @@ export class ChainDb {
   }
 
   async putBlock(root: Uint8Array, block: SignedBlockValue): Promise<void> {
-    await this.db.batch([
-      { type: "put", key: key(Bucket.block, root), value: SignedBlock.serialize(block) },
-      { type: "put", key: key(Bucket.blockSlot, slotBytes(block.block.slot), root), value: new Uint8Array(0) },
-    ]);
+    await this.putBlockBytes(root, block.block.slot, SignedBlock.serialize(block));
   }
 
   async getBlock(root: Uint8Array): Promise<SignedBlockValue | null> {
@@ -148,47 +170,232 @@ export class ChainDb {
     return out;
   }
 
-  /**
-   * Records new finality in one synced batch: the canonical roots it settles, the anchor state and
-   * the anchor pointer. The anchor block must already be stored (every imported block is). The
-   * previous anchor state is dropped: one anchor state is enough to restart.
-   */
-  async putFinalized(
-    checkpoint: CheckpointValue,
-    state: StateValue,
-    canonical: { slot: number; root: Uint8Array }[],
-  ): Promise<void> {
-    const previous = await this.getAnchorCheckpoint();
-    const root = checkpoint.root;
-    const ops: BatchOp[] = canonical.map(({ slot, root: r }) => ({
-      type: "put" as const,
-      key: key(Bucket.finalizedRoot, slotBytes(slot)),
-      value: r,
-    }));
-    ops.push(
-      { type: "put", key: key(Bucket.state, root), value: State.serialize(state) },
-      { type: "put", key: metaKey(META_ANCHOR), value: Checkpoint.serialize(checkpoint) },
-    );
-    if (previous !== null && rootKey(previous.root) !== rootKey(root)) {
-      ops.push({ type: "del", key: key(Bucket.state, previous.root) });
-    }
-    await this.db.batch(ops, { sync: true });
+  /** A block already serialized (the write queue serializes once, to count its bytes). */
+  async putBlockBytes(root: Uint8Array, slot: number, bytes: Uint8Array): Promise<void> {
+    await this.db.batch([
+      { type: "put", key: key(Bucket.block, root), value: bytes },
+      { type: "put", key: key(Bucket.blockSlot, slotBytes(slot), root), value: new Uint8Array(0) },
+    ]);
   }
 
   /**
-   * Walks parent links in the store from `root` down to (excluding) `stopSlot`: the canonical
-   * (slot, root) pairs a new finalized checkpoint settles.
+   * Records finality at `checkpoint` in ONE synced batch: the canonical index, the anchor state,
+   * the anchor pointer and the pruning of orphans. A crash leaves either the old anchor with its
+   * index and blocks, or the new one with its index and blocks; never a mix.
+   *
+   * The canonical chain is walked from the new finalized block down the stored parent links until
+   * it joins the finalized index already written (at or below the stored anchor), so the keep-set
+   * comes from the chain itself: whatever finality writes were skipped, superseded or lost before,
+   * their range is indexed here. No block whose root is in the finalized index is ever deleted.
+   * The anchor block and every canonical block above the stored anchor must already be stored
+   * (the write queue puts blocks before the finality that names them).
    */
-  async ancestry(root: Uint8Array, stopSlot: number): Promise<{ slot: number; root: Uint8Array }[]> {
-    const out: { slot: number; root: Uint8Array }[] = [];
-    let current: Uint8Array | null = root;
-    while (current !== null) {
-      const block: SignedBlockValue | null = await this.getBlock(current);
-      if (block === null || block.block.slot <= stopSlot) break;
-      out.push({ slot: block.block.slot, root: current });
-      current = block.block.slot === 0 ? null : block.block.parentRoot;
+  async finalize(checkpoint: CheckpointValue, stateBytes: Uint8Array): Promise<FinalizeResult> {
+    const previous = await this.getAnchorCheckpoint();
+    const walk = await this.walkCanonical(checkpoint, previous);
+    const ops: BatchOp[] = [];
+    const keep = new Set<string>();
+    for (const { slot, root } of walk.chain) {
+      keep.add(rootKey(root));
+      ops.push({ type: "put", key: key(Bucket.finalizedRoot, slotBytes(slot)), value: root });
     }
-    return out.reverse();
+    // Pruning: every slot-index entry at or below finality goes (restart replays only what is
+    // above the anchor); a body goes only if it is neither on the walked chain nor indexed.
+    let pruned = 0;
+    const indexed = await this.indexedRootsUpTo(checkpoint.slot);
+    for await (const k of this.db.keys({
+      gte: Uint8Array.of(Bucket.blockSlot),
+      lt: key(Bucket.blockSlot, slotBytes(checkpoint.slot + 1)),
+    })) {
+      const root = k.slice(9, 41);
+      const slot = readSlot(k, 1);
+      ops.push({ type: "del", key: k });
+      const id = rootKey(root);
+      if (!keep.has(id) && indexed.get(slot) !== id) {
+        ops.push({ type: "del", key: key(Bucket.block, root) });
+        pruned++;
+      }
+    }
+    ops.push(
+      { type: "put", key: key(Bucket.state, checkpoint.root), value: stateBytes },
+      { type: "put", key: metaKey(META_ANCHOR), value: Checkpoint.serialize(checkpoint) },
+    );
+    if (previous !== null && rootKey(previous.root) !== rootKey(checkpoint.root)) {
+      ops.push({ type: "del", key: key(Bucket.state, previous.root) });
+    }
+    if (previous === null || (await this.db.get(metaKey(META_BASE))) === undefined) {
+      // The oldest block this store must keep: genesis, or the checkpoint-sync anchor.
+      ops.push({ type: "put", key: metaKey(META_BASE), value: Checkpoint.serialize(walk.base) });
+    }
+    crashPoint("finality:before-batch");
+    await this.db.batch(ops, { sync: true });
+    crashPoint("finality:after-batch");
+    return { indexed: walk.chain.length, pruned };
+  }
+
+  /**
+   * The canonical (slot, root) pairs from `checkpoint` down to where the stored finalized index
+   * already agrees (or genesis, or the first block of a fresh store), oldest first.
+   */
+  private async walkCanonical(
+    checkpoint: CheckpointValue,
+    previous: CheckpointValue | null,
+  ): Promise<{ chain: { slot: number; root: Uint8Array }[]; base: CheckpointValue }> {
+    const chain: { slot: number; root: Uint8Array }[] = [];
+    let cursor: Uint8Array = Uint8Array.from(checkpoint.root);
+    for (;;) {
+      const bytes = await this.db.get(key(Bucket.block, cursor));
+      if (bytes === undefined) {
+        const last = chain[chain.length - 1];
+        // A fresh store's first anchor may be a checkpoint-sync block with no parent stored.
+        if (previous === null && last !== undefined) return { chain: chain.reverse(), base: last };
+        const below = last === undefined ? "" : ` (parent of slot ${last.slot})`;
+        throw new DatabaseError(
+          `cannot finalize slot ${checkpoint.slot}: canonical block ${rootKey(cursor)}${below} is not stored`,
+        );
+      }
+      const { slot, parentRoot } = this.blockLinks(bytes, cursor);
+      if (previous !== null && slot <= previous.slot) {
+        const indexed = await this.db.get(key(Bucket.finalizedRoot, slotBytes(slot)));
+        if (indexed !== undefined) {
+          if (rootKey(indexed) === rootKey(cursor)) return { chain: chain.reverse(), base: { slot, root: cursor } };
+          throw new DatabaseError(
+            `cannot finalize slot ${checkpoint.slot}: it descends from ${rootKey(cursor)} at slot ${slot}, but the store finalized ${rootKey(indexed)} there`,
+          );
+        }
+      }
+      chain.push({ slot, root: cursor });
+      if (slot === 0) return { chain: chain.reverse(), base: { slot, root: cursor } };
+      cursor = parentRoot;
+    }
+  }
+
+  /**
+   * The fast path of the start-up check: the index, read in one scan and its blocks in a few
+   * multi-gets, links anchor to base through parent roots with every block stored. Any doubt
+   * sends the caller to the block-by-block walk, which also repairs.
+   */
+  private async indexIsIntact(
+    anchor: CheckpointValue,
+    base: CheckpointValue,
+    index: Map<number, string>,
+  ): Promise<boolean> {
+    const entries = [...index.entries()].sort((a, b) => b[0] - a[0]);
+    const top = entries[0];
+    const bottom = entries[entries.length - 1];
+    if (top === undefined || bottom === undefined) return false;
+    if (top[0] !== anchor.slot || top[1] !== rootKey(anchor.root)) return false;
+    if (bottom[0] !== base.slot || bottom[1] !== rootKey(base.root)) return false;
+    for (let i = 0; i < entries.length; i += CHECK_CHUNK_BLOCKS) {
+      const chunk = entries.slice(i, i + CHECK_CHUNK_BLOCKS);
+      const blocks = await this.db.getMany(chunk.map(([, root]) => key(Bucket.block, fromHex(root))));
+      for (let j = 0; j < chunk.length; j++) {
+        const [slot, root] = chunk[j] as [number, string];
+        const bytes = blocks[j];
+        if (bytes === undefined) return false;
+        const links = this.blockLinks(bytes, fromHex(root));
+        if (links.slot !== slot) return false;
+        const parent = entries[i + j + 1];
+        if (parent !== undefined && rootKey(links.parentRoot) !== parent[1]) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The finalized index up to `maxSlot` as slot -> root key. */
+  private async indexedRootsUpTo(maxSlot: number): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const range = { gte: Uint8Array.of(Bucket.finalizedRoot), lt: key(Bucket.finalizedRoot, slotBytes(maxSlot + 1)) };
+    for await (const [k, root] of this.db.iterator(range)) out.set(readSlot(k, 1), rootKey(root));
+    return out;
+  }
+
+  /**
+   * Slot and parent root straight from a stored SignedBlock's SSZ bytes, without decoding the body:
+   * the start-up check and finality walk thousands of blocks. SignedBlock = offset(4) ++
+   * signature(96) ++ Block; Block = slot(8, LE) ++ proposerIndex(8) ++ parentRoot(32) ++ ...
+   */
+  private blockLinks(bytes: Uint8Array, root: Uint8Array): { slot: number; parentRoot: Uint8Array } {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const offset = bytes.byteLength >= 4 ? view.getUint32(0, true) : -1;
+    if (offset !== SIGNED_BLOCK_FIXED_BYTES || bytes.byteLength < offset + BLOCK_LINKS_END) {
+      throw new DatabaseError(`database at ${this.path} is corrupt: block ${rootKey(root)} is malformed`);
+    }
+    const slot = view.getBigUint64(offset, true);
+    if (slot > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new DatabaseError(`database at ${this.path} is corrupt: block ${rootKey(root)} has slot ${slot}`);
+    }
+    return { slot: Number(slot), parentRoot: Uint8Array.from(bytes.subarray(offset + 16, offset + 48)) };
+  }
+
+  /**
+   * The start-up invariant: every canonical block from the anchor back to the store's base
+   * (genesis or the checkpoint-sync anchor) is stored, and the finalized index names exactly
+   * those blocks. Index entries that are missing or wrong while the blocks are there are
+   * recomputed from the parent links (one synced batch); a missing block cannot be repaired and
+   * throws a DatabaseError naming it.
+   */
+  async checkCanonicalChain(): Promise<StoreCheckResult> {
+    const started = performance.now();
+    const anchor = await this.getAnchorCheckpoint();
+    if (anchor === null) return { blocks: 0, repaired: 0, ms: 0 };
+    const baseBytes = await this.db.get(metaKey(META_BASE));
+    const index = await this.indexedRootsUpTo(anchor.slot);
+    // Stores written before the base was recorded: the lowest indexed block is the base.
+    let base: CheckpointValue | null =
+      baseBytes === undefined ? null : this.decodeOrCorrupt(Checkpoint, baseBytes, "base checkpoint");
+    if (base === null) {
+      const lowest = [...index.entries()].sort((a, b) => a[0] - b[0])[0];
+      base = lowest === undefined ? null : { slot: lowest[0], root: fromHex(lowest[1]) };
+    }
+    if (baseBytes !== undefined && base !== null && (await this.indexIsIntact(anchor, base, index))) {
+      return { blocks: index.size, repaired: 0, ms: performance.now() - started };
+    }
+    const ops: BatchOp[] = [];
+    const onChain = new Set<number>();
+    let cursor: Uint8Array = Uint8Array.from(anchor.root);
+    let child: { slot: number } | null = null;
+    for (;;) {
+      const bytes = await this.db.get(key(Bucket.block, cursor));
+      if (bytes === undefined) {
+        const where = child === null ? "the anchor block" : `the parent of finalized slot ${child.slot}`;
+        throw new DatabaseError(
+          `database at ${this.path} is missing finalized block ${rootKey(cursor)} (${where}; anchor slot ${anchor.slot}): ` +
+            "it cannot serve its finalized history. Move the data dir away and resync, from genesis or with --checkpoint-sync-url",
+        );
+      }
+      const { slot, parentRoot } = this.blockLinks(bytes, cursor);
+      if (child !== null && slot >= child.slot) {
+        throw new DatabaseError(
+          `database at ${this.path} is corrupt: block ${rootKey(cursor)} at slot ${slot} is the parent of slot ${child.slot}`,
+        );
+      }
+      onChain.add(slot);
+      if (index.get(slot) !== rootKey(cursor)) {
+        ops.push({ type: "put", key: key(Bucket.finalizedRoot, slotBytes(slot)), value: cursor });
+      }
+      const atBase = base !== null && slot <= base.slot;
+      if (atBase && base !== null && rootKey(base.root) !== rootKey(cursor)) {
+        throw new DatabaseError(
+          `database at ${this.path} is corrupt: the anchor's chain reaches slot ${slot} at ${rootKey(cursor)}, not the base block ${rootKey(base.root)} at slot ${base.slot}`,
+        );
+      }
+      if (atBase || slot === 0) {
+        if (baseBytes === undefined) {
+          ops.push({ type: "put", key: metaKey(META_BASE), value: Checkpoint.serialize({ slot, root: cursor }) });
+        }
+        break;
+      }
+      child = { slot };
+      cursor = parentRoot;
+    }
+    // Index entries off the anchor's chain (none should exist) would serve a wrong block.
+    for (const slot of index.keys()) {
+      if (!onChain.has(slot)) ops.push({ type: "del", key: key(Bucket.finalizedRoot, slotBytes(slot)) });
+    }
+    const repaired = ops.filter((op) => op.key[0] === Bucket.finalizedRoot).length;
+    if (ops.length > 0) await this.db.batch(ops, { sync: true });
+    return { blocks: onChain.size, repaired, ms: performance.now() - started };
   }
 
   async getAnchorCheckpoint(): Promise<CheckpointValue | null> {
@@ -215,19 +422,6 @@ export class ChainDb {
       );
     }
     return { checkpoint, block, state: this.decodeOrCorrupt(State, stateBytes, "anchor state") };
-  }
-
-  /** Drops non-finalized blocks at or below the finalized slot that lost to the canonical chain. */
-  async pruneOrphans(finalizedSlot: number, keep: (root: Uint8Array) => boolean): Promise<number> {
-    const ops: BatchOp[] = [];
-    const range = { gte: Uint8Array.of(Bucket.blockSlot), lt: key(Bucket.blockSlot, slotBytes(finalizedSlot + 1)) };
-    for await (const k of this.db.keys(range)) {
-      const root = k.slice(9, 41);
-      ops.push({ type: "del", key: k });
-      if (!keep(root)) ops.push({ type: "del", key: key(Bucket.block, root) });
-    }
-    if (ops.length > 0) await this.db.batch(ops);
-    return ops.length;
   }
 
   private decodeOrCorrupt<T>(type: Parameters<typeof decode<T>>[0], bytes: Uint8Array, what: string): T {

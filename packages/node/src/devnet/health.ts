@@ -19,6 +19,20 @@ export interface NodeHealth {
   last_tick_age_ms: number;
   intervals_missed: number;
   drops: Record<string, number>;
+  /** The database write queue (absent from nodes older than this field). */
+  database?: DatabaseHealth;
+}
+
+export interface DatabaseHealth {
+  queued_writes: number;
+  queued_bytes: number;
+  /** Failures in a row of the write at the head of the queue; the node is unhealthy while > 0. */
+  consecutive_failures: number;
+  write_failures: number;
+  last_error: string | null;
+  finality_superseded: number;
+  imports_refused: number;
+  backpressure: boolean;
 }
 
 export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHealth | null> {

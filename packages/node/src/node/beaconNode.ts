@@ -12,6 +12,7 @@ import {
   type SignedAttestation,
   type SignedBlock as SignedBlockValue,
   SigningDomains,
+  State,
   type State as StateValue,
   shortRoot,
   toHex,
@@ -28,6 +29,7 @@ import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
 import { genesisStateOf } from "../config/genesisConfig.ts";
 import { ChainDb } from "../db/chainDb.ts";
+import { crashPoint } from "../db/crashHook.ts";
 import type { NodeHealth } from "../devnet/health.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
@@ -48,6 +50,8 @@ import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
 
 export const NODE_VERSION = "0.1.0";
+/** Shutdown waits this long for queued database writes (a SIGTERM must stop within 5 s). */
+const SHUTDOWN_WRITE_DRAIN_MS = 2_000;
 
 export class BeaconNode {
   readonly options: NodeOptions;
@@ -257,6 +261,8 @@ export class BeaconNode {
         },
       });
       ingress.attachDriver(driver);
+      // Blocks held back by the database write queue's back-pressure go on once it has room.
+      chain.writes.onRoom(() => driver.notify());
       let nodeRef: BeaconNode | null = null;
 
       const node: BeaconNode = new BeaconNode({
@@ -463,7 +469,7 @@ export class BeaconNode {
     this.metrics.close();
     await this.network.stop();
     await this.verifier.close();
-    await this.chain.flush();
+    await this.chain.closeWrites(SHUTDOWN_WRITE_DRAIN_MS);
     await this.db.close();
     this.logger.info("stopped");
   }
@@ -484,10 +490,18 @@ async function loadAnchor(
 ): Promise<LoadedAnchor> {
   const stored = await db.getAnchor();
   if (stored !== null) {
+    // A start killed between its first anchor and the marker: the anchor is durable, say so.
+    if (!db.initialized) await db.markInitialized();
+    const check = await db.checkCanonicalChain();
     logger.info("resuming from the database", {
       anchorSlot: stored.checkpoint.slot,
       root: shortRoot(stored.checkpoint.root),
+      canonicalBlocksChecked: check.blocks,
+      checkMs: Math.round(check.ms),
     });
+    if (check.repaired > 0) {
+      logger.warn("repaired the finalized index from the stored blocks' parent links", { entries: check.repaired });
+    }
     return { state: stored.state, block: stored.block, isGenesis: stored.checkpoint.slot === 0 };
   }
   if (options.checkpointSyncUrl !== undefined) {
@@ -497,7 +511,9 @@ async function loadAnchor(
     });
     const checkpoint = { root: anchor.root, slot: anchor.block.block.slot };
     await db.putBlock(anchor.root, anchor.block);
-    await db.putFinalized(checkpoint, anchor.state, [checkpoint]);
+    crashPoint("init:after-block");
+    await db.finalize(checkpoint, State.serialize(anchor.state));
+    crashPoint("init:after-anchor");
     await db.markInitialized();
     logger.info("starting from a checkpoint", {
       url: options.checkpointSyncUrl,
@@ -509,7 +525,9 @@ async function loadAnchor(
   const block: SignedBlockValue = { block: createGenesisBlock(genesisState), signature: new Uint8Array(96) };
   const root = Block.hashTreeRoot(block.block);
   await db.putBlock(root, block);
-  await db.putFinalized({ root, slot: 0 }, genesisState, [{ slot: 0, root }]);
+  crashPoint("init:after-block");
+  await db.finalize({ root, slot: 0 }, State.serialize(genesisState));
+  crashPoint("init:after-anchor");
   await db.markInitialized();
   logger.info("starting from genesis", { genesisTime: options.chain.genesisTime, root: shortRoot(root) });
   return { state: genesisState, block, isGenesis: true };

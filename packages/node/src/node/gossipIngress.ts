@@ -208,7 +208,7 @@ export class GossipIngress implements DriverWork {
 
   /** Work this pass can make progress on: attestations wait while the verifier is full. */
   hasWork(): boolean {
-    if (this.blocks.size > 0) return true;
+    if (this.blocks.size > 0 && this.chain.acceptsBlocks()) return true;
     return (this.aggregates.size > 0 || this.attestations.size > 0) && this.verifier.capacityLeft() > 0;
   }
 
@@ -218,7 +218,9 @@ export class GossipIngress implements DriverWork {
    * aggregates must not starve the single votes an aggregator needs, nor the reverse).
    */
   runBatch(maxItems: number): number {
-    if (this.blocks.size > 0) {
+    // Blocks wait in their bounded queue while the database write queue is past its back-pressure
+    // mark (the driver is woken when room returns); attestations go on meanwhile.
+    if (this.blocks.size > 0 && this.chain.acceptsBlocks()) {
       const batch = this.blocks.popBatch(Math.min(maxItems, this.limits.blocksPerPass));
       for (const item of batch) {
         const started = performance.now();

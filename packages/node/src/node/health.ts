@@ -1,6 +1,7 @@
 // Health for an external supervisor (the node never restarts itself). Rules, documented in
 // docs/operations.md: unhealthy when the driver has not ticked for 3 intervals, when there are no
-// peers, or when the head trails the clock by more than 8 slots while SYNCED.
+// peers, when the head trails the clock by more than 8 slots while SYNCED, or while a database write
+// is failing (it is retried; finality is not durable until it lands).
 import { toHex } from "@metronome/chain";
 import type { NetworkStats } from "@metronome/network";
 import type { NodeHealth } from "../devnet/health.ts";
@@ -33,6 +34,10 @@ export function buildHealth(node: BeaconNode): NodeHealth {
     reasons.push(`head ${store.head.slot} trails slot ${currentSlot}`);
   }
   const chain = node.chain;
+  const db = chain.writes.stats();
+  if (db.consecutiveFailures > 0) {
+    reasons.push(`database writes failing (${db.consecutiveFailures} in a row, retrying): ${db.lastError}`);
+  }
   return {
     status: reasons.length === 0 ? "healthy" : "unhealthy",
     reasons,
@@ -56,6 +61,16 @@ export function buildHealth(node: BeaconNode): NodeHealth {
       blocks_invalid: chain.counters.blocksInvalid,
       pending_single_evicted: chain.pendingSingle.stats().evicted,
       pending_aggregated_evicted: chain.pendingAggregated.stats().evicted,
+    },
+    database: {
+      queued_writes: db.writes,
+      queued_bytes: db.bytes,
+      consecutive_failures: db.consecutiveFailures,
+      write_failures: db.failures.block + db.failures.finality,
+      last_error: db.lastError,
+      finality_superseded: db.superseded,
+      imports_refused: db.refused,
+      backpressure: db.backpressure,
     },
   };
 }

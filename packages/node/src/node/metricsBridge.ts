@@ -7,6 +7,7 @@ import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import type { LabelledNetworkStats } from "@metronome/network";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/chainService.ts";
+import type { WriteQueueStats } from "../db/writeQueue.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { BlsVerifierStats } from "../worker/types.ts";
 import type { BeaconNode } from "./beaconNode.ts";
@@ -223,6 +224,7 @@ export class MetricsBridge {
     m.forkChoice.latestNewAggregatedPayloads.set(store.newVoteCount);
     m.network.gossipMeshPeers.set({ client: m.client }, node.network.meshPeerCount());
     this.syncSignatures(counters.signatures, node.duties.counters);
+    this.syncDatabase(node.chain.writes.stats());
     this.syncVerifier(node.verifier.stats());
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
@@ -241,6 +243,21 @@ export class MetricsBridge {
     for (const [reason, n] of Object.entries(duties.aggregationSkipped)) {
       this.advance(this.m.validator.aggregatorSkipped, `aggregator_skipped_${reason}`, n, { reason });
     }
+  }
+
+  /** The database write queue: depth, bytes, failures and back-pressure. */
+  syncDatabase(stats: WriteQueueStats): void {
+    const r = this.m.runtime;
+    r.dbWriteQueueWrites.set(stats.writes);
+    r.dbWriteQueueBytes.set(stats.bytes);
+    r.dbWriteConsecutiveFailures.set(stats.consecutiveFailures);
+    r.dbBackpressure.set(stats.backpressure ? 1 : 0);
+    for (const kind of ["block", "finality"] as const) {
+      this.advance(r.dbWrites, `db_written_${kind}`, stats.written[kind], { kind });
+      this.advance(r.dbWriteFailures, `db_failures_${kind}`, stats.failures[kind], { kind });
+    }
+    this.advance(r.dbFinalitySuperseded, "db_superseded", stats.superseded);
+    this.advance(r.dbImportsRefused, "db_refused", stats.refused);
   }
 
   /** The BLS verifier's running totals (batch sizes come through onBlsBatch). */
