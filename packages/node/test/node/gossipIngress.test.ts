@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SignedAttestation, type SignedAttestation as SignedAttestationValue, SignedBlock } from "@metronome/chain";
+import {
+  SignedAttestation,
+  type SignedAttestation as SignedAttestationValue,
+  SignedBlock,
+  type SignedBlock as SignedBlockValue,
+} from "@metronome/chain";
 import { SlotClock } from "@metronome/clock";
 import type { ChainService } from "../../src/chain/chainService.ts";
 import { GossipIngress } from "../../src/node/gossipIngress.ts";
@@ -98,5 +103,39 @@ describe("gossip ingress", () => {
       [...served].sort((a, b) => a - b),
       [1, 2, 100],
     );
+  });
+});
+
+describe("gossip ingress: database back-pressure", () => {
+  it("holds blocks in their queue while the chain's write queue is past its mark, then imports them", async () => {
+    const tracker = new SyncTracker(() => {}, true);
+    const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => GENESIS_MS + 10 * 4000 });
+    let accepts = false;
+    const imported: number[] = [];
+    const chain = {
+      acceptsBlocks: () => accepts,
+      importBlock: (b: SignedBlockValue) => {
+        imported.push(b.block.slot);
+        return { status: "imported", root: new Uint8Array(32) };
+      },
+    } as unknown as ChainService;
+    const ingress = new GossipIngress({
+      chain,
+      sync: { tracker } as unknown as SyncService,
+      clock,
+      logger: new Logger({ level: "error", format: "text", write: () => {} }),
+    });
+    const block = SignedBlock.defaultValue();
+    block.block.slot = 3;
+    const verdict = ingress.enqueueBlock(block, "gossip", "p");
+    assert.equal(ingress.hasWork(), false, "no block work while the database is behind");
+    assert.equal(ingress.runBatch(16), 0);
+    assert.deepEqual(imported, []);
+    assert.equal(ingress.blocks.size, 1, "the block waits, it is not dropped");
+    accepts = true;
+    assert.equal(ingress.hasWork(), true);
+    assert.equal(ingress.runBatch(16), 1);
+    assert.deepEqual(imported, [3]);
+    assert.equal(await verdict, "accept");
   });
 });
