@@ -48,7 +48,8 @@ function plan(count: number, rand: () => number): Kill[] {
 
 describe("crash injection: SIGKILL at every finality write boundary and at random", () => {
   let net: TestDevnet;
-  let seed = Number(process.env.METRONOME_CRASH_SEED ?? Date.now() % 100_000);
+  const firstSeed = Number(process.env.METRONOME_CRASH_SEED ?? Date.now() % 100_000);
+  let seed = firstSeed;
   const rand = (): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
@@ -121,7 +122,7 @@ describe("crash injection: SIGKILL at every finality write boundary and at rando
       startWithCrash(victim, null);
     }
     console.log(
-      `# ${kills.boundary + kills.random} kills (${kills.boundary} at a boundary, ${kills.random} at random moments) in ${Math.round((Date.now() - started) / 1000)} s`,
+      `# ${kills.boundary + kills.random} kills (${kills.boundary} at a boundary, ${kills.random} at random moments) in ${Math.round((Date.now() - started) / 1000)} s, seed ${firstSeed}`,
     );
     for (const id of VICTIMS) {
       await net.waitForHealth([id], () => true, `node ${id} back after the last kill`, 30_000);

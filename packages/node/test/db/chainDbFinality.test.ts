@@ -152,6 +152,20 @@ describe("ChainDb.finalize", () => {
     await db.close();
   });
 
+  it("a gap in the index below the stored anchor is filled by the next finality's walk", async () => {
+    // A store written before this fix (or by a crash of it) may miss index entries below its
+    // anchor; the walk goes down until it joins the index, not just to the anchor's slot.
+    const { db } = await openFresh();
+    const { canonical } = await chainWithOrphans(db, 6);
+    await db.finalize(canonical[3] as Stored, stateBytes);
+    const raw = rawLevel(db);
+    await raw.del(key(Bucket.finalizedRoot, slotBytes(2)));
+    await raw.del(key(Bucket.finalizedRoot, slotBytes(3)));
+    await db.finalize(canonical[5] as Stored, stateBytes);
+    await assertCanonicalKept(db, canonical, 5);
+    await db.close();
+  });
+
   it("random forks and finality sequences never lose a canonical block (property)", async () => {
     let seed = 12345;
     const rand = (n: number): number => {
