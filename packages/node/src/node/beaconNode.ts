@@ -32,11 +32,14 @@ import type { NodeHealth } from "../devnet/health.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
 import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
+import { DoppelgangerWatch } from "../slashing/doppelganger.ts";
+import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../sync/orphanBlocks.ts";
 import { SyncService } from "../sync/syncService.ts";
 import type { Logger } from "../util/logger.ts";
 import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
+import { SigningGuard } from "../validator/signingGuard.ts";
 import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
 import { BlsVerifierPool } from "../worker/pool.ts";
 import type { BlsVerifier } from "../worker/types.ts";
@@ -64,6 +67,9 @@ export class BeaconNode {
   readonly metrics: MetronomeMetrics;
   readonly metricsBridge: MetricsBridge;
   readonly verifier: BlsVerifier;
+  /** The slashing-protection record of the node's validators (DATA_DIR/slashing-protection). */
+  readonly protection: SlashingProtection;
+  readonly signingGuard: SigningGuard;
   private metricsServer: MetricsServer | null = null;
   /** The SSE stream (null while the HTTP API is disabled); its stats feed the metrics. */
   eventStream: EventsPlugin | null = null;
@@ -85,6 +91,8 @@ export class BeaconNode {
     metrics: MetronomeMetrics;
     metricsBridge: MetricsBridge;
     verifier: BlsVerifier;
+    protection: SlashingProtection;
+    signingGuard: SigningGuard;
   }) {
     this.options = parts.options;
     this.logger = parts.logger;
@@ -100,6 +108,8 @@ export class BeaconNode {
     this.metrics = parts.metrics;
     this.metricsBridge = parts.metricsBridge;
     this.verifier = parts.verifier;
+    this.protection = parts.protection;
+    this.signingGuard = parts.signingGuard;
   }
 
   static async start(options: NodeOptions, logger: Logger): Promise<BeaconNode> {
@@ -109,6 +119,7 @@ export class BeaconNode {
     const pubkeys = new PubkeyCache(genesisState.validators);
     const db = await ChainDb.open(options.dataDir, forkDigest);
     let verifierRef: BlsVerifier | null = null;
+    let protectionRef: SlashingProtection | null = null;
 
     try {
       const anchor = await loadAnchor(db, genesisState, options, logger);
@@ -176,7 +187,15 @@ export class BeaconNode {
       if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: store.head.slot });
 
       const sync = new SyncService({ chain, network, logger: logger.child("sync"), genesisStart: anchor.isGenesis });
+      const protection = await SlashingProtection.open(options.dataDir, toHex(forkDigest));
+      protectionRef = protection;
+      const signingGuard = await startSigningGuard(
+        options,
+        { protection, clock, events, store, isListening: () => sync.state === "SYNCED" },
+        logger.child("validator"),
+      );
       const duties = new ValidatorDuties({
+        guard: signingGuard,
         indices: options.validatorIndices,
         isAggregator: options.isAggregator,
         chain,
@@ -229,12 +248,13 @@ export class BeaconNode {
               case 0: {
                 const proposer = duties.proposerFor(slot);
                 chain.onInterval(due.interval, proposer !== null);
-                if (current) duties.propose(slot);
+                // Signing waits on the synced slashing-protection write, never the clock.
+                if (current) void duties.propose(slot);
                 break;
               }
               case 1:
                 chain.onInterval(due.interval, false);
-                if (current) duties.attest(slot);
+                if (current) void duties.attest(slot);
                 break;
               case 2:
                 chain.onInterval(due.interval, false);
@@ -274,6 +294,8 @@ export class BeaconNode {
         metrics,
         metricsBridge,
         verifier,
+        protection,
+        signingGuard,
       });
       nodeRef = node;
       await network.start();
@@ -294,6 +316,7 @@ export class BeaconNode {
       return node;
     } catch (err) {
       await verifierRef?.close();
+      await protectionRef?.close();
       await db.close();
       throw err;
     }
@@ -456,6 +479,8 @@ export class BeaconNode {
   async stop(): Promise<void> {
     this.logger.info("stopping");
     await this.driver.stop();
+    // A duty between its slashing-protection write and its publish finishes before the network stops.
+    await this.duties.idle();
     this.sync.stop();
     this.fetcher.stop();
     if (this.api) await this.api.app.close();
@@ -464,9 +489,79 @@ export class BeaconNode {
     await this.network.stop();
     await this.verifier.close();
     await this.chain.flush();
+    await this.protection.close();
     await this.db.close();
     this.logger.info("stopped");
   }
+}
+
+/**
+ * The doppelganger watch and the signing gate of the node's validators. The wait is skipped for a
+ * node that starts before or in genesis slot 0 with nothing on record: nobody can have signed for
+ * this chain yet, and a fresh devnet must not lose its first slots.
+ */
+async function startSigningGuard(
+  options: NodeOptions,
+  parts: {
+    protection: SlashingProtection;
+    clock: SlotClock;
+    events: ChainEvents;
+    store: ForkChoiceStore;
+    /** The node hears the network's votes (synced); the wait counts from then. */
+    isListening: () => boolean;
+  },
+  logger: Logger,
+): Promise<SigningGuard> {
+  const { protection, clock, events, store } = parts;
+  const pubkeys = new Map<number, Uint8Array>();
+  for (const i of options.validatorIndices) {
+    const validator = options.chain.validators[i];
+    if (validator !== undefined) pubkeys.set(i, validator.pubkey);
+  }
+  const startSlot = clock.currentSlot();
+  const freshAtGenesis = startSlot <= 0 && !(await protection.hasAnyRecord([...pubkeys.values()]));
+  const waitSlots = pubkeys.size === 0 || freshAtGenesis ? 0 : options.doppelgangerSlots;
+  const doppelganger = new DoppelgangerWatch({
+    keys: pubkeys,
+    startSlot,
+    waitSlots,
+    recordedRoot: (kind, pubkey, slot) => protection.recordedRoot(kind, pubkey, slot),
+    isListening: parts.isListening,
+    onDetected: (e) =>
+      logger.error(
+        "DOPPELGANGER DETECTED: another signer is using this node's validator keys; this node signs nothing until an operator stops the other signer and restarts it",
+        { validator: e.validatorIndex, duty: e.kind, slot: e.slot, signingRoot: e.signingRoot },
+      ),
+    onLookupError: (err) =>
+      logger.error("doppelganger: record lookup failed, counting the message as evidence", {}, err),
+  });
+  if (waitSlots > 0) {
+    logger.info("doppelganger wait: signing nothing until the node has watched the network for its validators", {
+      slots: waitSlots,
+      from: "the first slot the node is synced in",
+    });
+    const watching = () => doppelganger.state(clock.currentSlot()) === "waiting";
+    const stopAttestations = events.on("attestation", (e) => {
+      if (!watching()) return stopAttestations();
+      const own = e.validatorIndices.filter((i) => pubkeys.has(i));
+      if (own.length === 0) return;
+      const root = store.domains.attestationSigningRoot(e.data);
+      for (const i of own) doppelganger.observe("attestation", i, e.data.slot, root, clock.currentSlot());
+    });
+    const stopBlocks = events.on("block", (e) => {
+      if (!watching()) return stopBlocks();
+      if (e.source === "own_proposal" || e.source === "restart") return;
+      const block = store.getBlock(e.root);
+      if (block === undefined || !pubkeys.has(block.proposerIndex)) return;
+      const root = store.domains.blockSigningRoot(block);
+      doppelganger.observe("block", block.proposerIndex, block.slot, root, clock.currentSlot());
+    });
+  } else if (pubkeys.size > 0) {
+    logger.info("doppelganger wait skipped", {
+      reason: freshAtGenesis ? "fresh record at genesis" : "--doppelganger-slots 0",
+    });
+  }
+  return new SigningGuard({ protection, pubkeys, doppelganger, currentSlot: () => clock.currentSlot(), logger });
 }
 
 interface LoadedAnchor {
