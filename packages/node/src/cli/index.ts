@@ -73,7 +73,7 @@ export function buildCli(): Command {
     )
     .option(
       "--doppelganger-slots <n>",
-      "after a start, full slots to watch the network for this node's validators before signing; 0 = off " +
+      "after a start, full slots (counted once synced) to watch the network for this node's validators before signing; 0 = off " +
         "(skipped anyway when starting before or in slot 0 with an empty slashing-protection record)",
       intArg(0, 1024),
       DEFAULT_DOPPELGANGER_SLOTS,
