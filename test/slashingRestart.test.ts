@@ -50,9 +50,11 @@ describe("slashing protection across restarts: SIGKILL mid-slot, 0 double votes,
   before(async () => {
     net = await TestDevnet.create({ name: "slashing", nodes: 3, validators: 9, slotSeconds: SLOT_SECONDS });
     // The victim also runs the twin's genesis share: it proposes 6 slots of 9, so a kill after a
-    // block does not wait long.
+    // block does not wait long. It aggregates too: a restarted node signs its duty at once, before
+    // its peers are back, so a second vote would otherwise often die unpublished; aggregated at
+    // interval 2 it reaches the bystander.
     victimKeys = [...net.entry(VICTIM).validatorIndices, ...net.entry(TWIN).validatorIndices];
-    victimArgs = ["--validator-indices", victimKeys.join(",")];
+    victimArgs = ["--validator-indices", victimKeys.join(","), "--is-aggregator"];
     net.start(OTHER);
     net.start(VICTIM, [...victimArgs, ...NO_WAIT]);
     recorder = new SignedMessageRecorder(
