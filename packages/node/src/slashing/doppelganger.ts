@@ -71,6 +71,8 @@ export class DoppelgangerWatch {
     this.o = o;
     this.startSlot = o.startSlot;
     this.waitSlots = o.waitSlots;
+    // Without a predicate the signer listens from its start.
+    if (o.isListening === undefined) this.listeningSince = o.startSlot;
   }
 
   /** The first slot duties may be signed in (when nothing was detected); +Infinity until listening. */
@@ -132,7 +134,7 @@ export class DoppelgangerWatch {
 
   private noteListening(currentSlot: number): void {
     if (this.listeningSince !== null || this.waitSlots === 0) return;
-    if (this.o.isListening?.() ?? true) this.listeningSince = currentSlot;
+    if (this.o.isListening?.()) this.listeningSince = currentSlot;
   }
 
   /** Resolves once every lookup started so far has decided. */

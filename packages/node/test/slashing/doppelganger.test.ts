@@ -62,6 +62,25 @@ describe("doppelganger watch", () => {
     assert.equal(w.maySign(13, 14), false);
   });
 
+  it("the wait counts from the first slot the signer listens in (a node: synced)", async () => {
+    let synced = false;
+    const w = new DoppelgangerWatch({
+      keys: new Map([[0, PK0]]),
+      startSlot: 10,
+      waitSlots: 2,
+      recordedRoot: async () => undefined,
+      isListening: () => synced,
+      onDetected: () => {},
+    });
+    for (const slot of [10, 11, 12, 13]) assert.equal(w.maySign(slot, slot), false, `deaf at slot ${slot}`);
+    assert.equal(w.firstSigningSlot, Number.POSITIVE_INFINITY);
+    synced = true;
+    assert.equal(w.state(14), "waiting");
+    assert.equal(w.firstSigningSlot, 17);
+    assert.equal(w.maySign(16, 16), false);
+    assert.equal(w.maySign(17, 17), true);
+  });
+
   it("0 slots is off: signs at once and watches nothing", async () => {
     const { w, detections } = await watch(10, 0);
     assert.equal(w.state(10), "off");
