@@ -65,6 +65,11 @@ export const REQRESP_RESULTS = [
   "error",
 ] as const;
 export const WORKER_DROP_REASONS = ["queue_full", "closed", "worker_failed"] as const;
+/** Duties a validator signs with its key (aggregates carry others' signatures). */
+export const SIGNING_DUTIES = ["block", "attestation"] as const;
+/** Why slashing protection refused a signature; `error`: the record could not be read or written. */
+export const SLASHING_REFUSAL_REASONS = ["double_sign", "unknown_root", "below_lowest_slot", "error"] as const;
+export const DOPPELGANGER_SKIP_REASONS = ["waiting", "detected"] as const;
 /** `kind` of a verification worker job; the pool runs one kind today. */
 export const WORKER_JOB_KINDS = ["bls_verify"] as const;
 export const WORKER_JOB_RESULTS = ["success", "error"] as const;
@@ -703,6 +708,27 @@ export const RUNTIME_METRICS = {
         "(quantile 0.5, 0.99, and 1 = max)",
       labels: ["quantile"],
       labelValues: { quantile: EVENT_LOOP_QUANTILES },
+    },
+    // In-node validators' signing gate
+    slashingProtectionRefusals: {
+      name: "metronome_slashing_protection_refusals_total",
+      type: "counter",
+      help: "In-node validator signatures slashing protection refused, by duty and reason (error: the record failed)",
+      labels: ["duty", "reason"],
+      labelValues: { duty: SIGNING_DUTIES, reason: SLASHING_REFUSAL_REASONS },
+    },
+    doppelgangerSkipped: {
+      name: "metronome_doppelganger_skipped_total",
+      type: "counter",
+      help: "In-node validator signatures not made because of the doppelganger wait or a detected doppelganger",
+      labels: ["duty", "reason"],
+      labelValues: { duty: SIGNING_DUTIES, reason: DOPPELGANGER_SKIP_REASONS },
+    },
+    doppelgangerState: {
+      name: "metronome_doppelganger_state",
+      type: "gauge",
+      help: "Doppelganger watch: 0 off, 1 waiting (not signing yet), 2 passed (signing), 3 detected (signing nothing)",
+      labels: [],
     },
     syncState: {
       name: "metronome_sync_state",

@@ -144,18 +144,23 @@ export interface ProduceBlockOptions {
   onAttestationsSelected?: (ms: number, count: number) => void;
 }
 
+/** A block ready to be signed, with the aggregate signatures of its body in body order. */
+export interface BuiltBlock {
+  block: Block;
+  attestationSignatures: Uint8Array[];
+}
+
 /**
- * Build and sign the block for `slot` on the store's head. Like leanSpec, the store is first
- * ticked to the slot start with the proposal signal and its new votes are accepted, so the head
- * reflects everything seen. The block is not imported; the caller imports and publishes it.
+ * Build the block for `slot` on the store's head, unsigned (a signer checks its slashing-protection
+ * record between building and signing). Like leanSpec, the store is first ticked to the slot start
+ * with the proposal signal and its new votes are accepted, so the head reflects everything seen.
  */
-export function produceBlock(
+export function buildBlock(
   store: ForkChoiceStore,
   slot: number,
   proposerIndex: number,
-  proposerKey: SecretKey,
   opts: ProduceBlockOptions = {},
-): SignedBlock {
+): BuiltBlock {
   store.onTick(slot * INTERVALS_PER_SLOT, true);
   store.acceptNewAttestations();
 
@@ -174,11 +179,20 @@ export function produceBlock(
   opts.onAttestationsSelected?.(performance.now() - selectStarted, chosen.length);
   const block = blockWith(template, chosen);
   block.stateRoot = State.hashTreeRoot(transitionWithoutStateRootCheck(parentState, block));
-  const signature = signBlock(
-    block,
-    proposerKey,
-    chosen.map((a) => a.signature),
-    store.domains,
-  );
-  return { block, signature };
+  return { block, attestationSignatures: chosen.map((a) => a.signature) };
+}
+
+/**
+ * Build (buildBlock) and sign the block for `slot`. The block is not imported; the caller imports
+ * and publishes it.
+ */
+export function produceBlock(
+  store: ForkChoiceStore,
+  slot: number,
+  proposerIndex: number,
+  proposerKey: SecretKey,
+  opts: ProduceBlockOptions = {},
+): SignedBlock {
+  const { block, attestationSignatures } = buildBlock(store, slot, proposerIndex, opts);
+  return { block, signature: signBlock(block, proposerKey, attestationSignatures, store.domains) };
 }

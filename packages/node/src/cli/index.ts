@@ -1,6 +1,7 @@
 // The `metronome` command line. Subcommands load their modules lazily so `--help` and `genesis`
 // stay fast and never start libp2p.
 import { Command, Option } from "commander";
+import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
 import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
 
@@ -37,12 +38,16 @@ export function buildCli(): Command {
       );
     });
 
-  program
+  const node = program
     .command("node")
+    .enablePositionalOptions()
     .description("run one validator node of a devnet")
-    .requiredOption("--genesis <dir>", "genesis folder written by `metronome genesis`")
-    .requiredOption("--node-id <id>", "this node's entry in the genesis nodes.json", intArg(0))
-    .requiredOption("--data-dir <dir>", "database folder (created if missing; a restart resumes from it)")
+    .option("--genesis <dir>", "genesis folder written by `metronome genesis` (required)")
+    .option("--node-id <id>", "this node's entry in the genesis nodes.json (required)", intArg(0))
+    .option(
+      "--data-dir <dir>",
+      "database and slashing-protection folder (created if missing; a restart resumes from it) (required)",
+    )
     .option("--listen <multiaddr>", "libp2p listen address (default: this node's entry in nodes.json)")
     .option("--bootnodes <list>", "comma-separated bootnode multiaddrs (default: genesis bootnodes.txt)", listArg)
     .option("--validator-indices <list>", 'validators this node runs, e.g. "0-7" (default: nodes.json)', indicesArg)
@@ -66,14 +71,51 @@ export function buildCli(): Command {
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),
     )
+    .option(
+      "--doppelganger-slots <n>",
+      "after a start, full slots (counted once synced) to watch the network for this node's validators before signing; 0 = off " +
+        "(skipped anyway when starting before or in slot 0 with an empty slashing-protection record)",
+      intArg(0, 1024),
+      DEFAULT_DOPPELGANGER_SLOTS,
+    )
     .addOption(
       new Option("--log-level <level>", "error | warn | info | debug | trace").default("info").argParser(parseLogLevel),
     )
     .addOption(new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"))
     .action(async (opts) => {
+      // Checked here, not with requiredOption: the slashing-protection subcommands do not take them.
+      for (const [flag, key] of [
+        ["--genesis", "genesis"],
+        ["--node-id", "nodeId"],
+        ["--data-dir", "dataDir"],
+      ] as const) {
+        if (opts[key] === undefined) node.error(`error: required option '${flag}' not specified`);
+      }
       const { runNodeCommand } = await import("./nodeCommand.ts");
       await runNodeCommand(opts);
     });
+
+  const nodeSlashingProtection = node
+    .command("slashing-protection")
+    .description(
+      "export or import the node's slashing-protection record (JSON interchange, see docs/validator-client.md)",
+    );
+  for (const [name, what] of [
+    ["export", "write the record of the node's --data-dir to --file"],
+    ["import", "merge --file into the record of the node's --data-dir (a bad file changes nothing)"],
+  ] as const) {
+    nodeSlashingProtection
+      .command(name)
+      .description(`${what}; the node must not be running on that data dir`)
+      .requiredOption("--data-dir <dir>", "the node's data dir")
+      .requiredOption("--genesis <dir>", "genesis folder (names the chain the record belongs to)")
+      .requiredOption("--file <path>", "the interchange JSON file")
+      .action(async (opts) => {
+        const cmd = await import("./nodeCommand.ts");
+        const run = name === "export" ? cmd.runNodeSlashingProtectionExport : cmd.runNodeSlashingProtectionImport;
+        console.log(await run(opts));
+      });
+  }
 
   program
     .command("devnet")

@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import { readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
 import type { NodeOptions } from "../node/options.ts";
+import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
@@ -22,6 +23,7 @@ export interface NodeCommandFlags {
   blsWorkers?: number;
   maxBatch: number;
   checkpointSyncUrl?: string;
+  doppelgangerSlots: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -52,6 +54,7 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     httpHost: flags.httpHost,
     blsWorkers: flags.blsWorkers,
     checkpointSyncUrl: flags.checkpointSyncUrl,
+    doppelgangerSlots: flags.doppelgangerSlots,
     maxBatch: flags.maxBatch === 0 ? Number.POSITIVE_INFINITY : flags.maxBatch,
     httpPort: flags.httpPort ?? entry?.httpPort ?? 5052,
     metricsPort: flags.metricsPort ?? entry?.metricsPort ?? 8008,
@@ -64,4 +67,22 @@ export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {
   const options = await resolveNodeOptions(flags);
   const { BeaconNode } = await import("../node/beaconNode.ts");
   await runUntilSignal(logger, () => BeaconNode.start(options, logger));
+}
+
+export interface NodeSlashingProtectionFlags {
+  dataDir: string;
+  genesis: string;
+  file: string;
+}
+
+/** `metronome node slashing-protection export`: the node's record (DATA_DIR/slashing-protection) to a file. */
+export async function runNodeSlashingProtectionExport(flags: NodeSlashingProtectionFlags): Promise<string> {
+  const genesis = await readGenesisFolder(resolve(flags.genesis));
+  return exportRecordToFile(flags.dataDir, genesis.chain.forkDigest, flags.file);
+}
+
+/** `metronome node slashing-protection import`: merges a file into the node's record. */
+export async function runNodeSlashingProtectionImport(flags: NodeSlashingProtectionFlags): Promise<string> {
+  const genesis = await readGenesisFolder(resolve(flags.genesis));
+  return importRecordFromFile(flags.dataDir, genesis.chain.forkDigest, flags.file);
 }

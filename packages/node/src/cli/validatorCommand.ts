@@ -1,13 +1,11 @@
 // `metronome validator`: runs the validator client until SIGTERM/SIGINT, and
 // `metronome validator slashing-protection export|import` for the interchange JSON.
 
-import { readFile, stat, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { readGenesisFolder } from "../config/genesisConfig.ts";
+import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { ValidatorClientService } from "../vc/clientService.ts";
-import { interchangeToJson, MAX_INTERCHANGE_BYTES, parseInterchangeText } from "../vc/slashingInterchange.ts";
-import { SlashingProtection } from "../vc/slashingProtection.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface ValidatorCommandFlags {
@@ -52,41 +50,16 @@ export interface SlashingProtectionFlags {
   file: string;
 }
 
-async function openRecord(flags: SlashingProtectionFlags): Promise<SlashingProtection> {
-  const genesis = await readGenesisFolder(resolve(flags.genesis));
-  return SlashingProtection.open(resolve(flags.dataDir), genesis.chain.forkDigest);
+async function forkDigestOf(genesisDir: string): Promise<string> {
+  return (await readGenesisFolder(resolve(genesisDir))).chain.forkDigest;
 }
 
 /** Writes the record of --data-dir to --file (the client must not be running: the record is locked). */
 export async function runSlashingProtectionExport(flags: SlashingProtectionFlags): Promise<string> {
-  const record = await openRecord(flags);
-  try {
-    const interchange = await record.exportInterchange();
-    await writeFile(resolve(flags.file), `${JSON.stringify(interchangeToJson(interchange), null, 2)}\n`);
-    const slots = interchange.data.reduce((n, e) => n + e.signedBlocks.length + e.signedAttestations.length, 0);
-    return `exported ${interchange.data.length} keys (${slots} signed slots) to ${flags.file}`;
-  } finally {
-    await record.close();
-  }
+  return exportRecordToFile(flags.dataDir, await forkDigestOf(flags.genesis), flags.file);
 }
 
 /** Merges --file into the record of --data-dir; a bad file changes nothing. */
 export async function runSlashingProtectionImport(flags: SlashingProtectionFlags): Promise<string> {
-  const path = resolve(flags.file);
-  const size = (await stat(path)).size;
-  if (size > MAX_INTERCHANGE_BYTES)
-    throw new Error(`${flags.file}: file too large (limit ${MAX_INTERCHANGE_BYTES} bytes)`);
-  let interchange: ReturnType<typeof parseInterchangeText>;
-  try {
-    interchange = parseInterchangeText(await readFile(path, "utf8"));
-  } catch (err) {
-    throw new Error(`${flags.file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const record = await openRecord(flags);
-  try {
-    const s = await record.importInterchange(interchange);
-    return `imported ${flags.file}: ${s.added} slots added, ${s.unchanged} already on record, ${s.conflicts} conflicting (now refused for any root)`;
-  } finally {
-    await record.close();
-  }
+  return importRecordFromFile(flags.dataDir, await forkDigestOf(flags.genesis), flags.file);
 }

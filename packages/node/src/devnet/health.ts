@@ -21,6 +21,18 @@ export interface NodeHealth {
   drops: Record<string, number>;
   /** The database write queue (absent from nodes older than this field). */
   database?: DatabaseHealth;
+  /**
+   * The in-node validators' signing gate: `off` (no wait) or `passed` sign normally, `waiting`
+   * signs nothing until `first_signing_slot`, `detected` signs nothing until an operator restarts
+   * the node (`doppelganger` names the evidence). Not a health rule: a restart would not help.
+   */
+  signing?: {
+    validators: number;
+    doppelganger_state: "off" | "waiting" | "passed" | "detected";
+    first_signing_slot: number | null;
+    doppelganger: { validator_index: number; duty: string; slot: number; signing_root: string } | null;
+    slashing_protection_refusals: number;
+  };
 }
 
 export interface DatabaseHealth {

@@ -34,11 +34,14 @@ import type { NodeHealth } from "../devnet/health.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
 import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
+import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../sync/orphanBlocks.ts";
 import { SyncService } from "../sync/syncService.ts";
 import type { Logger } from "../util/logger.ts";
 import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
+import type { SigningGuard } from "../validator/signingGuard.ts";
+import { startSigningGuard } from "../validator/startSigningGuard.ts";
 import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
 import { BlsVerifierPool } from "../worker/pool.ts";
 import type { BlsVerifier } from "../worker/types.ts";
@@ -68,6 +71,9 @@ export class BeaconNode {
   readonly metrics: MetronomeMetrics;
   readonly metricsBridge: MetricsBridge;
   readonly verifier: BlsVerifier;
+  /** The slashing-protection record of the node's validators (DATA_DIR/slashing-protection). */
+  readonly protection: SlashingProtection;
+  readonly signingGuard: SigningGuard;
   private metricsServer: MetricsServer | null = null;
   /** The SSE stream (null while the HTTP API is disabled); its stats feed the metrics. */
   eventStream: EventsPlugin | null = null;
@@ -89,6 +95,8 @@ export class BeaconNode {
     metrics: MetronomeMetrics;
     metricsBridge: MetricsBridge;
     verifier: BlsVerifier;
+    protection: SlashingProtection;
+    signingGuard: SigningGuard;
   }) {
     this.options = parts.options;
     this.logger = parts.logger;
@@ -104,6 +112,8 @@ export class BeaconNode {
     this.metrics = parts.metrics;
     this.metricsBridge = parts.metricsBridge;
     this.verifier = parts.verifier;
+    this.protection = parts.protection;
+    this.signingGuard = parts.signingGuard;
   }
 
   static async start(options: NodeOptions, logger: Logger): Promise<BeaconNode> {
@@ -113,6 +123,7 @@ export class BeaconNode {
     const pubkeys = new PubkeyCache(genesisState.validators);
     const db = await ChainDb.open(options.dataDir, forkDigest);
     let verifierRef: BlsVerifier | null = null;
+    let protectionRef: SlashingProtection | null = null;
 
     try {
       const anchor = await loadAnchor(db, genesisState, options, logger);
@@ -180,7 +191,15 @@ export class BeaconNode {
       if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: store.head.slot });
 
       const sync = new SyncService({ chain, network, logger: logger.child("sync"), genesisStart: anchor.isGenesis });
+      const protection = await SlashingProtection.open(options.dataDir, toHex(forkDigest));
+      protectionRef = protection;
+      const signingGuard = await startSigningGuard(
+        options,
+        { protection, clock, events, store, isListening: () => sync.state === "SYNCED" },
+        logger.child("validator"),
+      );
       const duties = new ValidatorDuties({
+        guard: signingGuard,
         indices: options.validatorIndices,
         isAggregator: options.isAggregator,
         chain,
@@ -233,12 +252,13 @@ export class BeaconNode {
               case 0: {
                 const proposer = duties.proposerFor(slot);
                 chain.onInterval(due.interval, proposer !== null);
-                if (current) duties.propose(slot);
+                // Signing waits on the synced slashing-protection write, never the clock.
+                if (current) void duties.propose(slot);
                 break;
               }
               case 1:
                 chain.onInterval(due.interval, false);
-                if (current) duties.attest(slot);
+                if (current) void duties.attest(slot);
                 break;
               case 2:
                 chain.onInterval(due.interval, false);
@@ -280,6 +300,8 @@ export class BeaconNode {
         metrics,
         metricsBridge,
         verifier,
+        protection,
+        signingGuard,
       });
       nodeRef = node;
       await network.start();
@@ -300,6 +322,7 @@ export class BeaconNode {
       return node;
     } catch (err) {
       await verifierRef?.close();
+      await protectionRef?.close();
       await db.close();
       throw err;
     }
@@ -462,6 +485,8 @@ export class BeaconNode {
   async stop(): Promise<void> {
     this.logger.info("stopping");
     await this.driver.stop();
+    // A duty between its slashing-protection write and its publish finishes before the network stops.
+    await this.duties.idle();
     this.sync.stop();
     this.fetcher.stop();
     if (this.api) await this.api.app.close();
@@ -470,6 +495,7 @@ export class BeaconNode {
     await this.network.stop();
     await this.verifier.close();
     await this.chain.closeWrites(SHUTDOWN_WRITE_DRAIN_MS);
+    await this.protection.close();
     await this.db.close();
     this.logger.info("stopped");
   }

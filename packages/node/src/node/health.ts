@@ -72,6 +72,33 @@ export function buildHealth(node: BeaconNode): NodeHealth {
       imports_refused: db.refused,
       backpressure: db.backpressure,
     },
+    signing: signingHealth(node, node.clock.currentSlot()),
+  };
+}
+
+function signingHealth(node: BeaconNode, currentSlot: number): NonNullable<NodeHealth["signing"]> {
+  const guard = node.signingGuard;
+  const watch = guard.doppelganger;
+  const evidence = watch.evidence;
+  const { refusals, protectionErrors } = guard.counters;
+  let refused = protectionErrors.block + protectionErrors.attestation;
+  for (const byReason of [refusals.block, refusals.attestation]) {
+    for (const n of Object.values(byReason)) refused += n;
+  }
+  return {
+    validators: node.duties.indices.length,
+    doppelganger_state: watch.state(currentSlot),
+    first_signing_slot: Number.isFinite(watch.firstSigningSlot) ? watch.firstSigningSlot : null,
+    doppelganger:
+      evidence === null
+        ? null
+        : {
+            validator_index: evidence.validatorIndex,
+            duty: evidence.kind,
+            slot: evidence.slot,
+            signing_root: evidence.signingRoot,
+          },
+    slashing_protection_refusals: refused,
   };
 }
 

@@ -8,7 +8,9 @@ import type { LabelledNetworkStats } from "@metronome/network";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/chainService.ts";
 import type { WriteQueueStats } from "../db/writeQueue.ts";
+import type { DoppelgangerState } from "../slashing/doppelganger.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
+import type { SigningGuardCounters } from "../validator/signingGuard.ts";
 import type { BlsVerifierStats } from "../worker/types.ts";
 import type { BeaconNode } from "./beaconNode.ts";
 
@@ -22,6 +24,14 @@ type LabelValues = Record<string, string>;
 export const TIMING_SAMPLE_INTERVAL_MS = 100;
 
 /** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
+/** metronome_doppelganger_state's numbers (documented in its help). */
+const DOPPELGANGER_STATE_VALUES: Readonly<Record<DoppelgangerState, number>> = {
+  off: 0,
+  waiting: 1,
+  passed: 2,
+  detected: 3,
+};
+
 const REQRESP_PROTOCOL_LABEL = {
   status: "status",
   blocksByRoot: "blocks_by_root",
@@ -220,6 +230,7 @@ export class MetricsBridge {
     this.advance(m.blockProduction.buildingSuccess, "blocks_built", node.duties.counters.blocksProposed);
     this.advance(m.blockProduction.buildingFailures, "blocks_failed", node.duties.counters.blockProposalFailures);
 
+    this.syncSigningGuard(node.signingGuard.counters, node.signingGuard.doppelganger.state(node.clock.currentSlot()));
     m.forkChoice.gossipSignatures.set(node.duties.heldVotes);
     m.forkChoice.latestNewAggregatedPayloads.set(store.newVoteCount);
     m.network.gossipMeshPeers.set({ client: m.client }, node.network.meshPeerCount());
@@ -228,6 +239,20 @@ export class MetricsBridge {
     this.syncVerifier(node.verifier.stats());
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
+  }
+
+  /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */
+  syncSigningGuard(counters: SigningGuardCounters, state: DoppelgangerState): void {
+    const r = this.m.runtime;
+    this.advanceTable(r.slashingProtectionRefusals, "sp_refused", counters.refusals, "duty", "reason");
+    for (const duty of ["block", "attestation"] as const) {
+      this.advance(r.slashingProtectionRefusals, `sp_refused_${duty}_error`, counters.protectionErrors[duty], {
+        duty,
+        reason: "error",
+      });
+    }
+    this.advanceTable(r.doppelgangerSkipped, "doppelganger_skipped", counters.doppelgangerSkips, "duty", "reason");
+    r.doppelgangerState.set(DOPPELGANGER_STATE_VALUES[state]);
   }
 
   /** lean_pq_sig_* counters and lean_aggregator_skipped_total. */

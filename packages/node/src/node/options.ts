@@ -21,4 +21,6 @@ export interface NodeOptions {
   maxBatch: number;
   /** Worker threads verifying attestation signatures; 0 verifies on the main thread. */
   blsWorkers: number | undefined;
+  /** Full slots to listen for the node's own validators on the network before signing; 0 disables. */
+  doppelgangerSlots: number;
 }

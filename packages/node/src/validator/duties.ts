@@ -1,22 +1,28 @@
 // The node's own validators: propose at interval 0, attest at interval 1, aggregate at interval 2
 // (PROTOCOL.md section 1). Each duty runs once per slot; keys are the devnet interop keys.
+// Blocks and votes are built, passed through the SigningGuard (doppelganger wait, then the
+// slashing-protection record, synced), and only then signed, imported and published. Aggregates
+// carry other validators' signatures and are not signed with a key here.
 import {
   ATTESTATION_COMMITTEE_COUNT,
   aggregateAttestations,
   attestationDataKey,
+  type BuiltBlock,
+  buildBlock,
   interopSecretKey,
   isProposer,
-  produceBlock,
   type SecretKey,
   type SignedAggregatedAttestation,
   type SignedAttestation,
   type SignedBlock,
   shortRoot,
   signAttestation,
+  signBlock,
 } from "@metronome/chain";
 import type { ChainService } from "../chain/chainService.ts";
 import type { Logger } from "../util/logger.ts";
 import type { AttestationCollector } from "./attestationCollector.ts";
+import type { SigningGuard } from "./signingGuard.ts";
 
 export interface DutyPublisher {
   publishBlock(block: SignedBlock): Promise<unknown>;
@@ -27,6 +33,10 @@ export interface DutyPublisher {
 export interface DutyCounters {
   blocksProposed: number;
   blockProposalFailures: number;
+  /** Proposals not signed: refused by slashing protection or the doppelganger wait. */
+  blockProposalsRefused: number;
+  /** Attestations not signed: refused by slashing protection or the doppelganger wait. */
+  attestationsRefused: number;
   /** Attestations signed (lean_pq_sig_attestation_signatures_total). */
   attestationsProduced: number;
   /** Aggregates published (a rebuilt aggregate no larger than the last one is not). */
@@ -61,6 +71,8 @@ export function emptyDutyCounters(): DutyCounters {
   return {
     blocksProposed: 0,
     blockProposalFailures: 0,
+    blockProposalsRefused: 0,
+    attestationsRefused: 0,
     attestationsProduced: 0,
     aggregatesProduced: 0,
     aggregatesBuilt: 0,
@@ -84,6 +96,9 @@ export class ValidatorDuties {
   private readonly logger: Logger;
   private readonly subnetCount: number;
   private readonly observer: DutyObserver;
+  private readonly guard: SigningGuard;
+  /** Duties awaiting their slashing-protection write (at most the two of one slot, in practice). */
+  private readonly inFlight = new Set<Promise<void>>();
   /** Participant count of the aggregate published per data key (pruned to recent slots). */
   private readonly published = new Map<string, { slot: number; count: number }>();
 
@@ -96,6 +111,8 @@ export class ValidatorDuties {
     logger: Logger;
     subnetCount?: number;
     observer?: DutyObserver;
+    /** Every signature is approved here first (slashing protection, doppelganger wait). */
+    guard: SigningGuard;
   }) {
     this.indices = [...opts.indices].sort((a, b) => a - b);
     this.isAggregator = opts.isAggregator;
@@ -106,6 +123,7 @@ export class ValidatorDuties {
     this.logger = opts.logger;
     this.subnetCount = opts.subnetCount ?? ATTESTATION_COMMITTEE_COUNT;
     this.observer = opts.observer ?? {};
+    this.guard = opts.guard;
   }
 
   /** Verified single votes the aggregator holds until it aggregates them (lean_gossip_signatures). */
@@ -120,21 +138,58 @@ export class ValidatorDuties {
     return null;
   }
 
-  propose(slot: number): void {
+  /** The proposer duty of `slot`; never rejects (failures are logged and counted). */
+  propose(slot: number): Promise<void> {
+    return this.track(this.proposeNow(slot), "proposal", slot);
+  }
+
+  /** The attester duty of `slot` for every validator; never rejects. */
+  attest(slot: number): Promise<void> {
+    return this.track(this.attestNow(slot), "attestation", slot);
+  }
+
+  /** Resolves when no proposal or attestation is between its approval and its publish. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(work: Promise<void>, what: string, slot: number): Promise<void> {
+    const done = work.catch((err: unknown) => this.logger.error(`${what} duty failed`, { slot }, err));
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+    return done;
+  }
+
+  private async proposeNow(slot: number): Promise<void> {
     const proposer = this.proposerFor(slot);
     if (proposer === null) return;
     const key = this.keys.get(proposer);
     if (!key) return;
-    let block: SignedBlock;
+    let built: BuiltBlock;
     const started = performance.now();
     try {
-      block = produceBlock(this.chain.store, slot, proposer, key, {
+      built = buildBlock(this.chain.store, slot, proposer, {
         onAttestationsSelected: (ms) => this.observer.blockAttestationsSelected?.(ms / 1000),
       });
-      this.observer.blockBuilt?.(secondsSince(started), block.block.body.attestations.length);
     } catch (err) {
       this.counters.blockProposalFailures++;
       this.logger.error("block production failed", { slot, proposer }, err);
+      return;
+    }
+    const domains = this.chain.store.domains;
+    const signingRoot = domains.blockSigningRoot(built.block);
+    const [approved] = await this.guard.approve("block", [{ validatorIndex: proposer, slot, signingRoot }]);
+    if (approved !== true) {
+      this.counters.blockProposalsRefused++;
+      return;
+    }
+    let block: SignedBlock;
+    try {
+      block = { block: built.block, signature: signBlock(built.block, key, built.attestationSignatures, domains) };
+      this.observer.blockBuilt?.(secondsSince(started), block.block.body.attestations.length);
+    } catch (err) {
+      this.counters.blockProposalFailures++;
+      this.logger.error("block signing failed", { slot, proposer }, err);
       return;
     }
     const outcome = this.chain.importBlock(block, "own_proposal");
@@ -152,20 +207,30 @@ export class ValidatorDuties {
     this.fireAndLog(this.publisher.publishBlock(block), "publish block");
   }
 
-  attest(slot: number): void {
+  private async attestNow(slot: number): Promise<void> {
     if (this.indices.length === 0) return;
     const started = performance.now();
     const data = this.chain.store.produceAttestationData(slot);
-    for (const index of this.indices) {
+    const signingRoot = this.chain.store.domains.attestationSigningRoot(data);
+    const signers = this.indices.filter((index) => this.keys.has(index));
+    const approved = await this.guard.approve(
+      "attestation",
+      signers.map((validatorIndex) => ({ validatorIndex, slot, signingRoot })),
+    );
+    signers.forEach((index, i) => {
       const key = this.keys.get(index);
-      if (!key) continue;
+      if (key === undefined) return;
+      if (approved[i] !== true) {
+        this.counters.attestationsRefused++;
+        return;
+      }
       const signStarted = performance.now();
       const att = signAttestation(key, index, data, this.chain.store.domains);
       this.observer.attestationSigned?.(secondsSince(signStarted));
       this.counters.attestationsProduced++;
       this.chain.onAttestation(att, { trusted: true });
       this.fireAndLog(this.publisher.publishAttestation(index % this.subnetCount, att), "publish attestation");
-    }
+    });
     this.observer.attestationsProduced?.(secondsSince(started));
   }
 

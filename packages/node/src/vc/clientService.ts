@@ -8,11 +8,11 @@ import { SlotClock } from "@metronome/clock";
 import { type MetricsServer, startMetricsServer } from "@metronome/metrics";
 import type { FastifyInstance } from "fastify";
 import { readGenesisFolder } from "../config/genesisConfig.ts";
+import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import type { Logger } from "../util/logger.ts";
 import { type BeaconNodeView, loadOrCreateToken, startAdminApi, TOKEN_FILE_NAME } from "./adminApi.ts";
 import { BeaconNodes, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
 import { HeadMonitor } from "./headMonitor.ts";
-import { SlashingProtection } from "./slashingProtection.ts";
 import { ValidatorClient, type ValidatorKey } from "./validatorClient.ts";
 import { VcMetrics } from "./vcMetrics.ts";
 

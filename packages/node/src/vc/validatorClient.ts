@@ -19,11 +19,11 @@ import {
 } from "@metronome/chain";
 import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
 import { parseSszJson } from "../api/validatorRoutes.ts";
+import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
 import type { Logger } from "../util/logger.ts";
 import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
 import type { HeadUpdate, ReorgUpdate } from "./headMonitor.ts";
-import type { SignKind, SlashingCheck, SlashingProtection } from "./slashingProtection.ts";
 import type { VcMetrics } from "./vcMetrics.ts";
 
 export const PROPOSE_INTERVAL = 0;

@@ -13,6 +13,7 @@ import {
   interopSecretKey,
   interopValidators,
   PubkeyCache,
+  produceBlock,
   SigningDomains,
   signAttestation,
 } from "@metronome/chain";
@@ -20,10 +21,13 @@ import { ChainEvents } from "../../src/chain/chainEvents.ts";
 import { ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
 import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
+import { DoppelgangerWatch } from "../../src/slashing/doppelganger.ts";
+import { SlashingProtection } from "../../src/slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import { Logger } from "../../src/util/logger.ts";
 import { AttestationCollector } from "../../src/validator/attestationCollector.ts";
 import { ValidatorDuties } from "../../src/validator/duties.ts";
+import { SigningGuard } from "../../src/validator/signingGuard.ts";
 
 const N = 4;
 const validators = interopValidators(N);
@@ -37,10 +41,30 @@ after(async () => {
 
 type Observed = Record<string, number[]>;
 
-async function setup(opts: { indices: number[]; isAggregator: boolean }) {
-  const dir = await mkdtemp(join(tmpdir(), "metronome-duties-"));
-  dirs.push(dir);
+interface SetupOptions {
+  indices: number[];
+  isAggregator: boolean;
+  /** Reuse this data dir (a restart); default a fresh one. */
+  dir?: string;
+  /** Doppelganger wait: full slots after `startSlot` (default 0 = off). */
+  waitSlots?: number;
+  startSlot?: number;
+}
+
+async function setup(opts: SetupOptions) {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "metronome-duties-")));
+  if (opts.dir === undefined) dirs.push(dir);
   const db = await ChainDb.open(dir, computeForkDigest(genesis));
+  const protection = await SlashingProtection.open(dir, `0x${Buffer.from(computeForkDigest(genesis)).toString("hex")}`);
+  const keys = new Map(opts.indices.map((i) => [i, validators[i]?.pubkey ?? new Uint8Array(48)]));
+  let clockSlot = opts.startSlot ?? 0;
+  const doppelganger = new DoppelgangerWatch({
+    keys,
+    startSlot: opts.startSlot ?? 0,
+    waitSlots: opts.waitSlots ?? 0,
+    recordedRoot: (kind, pubkey, slot) => protection.recordedRoot(kind, pubkey, slot),
+    onDetected: () => {},
+  });
   const store = new ForkChoiceStore(genesis, createGenesisBlock(genesis), pubkeys, domains);
   const logger = new Logger({ level: "error", format: "text", write: () => {} });
   const chain = new ChainService({
@@ -53,6 +77,14 @@ async function setup(opts: { indices: number[]; isAggregator: boolean }) {
     pendingAggregated: new PendingAttestationBuffer({ kind: "aggregated" }),
     orphans: new OrphanBlocks(),
   });
+  const guard = new SigningGuard({
+    protection,
+    pubkeys: keys,
+    doppelganger,
+    currentSlot: () => clockSlot,
+    logger,
+  });
+  const published = { blocks: 0, attestations: 0 };
   const collector = new AttestationCollector();
   const seen: Observed = {};
   const note = (name: string) => (seconds: number) => {
@@ -60,14 +92,22 @@ async function setup(opts: { indices: number[]; isAggregator: boolean }) {
     seen[name] = [...(seen[name] ?? []), seconds];
   };
   const duties = new ValidatorDuties({
-    ...opts,
+    indices: opts.indices,
+    isAggregator: opts.isAggregator,
+    guard,
     chain,
     collector,
     logger,
     subnetCount: 1,
     publisher: {
-      publishBlock: async () => 0,
-      publishAttestation: async () => 0,
+      publishBlock: async () => {
+        published.blocks++;
+        return 0;
+      },
+      publishAttestation: async () => {
+        published.attestations++;
+        return 0;
+      },
       publishAggregate: async () => 0,
     },
     observer: {
@@ -82,40 +122,48 @@ async function setup(opts: { indices: number[]; isAggregator: boolean }) {
       aggregationCycle: note("aggregationCycle"),
     },
   });
-  return { chain, store, db, collector, duties, seen };
+  const close = async () => {
+    await duties.idle();
+    await chain.flush();
+    await protection.close();
+    await db.close();
+  };
+  const setSlot = (slot: number) => {
+    clockSlot = slot;
+  };
+  return { dir, chain, store, db, protection, collector, duties, guard, doppelganger, published, seen, close, setSlot };
 }
 
 describe("ValidatorDuties metrics", () => {
   it("times the proposal and each signature of the attester duty", async () => {
-    const { chain, db, duties, seen } = await setup({ indices: [0, 1], isAggregator: false });
-    duties.propose(1);
+    const { chain, duties, seen, close } = await setup({ indices: [0, 1], isAggregator: false });
+    await duties.propose(1);
     assert.equal(duties.counters.blocksProposed, 1, "validator 1 proposes slot 1");
     assert.equal(seen.blockBuilt?.length, 1);
     assert.deepEqual(seen.blockAttestations, [0]);
     assert.equal(seen.blockAttestationsSelected?.length, 1);
     chain.onInterval(1 * 5 + 1, false);
-    duties.attest(1);
+    await duties.attest(1);
     assert.equal(duties.counters.attestationsProduced, 2);
     assert.equal(seen.attestationSigned?.length, 2, "one signing time per validator");
     assert.equal(seen.attestationsProduced?.length, 1, "one production time per duty");
     // Own votes are trusted: not counted as verified signatures.
     assert.deepEqual(chain.counters.signatures.single, { valid: 0, invalid: 0 });
-    await chain.flush();
-    await db.close();
+    await close();
   });
 
   it("a non-aggregator counts every cycle as skipped (not_aggregator) and builds nothing", async () => {
-    const { db, duties, seen } = await setup({ indices: [0], isAggregator: false });
+    const { duties, seen, close } = await setup({ indices: [0], isAggregator: false });
     duties.aggregate(1);
     duties.skipAggregation();
     assert.deepEqual(duties.counters.aggregationSkipped, { not_aggregator: 2, other: 0 });
     assert.equal(duties.counters.aggregatesBuilt, 0);
     assert.equal(seen.aggregationCycle, undefined);
-    await db.close();
+    await close();
   });
 
   it("an aggregator builds and times one aggregate per data, and counts the votes folded in", async () => {
-    const { chain, store, db, collector, duties, seen } = await setup({ indices: [], isAggregator: true });
+    const { chain, store, collector, duties, seen, close } = await setup({ indices: [], isAggregator: true });
     chain.onInterval(1 * 5 + 2, false);
     const previous = store.produceAttestationData(0);
     const current = store.produceAttestationData(1);
@@ -130,7 +178,93 @@ describe("ValidatorDuties metrics", () => {
     // A late tick's skipped cycle on an aggregator is "other".
     duties.skipAggregation();
     assert.deepEqual(duties.counters.aggregationSkipped, { not_aggregator: 0, other: 1 });
-    await chain.flush();
-    await db.close();
+    await close();
   });
 });
+
+describe("ValidatorDuties signing: slashing protection and the doppelganger wait", () => {
+  it("a restarted node whose view changed does not sign a second, different vote for the slot", async () => {
+    const first = await setup({ indices: [0, 1], isAggregator: false });
+    first.chain.onInterval(1 * 5 + 1, false);
+    await first.duties.attest(1);
+    assert.equal(first.published.attestations, 2);
+    const signedData = first.store.produceAttestationData(1);
+    await first.close();
+
+    // Restart on the same data dir; the new store saw a block at slot 1 the first one did not, so
+    // its vote for slot 1 differs (another head).
+    const second = await setup({ indices: [0, 1], isAggregator: false, dir: first.dir });
+    second.setSlot(1);
+    await setupBlockAtSlot1(second);
+    second.chain.onInterval(1 * 5 + 1, false);
+    assert.notDeepEqual(second.store.produceAttestationData(1).head, signedData.head, "the restart changed the view");
+    await second.duties.attest(1);
+    assert.equal(second.published.attestations, 0, "no second vote left the process");
+    assert.equal(second.duties.counters.attestationsProduced, 0);
+    assert.equal(second.duties.counters.attestationsRefused, 2);
+    assert.equal(second.guard.counters.refusals.attestation.double_sign, 2);
+    // The next slot is signed as usual.
+    second.setSlot(2);
+    second.chain.onInterval(2 * 5 + 1, false);
+    await second.duties.attest(2);
+    assert.equal(second.published.attestations, 2);
+    await second.close();
+  });
+
+  it("the same vote again after a restart (same signing root) is allowed: a re-broadcast", async () => {
+    const first = await setup({ indices: [0], isAggregator: false });
+    first.chain.onInterval(1 * 5 + 1, false);
+    await first.duties.attest(1);
+    await first.close();
+    const second = await setup({ indices: [0], isAggregator: false, dir: first.dir });
+    second.setSlot(1);
+    second.chain.onInterval(1 * 5 + 1, false);
+    await second.duties.attest(1);
+    assert.equal(second.published.attestations, 1);
+    assert.equal(second.guard.counters.refusals.attestation.double_sign, 0);
+    await second.close();
+  });
+
+  it("a proposal whose slot is on record with another root is neither signed, imported nor published", async () => {
+    const node = await setup({ indices: [1], isAggregator: false });
+    const pubkey = validators[1]?.pubkey as Uint8Array;
+    await node.protection.checkAndRecord("block", { pubkey, slot: 1, signingRoot: new Uint8Array(32).fill(9) });
+    const headBefore = node.store.head.root;
+    await node.duties.propose(1);
+    assert.equal(node.published.blocks, 0);
+    assert.equal(node.duties.counters.blocksProposed, 0);
+    assert.equal(node.duties.counters.blockProposalsRefused, 1);
+    assert.equal(node.guard.counters.refusals.block.double_sign, 1);
+    assert.deepEqual(node.store.head.root, headBefore, "the refused block was not imported");
+    await node.close();
+  });
+
+  it("during the doppelganger wait nothing is signed; after it, duties sign", async () => {
+    const node = await setup({ indices: [0, 1], isAggregator: false, startSlot: 1, waitSlots: 2 });
+    node.setSlot(1);
+    await node.duties.propose(1);
+    node.chain.onInterval(1 * 5 + 1, false);
+    await node.duties.attest(1);
+    node.setSlot(3);
+    node.chain.onInterval(3 * 5 + 1, false);
+    await node.duties.attest(3);
+    assert.deepEqual(node.published, { blocks: 0, attestations: 0 });
+    assert.deepEqual(node.guard.counters.doppelgangerSkips.attestation, { waiting: 4, detected: 0 });
+    assert.deepEqual(node.guard.counters.doppelgangerSkips.block, { waiting: 1, detected: 0 });
+    // Nothing skipped reached the record either.
+    assert.equal(await node.protection.hasAnyRecord([validators[0]?.pubkey as Uint8Array]), false);
+    node.setSlot(4);
+    node.chain.onInterval(4 * 5 + 1, false);
+    await node.duties.attest(4);
+    assert.equal(node.published.attestations, 2);
+    await node.close();
+  });
+});
+
+/** Imports a block at slot 1 proposed by validator 1 (built on a separate store from the same genesis). */
+async function setupBlockAtSlot1(node: Awaited<ReturnType<typeof setup>>): Promise<void> {
+  const other = new ForkChoiceStore(genesis, createGenesisBlock(genesis), pubkeys, domains);
+  const block = produceBlock(other, 1, 1, interopSecretKey(1));
+  const outcome = node.chain.importBlock(block, "gossip");
+  assert.equal(outcome.status, "imported");
+}

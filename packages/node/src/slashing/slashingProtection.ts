@@ -1,5 +1,6 @@
-// Slashing protection: a LevelDB record (in the client's --data-dir) of every slot each key
-// signed a block or an attestation for, with the signing root. A signature is released only
+// Slashing protection: a LevelDB record (in the signer's --data-dir: the validator client's, or the
+// node's when it runs validators itself) of every slot each key signed a block or an attestation
+// for, with the signing root. Shared by every signer; it imports nothing from the node or the VC. A signature is released only
 // after its record is on disk (synced batch), so a crash right after signing cannot forget it.
 // Rules, per key and kind (block / attestation):
 //   - a slot already signed with the same signing root may be signed again (re-broadcast);
@@ -52,7 +53,7 @@ export const DB_FOLDER = "slashing-protection";
 const INITIALIZED_MARKER = "METRONOME_SLASHING_PROTECTION";
 const META_FORK_DIGEST = "meta:fork_digest";
 /** Stored in place of a root: something was signed at this slot, the root is unknown. */
-const UNKNOWN_ROOT = "unknown";
+export const UNKNOWN_ROOT = "unknown";
 const KIND_PREFIX: Readonly<Record<SignKind, string>> = { block: "b", attestation: "a" };
 const ROOT_VALUE = /^0x[0-9a-f]{64}$/;
 
@@ -105,7 +106,7 @@ export class SlashingProtection {
       if (isLockError(e)) {
         throw new SlashingProtectionError(
           "locked",
-          `slashing-protection record at ${path} is locked by another process: is another validator client running on this --data-dir? Two clients signing with the same keys get slashed`,
+          `slashing-protection record at ${path} is locked by another process: is another validator client or node running on this --data-dir? Two signers with the same keys get slashed`,
         );
       }
       throw new SlashingProtectionError(
@@ -213,6 +214,27 @@ export class SlashingProtection {
       return results;
     };
     return this.serialize(run);
+  }
+
+  /**
+   * The signing root on record for `kind` at `slot` of `pubkey`: 0x-hex, "unknown" when the slot
+   * was imported without one, undefined when nothing is on record (doppelganger detection).
+   */
+  recordedRoot(kind: SignKind, pubkey: Uint8Array, slot: number): Promise<string | undefined> {
+    return this.serialize(() => this.readRoot(recordKey(kind, toHex(pubkey), slot)));
+  }
+
+  /** Whether anything at all is on record for these keys (a fresh signer has an empty record). */
+  hasAnyRecord(pubkeys: readonly Uint8Array[]): Promise<boolean> {
+    return this.serialize(async () => {
+      for (const pubkey of pubkeys) {
+        for (const kind of ["block", "attestation"] as const) {
+          const prefix = keyPrefix(kind, toHex(pubkey));
+          if ((await this.lowestSlot(prefix)) !== undefined) return true;
+        }
+      }
+      return false;
+    });
   }
 
   /** The whole record in interchange form. */

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { interopSecretKey } from "@metronome/chain";
-import { InterchangeError, interchangeToJson, parseInterchangeText } from "../../src/vc/slashingInterchange.ts";
+import { InterchangeError, interchangeToJson, parseInterchangeText } from "../../src/slashing/slashingInterchange.ts";
 import {
   DB_FOLDER,
   type SigningRequest,
   SlashingProtection,
   SlashingProtectionError,
-} from "../../src/vc/slashingProtection.ts";
+} from "../../src/slashing/slashingProtection.ts";
 
 const DIGEST = "0x12345678";
 const HOLDER = fileURLToPath(new URL("./fixtures/recordHolder.ts", import.meta.url));
@@ -125,6 +125,56 @@ describe("slashing protection: the signing rules", () => {
   });
 });
 
+// Issue 11 item 7: each rule of the design has a test that fails when the rule is broken.
+describe("slashing protection: guard tests for every rule", () => {
+  it("one slot below the lowest slot on record is refused, for any root and both duties", async () => {
+    const record = await openRecord(await tempDir());
+    for (const kind of ["block", "attestation"] as const) {
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 10, 1))).status, "new");
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 12, 1))).status, "new");
+      for (const byte of [1, 2]) {
+        const below = await record.checkAndRecord(kind, req(PK0, 9, byte));
+        assert.equal(below.status === "refused" && below.reason, "below_lowest_slot", `${kind} slot 9 root ${byte}`);
+      }
+      // A slot between recorded ones, above the lowest, is new; the lowest itself follows the slot rules.
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 11, 1))).status, "new");
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 10, 1))).status, "repeat");
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 10, 2))).status, "refused");
+    }
+    // A refused request is not recorded: the lowest slot stays 10, nothing at 9 is exported.
+    const exported = await record.exportInterchange();
+    const slots = exported.data[0]?.signedAttestations.map((s) => s.slot);
+    assert.deepEqual(slots, [10, 11, 12]);
+    // Another key has its own lowest slot.
+    assert.equal((await record.checkAndRecord("attestation", req(PK1, 9, 1))).status, "new");
+  });
+
+  it("the lowest slot also holds within one batch and after an import", async () => {
+    const record = await openRecord(await tempDir());
+    const batch = await record.checkAndRecordMany("attestation", [req(PK0, 20, 1), req(PK0, 19, 1), req(PK0, 21, 1)]);
+    assert.deepEqual(
+      batch.map((r) => (r.status === "refused" ? r.reason : r.status)),
+      ["new", "below_lowest_slot", "new"],
+    );
+    const imported = await openRecord(await tempDir());
+    await imported.importInterchange(await record.exportInterchange());
+    const below = await imported.checkAndRecord("attestation", req(PK0, 19, 7));
+    assert.equal(below.status === "refused" && below.reason, "below_lowest_slot");
+  });
+
+  it("a second, different signature at a recorded slot is refused; the same root is a repeat", async () => {
+    const record = await openRecord(await tempDir());
+    for (const kind of ["block", "attestation"] as const) {
+      assert.equal((await record.checkAndRecord(kind, req(PK0, 30, 1))).status, "new");
+      const double = await record.checkAndRecord(kind, req(PK0, 30, 2));
+      assert.equal(double.status === "refused" && double.reason, "double_sign", kind);
+      assert.deepEqual(await record.checkAndRecord(kind, req(PK0, 30, 1)), { status: "repeat" }, kind);
+      // The refused root did not replace the recorded one.
+      assert.equal(await record.recordedRoot(kind, PK0, 30), rootHex(1));
+    }
+  });
+});
+
 describe("slashing protection: durability, locking, corruption", () => {
   it("survives a close and reopen: a restart does not re-sign differently", async () => {
     const dir = await tempDir();
@@ -154,7 +204,7 @@ describe("slashing protection: durability, locking, corruption", () => {
     await expectCode(
       SlashingProtection.open(dir, DIGEST),
       "locked",
-      /locked by another process.*another validator client/,
+      /locked by another process.*another validator client or node/,
     );
     // And the same from a second process.
     const second = await holder([dir, "hold"]).catch((err: Error) => ({ line: err.message }));
