@@ -6,13 +6,13 @@ import {
   attestationDataKey,
   interopSecretKey,
   isProposer,
-  produceBlock,
   type SecretKey,
   type SignedAggregatedAttestation,
   type SignedAttestation,
   type SignedBlock,
   shortRoot,
   signAttestation,
+  signBlock,
 } from "@metronome/chain";
 import type { ChainService } from "../chain/chainService.ts";
 import type { Logger } from "../util/logger.ts";
@@ -128,9 +128,13 @@ export class ValidatorDuties {
     let block: SignedBlock;
     const started = performance.now();
     try {
-      block = produceBlock(this.chain.store, slot, proposer, key, {
+      const built = this.chain.produceBlock(slot, proposer, {
         onAttestationsSelected: (ms) => this.observer.blockAttestationsSelected?.(ms / 1000),
       });
+      block = {
+        block: built.block,
+        signature: signBlock(built.block, key, built.attestationSignatures, this.chain.store.domains),
+      };
       this.observer.blockBuilt?.(secondsSince(started), block.block.body.attestations.length);
     } catch (err) {
       this.counters.blockProposalFailures++;
