@@ -9,9 +9,10 @@ import {
   ApiServerStats,
   clientErrorHandler,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_SERVER_LIMITS,
   httpServerOptions,
-  IDLE_SOCKET_TIMEOUT_MS,
   installConnectionLimits,
+  type ServerLimits,
 } from "./serverLimits.ts";
 
 export interface ApiServerOptions {
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   stats?: ApiServerStats;
   /** A server error after listen (e.g. EMFILE on accept); the node logs it and keeps running. */
   onServerError?: (err: Error) => void;
+  /** Timeouts and the connection cap; the defaults are the documented production values. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface ApiServer {
@@ -34,14 +37,15 @@ export interface ApiServer {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const stats = options.stats ?? new ApiServerStats();
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const app = Fastify({
     logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    connectionTimeout: IDLE_SOCKET_TIMEOUT_MS,
-    http: httpServerOptions(),
+    connectionTimeout: limits.idleSocketTimeoutMs,
+    http: httpServerOptions(limits),
     clientErrorHandler: clientErrorHandler(stats),
   });
-  installConnectionLimits(app, stats, options.onServerError ?? (() => {}));
+  installConnectionLimits(app, stats, limits.maxConnections, options.onServerError ?? (() => {}));
   const { backend } = options;
 
   installErrorHandlers(app);

@@ -46,13 +46,31 @@ export class ApiServerStats {
   openConnections = 0;
 }
 
-/** Node's http.Server options for the limits above (passed as Fastify's `http` option). */
-export function httpServerOptions(): Record<string, number> {
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  checkIntervalMs: number;
+  idleSocketTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  checkIntervalMs: CONNECTIONS_CHECK_INTERVAL_MS,
+  idleSocketTimeoutMs: IDLE_SOCKET_TIMEOUT_MS,
+  keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+  maxConnections: MAX_CONNECTIONS,
+};
+
+/** Node's http.Server options for the limits (passed as Fastify's `http` option). */
+export function httpServerOptions(limits: ServerLimits): Record<string, number> {
   return {
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     maxHeaderSize: MAX_HEADER_BYTES,
   };
 }
@@ -90,10 +108,11 @@ export function clientErrorHandler(stats: ApiServerStats): (err: NodeJS.ErrnoExc
 export function installConnectionLimits(
   app: FastifyInstance,
   stats: ApiServerStats,
+  maxConnections: number,
   onServerError: (err: Error) => void,
 ): void {
   const server = app.server;
-  server.maxConnections = MAX_CONNECTIONS;
+  server.maxConnections = maxConnections;
   server.on("drop", () => {
     stats.connectionsDropped.max_connections++;
   });
