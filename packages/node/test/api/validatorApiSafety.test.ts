@@ -43,7 +43,7 @@ function backendFor(
   };
 }
 
-async function serve(chain: TestChain, backend: ValidatorBackend, options = {}): Promise<TestServer> {
+async function serve(backend: ValidatorBackend, options = {}): Promise<TestServer> {
   const server = await startTestServer([validatorRoutesPlugin(backend, options)]);
   servers.push(server);
   return server;
@@ -81,7 +81,7 @@ describe("validator API safety", () => {
     for (const v of votes) chain.store.processGossipAttestation(v);
     assert.ok(chain.store.newVoteCount > 0, "the fixture must hold uncounted votes");
     // The wall clock is already in slot 2; the store has not been ticked there yet.
-    const server = await serve(chain, backendFor(chain, { clockSlot: () => 2 }));
+    const server = await serve(backendFor(chain, { clockSlot: () => 2 }));
     const before = storeSnapshot(chain);
 
     const res = await fetch(`${server.base}/lean/v0/validator/block?slot=2&proposer_index=2`);
@@ -100,7 +100,7 @@ describe("validator API safety", () => {
     const chain = makeChain();
     const stats = new ApiServerStats();
     const token = "a".repeat(40);
-    const server = await serve(chain, backendFor(chain), { token, stats });
+    const server = await serve(backendFor(chain), { token, stats });
     const url = `${server.base}/lean/v0/validator/duties?slot=0&indices=1`;
     assert.equal((await fetch(url)).status, 401);
     assert.equal((await fetch(url, { headers: { authorization: `Bearer ${"b".repeat(40)}` } })).status, 401);
@@ -125,7 +125,7 @@ describe("validator API safety", () => {
       publish: (n) =>
         new Promise((resolve) => gates.push(() => resolve(Array.from({ length: n }, () => ({ status: "imported" }))))),
     });
-    const server = await serve(chain, backend, { stats, limiter: new ClientLimiter({ perClient: 2, overall: 8 }) });
+    const server = await serve(backend, { stats, limiter: new ClientLimiter({ perClient: 2, overall: 8 }) });
     const att = SignedAttestation.toJson(
       signAttestation(interopSecretKey(1), 1, chain.store.produceAttestationData(1), chain.domains),
     );
