@@ -28,7 +28,7 @@ import { AggregatePool, type AggregatePoolOptions, type PoolAddOutcome } from ".
 import { verifySignedAggregatedAttestation, verifySignedAttestation } from "./attestationSignatures.ts";
 import { validateAttestationData } from "./attestationValidation.ts";
 import { type BlockSummary, BlockTreeSnapshot, type BlockTreeView } from "./blockTree.ts";
-import { computeBlockWeights, computeLmdGhostHead, type GhostNode } from "./lmdGhost.ts";
+import { computeBlockWeights, computeLmdGhostHead, type GhostNode, type VoteHead } from "./lmdGhost.ts";
 import { toLatestVote, VoteSet } from "./votes.ts";
 
 /** ~9 hours of 4 s slots without finality before side branches are evicted / imports refused. */
@@ -385,6 +385,31 @@ export class ForkChoiceStore implements BlockTreeView {
       return { oldHead: head, newHead: head, changed: false, reorg: null };
     }
     return this.updateHead();
+  }
+
+  /**
+   * The head acceptNewAttestations would pick, computed on copies: the counted votes with the
+   * "new" ones merged in (newer slot wins, as VoteSet.absorb does). Nothing in the store changes,
+   * so block production for an API caller can see every vote without ticking the store.
+   */
+  proposalHead(): Checkpoint {
+    if (this.newVotes.size === 0 && !this.headDirty) return this.head;
+    const merged = new Map<number, { slot: number; vote: VoteHead }>();
+    for (const [index, vote] of this.knownVotes.entries()) {
+      merged.set(index, { slot: vote.data.slot, vote: { key: vote.headKey, slot: vote.data.head.slot } });
+    }
+    for (const [index, vote] of this.newVotes.entries()) {
+      const held = merged.get(index);
+      if (held !== undefined && held.slot >= vote.data.slot) continue;
+      merged.set(index, { slot: vote.data.slot, vote: { key: vote.headKey, slot: vote.data.head.slot } });
+    }
+    const key = computeLmdGhostHead({
+      nodes: this.nodes,
+      startKey: rootKey(this.justified.root),
+      votes: [...merged.values()].map((m) => m.vote),
+      finalizedSlot: this.finalized.slot,
+    });
+    return checkpointOf(this.node(key));
   }
 
   /** LMD-GHOST from the justified root over counted votes; refreshes finality and prunes. */

@@ -5,7 +5,7 @@ import { INTERVALS_PER_SLOT, MAX_ATTESTATIONS_DATA, ZERO_ROOT } from "../constan
 import type { SecretKey } from "../crypto/bls.ts";
 import { ChainError, RejectionCode } from "../errors.ts";
 import type { ForkChoiceStore } from "../forkChoice/store.ts";
-import { bytesEqual } from "../ssz/codec.ts";
+import { bytesEqual, toHex } from "../ssz/codec.ts";
 import { attestationDataKey, rootKey } from "../ssz/keys.ts";
 import { type Block, type SignedAggregatedAttestation, type SignedBlock, State } from "../ssz/types.ts";
 import {
@@ -144,33 +144,37 @@ export interface ProduceBlockOptions {
   onAttestationsSelected?: (ms: number, count: number) => void;
 }
 
-/** A block ready to be signed, with the aggregate signatures of its body in body order. */
-export interface BuiltBlock {
+/** An unsigned block and, in body order, each body attestation's aggregate signature. */
+export interface UnsignedBlock {
   block: Block;
   attestationSignatures: Uint8Array[];
 }
 
 /**
- * Build the block for `slot` on the store's head, unsigned (a signer checks its slashing-protection
- * record between building and signing). Like leanSpec, the store is first ticked to the slot start
- * with the proposal signal and its new votes are accepted, so the head reflects everything seen.
+ * leanSpec produce_block_with_signatures without the signing step, and without touching the
+ * store: the parent is the head the store would pick once its new votes are accepted
+ * (store.proposalHead(), computed on copies), the body takes pool aggregates the parent chain can
+ * use, and the state root commits to the post-state. The only store-side effect is its state
+ * cache (a parent state evicted by the cap is rebuilt and cached again).
  */
 export function buildBlock(
   store: ForkChoiceStore,
   slot: number,
   proposerIndex: number,
   opts: ProduceBlockOptions = {},
-): BuiltBlock {
-  store.onTick(slot * INTERVALS_PER_SLOT, true);
-  store.acceptNewAttestations();
-
-  const head = store.head;
-  const parentState = store.getHeadState();
+): UnsignedBlock {
+  const head = store.proposalHead();
+  const parentState = store.getState(head.root);
+  if (parentState === undefined) {
+    throw new ChainError(RejectionCode.UNKNOWN_PARENT_BLOCK, `no state for the head ${toHex(head.root)}`);
+  }
   const validatorCount = parentState.validators.length;
   if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
     throw new ChainError(RejectionCode.WRONG_PROPOSER, `validator ${proposerIndex} does not propose slot ${slot}`);
   }
-
+  if (slot <= head.slot) {
+    throw new ChainError(RejectionCode.BLOCK_SLOT_NOT_IN_FUTURE, `slot ${slot} is not after the head's ${head.slot}`);
+  }
   const template: BlockTemplate = { slot, proposerIndex, parentRoot: head.root };
   const selectStarted = performance.now();
   const chosen = selectBlockAttestations(parentState, template, store.aggregatePool.values(), (root) =>
@@ -182,9 +186,13 @@ export function buildBlock(
   return { block, attestationSignatures: chosen.map((a) => a.signature) };
 }
 
+/** A block built for signing (the in-node signer checks its slashing-protection record first). */
+export type BuiltBlock = UnsignedBlock;
+
 /**
- * Build (buildBlock) and sign the block for `slot`. The block is not imported; the caller imports
- * and publishes it.
+ * Build and sign the block for `slot` (the simulator's proposer). Like leanSpec, the store is
+ * first ticked to the slot start with the proposal signal, which accepts its new votes; the block
+ * itself comes from buildBlock. The block is not imported; the caller imports and publishes it.
  */
 export function produceBlock(
   store: ForkChoiceStore,
@@ -193,6 +201,7 @@ export function produceBlock(
   proposerKey: SecretKey,
   opts: ProduceBlockOptions = {},
 ): SignedBlock {
+  store.onTick(slot * INTERVALS_PER_SLOT, true);
   const { block, attestationSignatures } = buildBlock(store, slot, proposerIndex, opts);
   return { block, signature: signBlock(block, proposerKey, attestationSignatures, store.domains) };
 }

@@ -29,6 +29,16 @@ export interface ApiBackend {
   header(blockId: BlockIdQuery): Promise<HeaderSummary | null>;
   justified(): Checkpoint;
   finalized(): Checkpoint;
+  /** What GET /eth/v1/beacon/genesis reports (see docs/protocol.md for lean's meaning of each). */
+  genesis(): GenesisSummary;
+}
+
+export interface GenesisSummary {
+  genesisTime: number;
+  /** hash_tree_root of the genesis state: lean has no separate validators root. */
+  genesisValidatorsRoot: Uint8Array;
+  /** The 4-byte fork digest: lean has no fork versions. */
+  genesisForkVersion: Uint8Array;
 }
 
 export type BlockIdQuery =

@@ -5,6 +5,15 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiBackend } from "./backend.ts";
 import { parseBlockId } from "./blockId.ts";
 import { ApiError, installErrorHandlers } from "./errors.ts";
+import {
+  ApiServerStats,
+  clientErrorHandler,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_SERVER_LIMITS,
+  httpServerOptions,
+  installConnectionLimits,
+  type ServerLimits,
+} from "./serverLimits.ts";
 
 export interface ApiServerOptions {
   host: string;
@@ -12,10 +21,31 @@ export interface ApiServerOptions {
   backend: ApiBackend;
   /** Extra routes (events stream, validator routes) registered by other modules. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Counters of dropped connections and refused requests (shared with the plugins). */
+  stats?: ApiServerStats;
+  /** A server error after listen (e.g. EMFILE on accept); the node logs it and keeps running. */
+  onServerError?: (err: Error) => void;
+  /** Timeouts and the connection cap; the defaults are the documented production values. */
+  limits?: Partial<ServerLimits>;
 }
 
-export async function startApiServer(options: ApiServerOptions): Promise<{ app: FastifyInstance; port: number }> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, connectionTimeout: 0 });
+export interface ApiServer {
+  app: FastifyInstance;
+  port: number;
+  stats: ApiServerStats;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const stats = options.stats ?? new ApiServerStats();
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    connectionTimeout: limits.idleSocketTimeoutMs,
+    http: httpServerOptions(limits),
+    clientErrorHandler: clientErrorHandler(stats),
+  });
+  installConnectionLimits(app, stats, limits.maxConnections, options.onServerError ?? (() => {}));
   const { backend } = options;
 
   installErrorHandlers(app);
@@ -73,6 +103,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<{ app: 
     return { data: peers, meta: { count: peers.length } };
   });
 
+  app.get("/eth/v1/node/peer_count", async () => {
+    const peers = backend.peers().length;
+    return {
+      data: { disconnected: "0", connecting: "0", connected: String(peers), disconnecting: "0" },
+    };
+  });
+
+  app.get("/eth/v1/beacon/genesis", async () => {
+    const genesis = backend.genesis();
+    return {
+      data: {
+        genesis_time: String(genesis.genesisTime),
+        genesis_validators_root: toHex(genesis.genesisValidatorsRoot),
+        genesis_fork_version: toHex(genesis.genesisForkVersion),
+      },
+    };
+  });
+
   app.get("/eth/v1/node/version", async () => ({ data: { version: `Metronome/${backend.version()}` } }));
 
   app.get<{ Params: { blockId: string } }>("/eth/v1/beacon/headers/:blockId", async (req) => {
@@ -95,5 +143,5 @@ export async function startApiServer(options: ApiServerOptions): Promise<{ app: 
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : options.port;
-  return { app, port };
+  return { app, port, stats };
 }

@@ -4,37 +4,31 @@
 // returns the body's attestation signatures and the node also keeps them: the client may post back
 // either the finished aggregate or only its own proposer signature for the node to fold in.
 // JSON follows the SSZ containers' snake_case form: quoted integers, 0x-hex bytes.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   AttestationData,
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
   Block,
   type Block as BlockValue,
-  ChainError,
-  type ForkChoiceStore,
-  INTERVALS_PER_SLOT,
   isChainError,
   proposerIndexForSlot,
-  RejectionCode,
   rootKey,
   SignedAttestation,
   type SignedAttestation as SignedAttestationValue,
   type SignedBlock,
-  State,
-  selectBlockAttestations,
   signatureFromBytes,
   toHex,
-  transitionWithoutStateRootCheck,
-  ZERO_ROOT,
+  type UnsignedBlock,
 } from "@metronome/chain";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import { bearerChecker } from "./bearerToken.ts";
+import { ClientLimiter, RETRY_AFTER_SECONDS } from "./clientLimiter.ts";
 import { ApiError } from "./errors.ts";
+import { ApiServerStats } from "./serverLimits.ts";
 
 /** An unsigned block and, in body order, each body attestation's aggregate signature. */
-export interface ProducedBlock {
-  block: BlockValue;
-  attestationSignatures: Uint8Array[];
-}
+export type ProducedBlock = UnsignedBlock;
 
 export type PublishResult =
   | { status: "imported" | "known" | "pending" }
@@ -47,19 +41,28 @@ export interface ValidatorBackend {
   attestationSubnetCount(): number;
   /** The vote for `slot` as the store produces it; may throw ChainError. */
   attestationData(slot: number): AttestationDataValue;
-  /** An unsigned block on the head (see buildUnsignedBlock); may throw ChainError. */
+  /** An unsigned block on the head, built without touching the store (chain.produceBlock); may throw ChainError. */
   produceBlock(slot: number, proposerIndex: number): ProducedBlock;
   /** signing_root(block, DOMAIN_BLOCK) under this chain's fork digest. */
   blockSigningRoot(block: BlockValue): Uint8Array;
   /** Verify, import and gossip a signed block. */
   publishBlock(block: SignedBlock): Promise<PublishResult>;
-  /** Validate, verify, import and gossip a single attestation. */
-  publishAttestation(att: SignedAttestationValue): Promise<PublishResult>;
+  /**
+   * Validate, verify (off the main thread, through the chain worker pool) and import and gossip
+   * these attestations; one result per attestation, in order. Throws ApiError(503) when the
+   * verifier stays too busy to take them.
+   */
+  publishAttestations(atts: readonly SignedAttestationValue[]): Promise<PublishResult[]>;
 }
 
 export interface ValidatorRoutesOptions {
   /** Produced blocks whose attestation signatures are kept for a proposer-only signature (FIFO). */
   maxProducedBlocks?: number;
+  /** When set, every validator route needs `Authorization: Bearer <token>` (else 401). */
+  token?: string;
+  /** Concurrency bounds of the attestation route (per client and overall). */
+  limiter?: ClientLimiter;
+  stats?: ApiServerStats;
 }
 
 export const MAX_DUTY_SLOTS = 64;
@@ -67,39 +70,12 @@ export const MAX_DUTY_ENTRIES = 8192;
 export const MAX_ATTESTATIONS_PER_POST = 1024;
 const DEFAULT_MAX_PRODUCED_BLOCKS = 32;
 
-/**
- * leanSpec produce_block_with_signatures without the signing step, the same steps as chain's
- * produceBlock: tick the store to the slot start with the proposal signal, accept new votes, build
- * on the head with pool aggregates, commit to the post-state. Refuses slots more than one ahead of
- * the store's clock so an API call cannot push the store into the future.
- */
-export function buildUnsignedBlock(store: ForkChoiceStore, slot: number, proposerIndex: number): ProducedBlock {
-  if (slot > store.currentSlot + 1) {
-    throw new ChainError(RejectionCode.FUTURE_SLOT, `slot ${slot} is ahead of the store's slot ${store.currentSlot}`);
-  }
-  store.onTick(slot * INTERVALS_PER_SLOT, true);
-  store.acceptNewAttestations();
-  const head = store.head;
-  const parentState = store.getHeadState();
-  const validatorCount = parentState.validators.length;
-  if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
-    throw new ChainError(RejectionCode.WRONG_PROPOSER, `validator ${proposerIndex} does not propose slot ${slot}`);
-  }
-  if (slot <= head.slot) {
-    throw new ChainError(RejectionCode.BLOCK_SLOT_NOT_IN_FUTURE, `slot ${slot} is not after the head's ${head.slot}`);
-  }
-  const template = { slot, proposerIndex, parentRoot: head.root };
-  const chosen = selectBlockAttestations(parentState, template, store.aggregatePool.values(), (root) =>
-    store.hasBlock(root),
-  );
-  const block: BlockValue = {
-    ...template,
-    stateRoot: ZERO_ROOT,
-    body: { attestations: chosen.map((a) => ({ aggregationBits: a.aggregationBits, data: a.data })) },
-  };
-  block.stateRoot = State.hashTreeRoot(transitionWithoutStateRootCheck(parentState, block));
-  return { block, attestationSignatures: chosen.map((a) => a.signature) };
-}
+/** A POST /lean/v0/validator/attestation body: 1024 attestations of ~620 bytes of JSON each. */
+export const ATTESTATION_POST_BODY_LIMIT_BYTES = 768 * 1024;
+/** A signed block: 8 aggregates with their bit lists, far below this. */
+export const BLOCK_POST_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Attestations parsed per event-loop turn: one chunk takes ~1 ms, so a full request never holds a tick. */
+export const PARSE_CHUNK = 64;
 
 // ---- input parsing ---------------------------------------------------------------------------
 
@@ -248,6 +224,27 @@ export function validatorRoutesPlugin(
   options: ValidatorRoutesOptions = {},
 ): (app: FastifyInstance) => void {
   const produced = new ProducedBlocks(Math.max(1, options.maxProducedBlocks ?? DEFAULT_MAX_PRODUCED_BLOCKS));
+  const stats = options.stats ?? new ApiServerStats();
+  const limiter = options.limiter ?? new ClientLimiter();
+  const authorized = options.token === undefined ? null : bearerChecker(options.token);
+
+  // Runs before the body is read: an unauthenticated caller costs a header comparison.
+  const authenticate: onRequestHookHandler = async (req) => {
+    if (authorized !== null && !authorized(req.headers.authorization)) {
+      stats.requestsRefused.unauthorized++;
+      throw new ApiError(401, "Missing or wrong bearer token (see the node's api-token.txt)");
+    }
+  };
+  // Also before the body: a client past its share of concurrent verifications gets a 429 at once.
+  const admit: onRequestHookHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const release = limiter.tryAcquire(req.ip);
+    if (release === null) {
+      stats.requestsRefused.rate_limited++;
+      void reply.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      throw new ApiError(429, "Too many concurrent attestation submissions from this client");
+    }
+    reply.raw.once("close", release);
+  };
 
   const notFuture = (slot: number): void => {
     const current = backend.currentSlot();
@@ -257,6 +254,7 @@ export function validatorRoutesPlugin(
   return (app) => {
     app.get<{ Querystring: { slot?: string; indices?: string | string[]; count?: string } }>(
       "/lean/v0/validator/duties",
+      { onRequest: authenticate },
       async (req) => {
         const slot = parseUint(req.query.slot, "slot");
         const count = req.query.count === undefined ? 1 : parseUint(req.query.count, "count");
@@ -295,109 +293,136 @@ export function validatorRoutesPlugin(
       },
     );
 
-    app.get<{ Querystring: { slot?: string } }>("/lean/v0/validator/attestation_data", async (req) => {
-      const slot = parseUint(req.query.slot, "slot");
-      notFuture(slot);
-      let data: AttestationDataValue;
-      try {
-        data = backend.attestationData(slot);
-      } catch (err) {
-        rethrowChainError(err);
-      }
-      return { data: AttestationData.toJson(data) };
-    });
-
-    app.get<{ Querystring: { slot?: string; proposer_index?: string } }>("/lean/v0/validator/block", async (req) => {
-      const slot = parseUint(req.query.slot, "slot");
-      const proposerIndex = parseUint(req.query.proposer_index, "proposer_index");
-      notFuture(slot);
-      const validatorCount = backend.validatorCount();
-      if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
-        throw new ApiError(400, `Validator ${proposerIndex} does not propose slot ${slot}`);
-      }
-      let result: ProducedBlock;
-      try {
-        result = backend.produceBlock(slot, proposerIndex);
-      } catch (err) {
-        rethrowChainError(err);
-      }
-      const root = Block.hashTreeRoot(result.block);
-      produced.remember(root, result.attestationSignatures);
-      return {
-        data: {
-          block: Block.toJson(result.block),
-          block_root: toHex(root),
-          signing_root: toHex(backend.blockSigningRoot(result.block)),
-          attestation_signatures: result.attestationSignatures.map(toHex),
-        },
-      };
-    });
-
-    app.post<{ Body: unknown }>("/lean/v0/validator/block", async (req, reply) => {
-      const body = req.body;
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        throw new ApiError(400, "Expected a JSON object {block, signature} or {block, proposer_signature}");
-      }
-      const {
-        block: blockJson,
-        signature,
-        proposer_signature: proposerSignature,
-        ...rest
-      } = body as Record<string, unknown>;
-      const extra = Object.keys(rest);
-      if (extra.length > 0) throw new ApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
-      if ((signature === undefined) === (proposerSignature === undefined)) {
-        throw new ApiError(400, "Send exactly one of signature (the full aggregate) or proposer_signature");
-      }
-      const block = parseSszJson(Block, blockJson, "block");
-      const root = Block.hashTreeRoot(block);
-      let finalSignature: Uint8Array;
-      if (signature !== undefined) {
-        finalSignature = parseSignature(signature, "signature");
-      } else {
-        const proposerSig = parseSignature(proposerSignature, "proposer_signature");
-        const attestationSigs = block.body.attestations.length === 0 ? [] : produced.get(root);
-        if (attestationSigs === undefined) {
-          throw new ApiError(
-            400,
-            `Block ${toHex(root)} was not produced by this node (or is too old); send signature with the full aggregate`,
-          );
-        }
-        finalSignature = aggregateSignatureBytes([proposerSig, ...attestationSigs]);
-      }
-      return sendPublishResult(reply, await backend.publishBlock({ block, signature: finalSignature }), root);
-    });
-
-    app.post<{ Body: unknown }>("/lean/v0/validator/attestation", async (req, reply) => {
-      const body = req.body;
-      const items = Array.isArray(body) ? body : [body];
-      if (items.length === 0) throw new ApiError(400, "Expected a SignedAttestation or a non-empty list of them");
-      if (items.length > MAX_ATTESTATIONS_PER_POST) {
-        throw new ApiError(400, `Too many attestations in one request (limit ${MAX_ATTESTATIONS_PER_POST})`);
-      }
-      const failures: { index: number; message: string }[] = [];
-      let pending = false;
-      for (const [index, item] of items.entries()) {
+    app.get<{ Querystring: { slot?: string } }>(
+      "/lean/v0/validator/attestation_data",
+      { onRequest: authenticate },
+      async (req) => {
+        const slot = parseUint(req.query.slot, "slot");
+        notFuture(slot);
+        let data: AttestationDataValue;
         try {
-          const att = parseSszJson(SignedAttestation, item, "attestation");
-          if (att.validatorIndex >= backend.validatorCount()) {
-            throw new ApiError(400, `Unknown validator index ${att.validatorIndex}`);
-          }
-          if (signatureFromBytes(att.signature) === null) throw new ApiError(400, "signature is not a BLS signature");
-          const result = await backend.publishAttestation(att);
-          if (result.status === "rejected") failures.push({ index, message: result.message ?? result.code });
-          else if (result.status === "pending") pending = true;
+          data = backend.attestationData(slot);
         } catch (err) {
-          if (!(err instanceof ApiError) && !isChainError(err)) throw err;
-          failures.push({ index, message: err.message });
+          rethrowChainError(err);
         }
-      }
-      if (failures.length > 0) {
-        const message =
-          items.length === 1 ? (failures[0]?.message ?? "Invalid attestation") : "Some attestations failed";
-        return reply.code(400).send({ code: 400, message, failures });
-      }
-      return reply.code(pending ? 202 : 200).send({ data: { status: pending ? "pending" : "imported" } });
-    });
+        return { data: AttestationData.toJson(data) };
+      },
+    );
+
+    app.get<{ Querystring: { slot?: string; proposer_index?: string } }>(
+      "/lean/v0/validator/block",
+      { onRequest: authenticate },
+      async (req) => {
+        const slot = parseUint(req.query.slot, "slot");
+        const proposerIndex = parseUint(req.query.proposer_index, "proposer_index");
+        notFuture(slot);
+        const validatorCount = backend.validatorCount();
+        if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
+          throw new ApiError(400, `Validator ${proposerIndex} does not propose slot ${slot}`);
+        }
+        let result: ProducedBlock;
+        try {
+          result = backend.produceBlock(slot, proposerIndex);
+        } catch (err) {
+          rethrowChainError(err);
+        }
+        const root = Block.hashTreeRoot(result.block);
+        produced.remember(root, result.attestationSignatures);
+        return {
+          data: {
+            block: Block.toJson(result.block),
+            block_root: toHex(root),
+            signing_root: toHex(backend.blockSigningRoot(result.block)),
+            attestation_signatures: result.attestationSignatures.map(toHex),
+          },
+        };
+      },
+    );
+
+    app.post<{ Body: unknown }>(
+      "/lean/v0/validator/block",
+      { onRequest: authenticate, bodyLimit: BLOCK_POST_BODY_LIMIT_BYTES },
+      async (req, reply) => {
+        const body = req.body;
+        if (typeof body !== "object" || body === null || Array.isArray(body)) {
+          throw new ApiError(400, "Expected a JSON object {block, signature} or {block, proposer_signature}");
+        }
+        const {
+          block: blockJson,
+          signature,
+          proposer_signature: proposerSignature,
+          ...rest
+        } = body as Record<string, unknown>;
+        const extra = Object.keys(rest);
+        if (extra.length > 0) throw new ApiError(400, `Unknown field: ${extra[0]?.slice(0, 64)}`);
+        if ((signature === undefined) === (proposerSignature === undefined)) {
+          throw new ApiError(400, "Send exactly one of signature (the full aggregate) or proposer_signature");
+        }
+        const block = parseSszJson(Block, blockJson, "block");
+        const root = Block.hashTreeRoot(block);
+        let finalSignature: Uint8Array;
+        if (signature !== undefined) {
+          finalSignature = parseSignature(signature, "signature");
+        } else {
+          const proposerSig = parseSignature(proposerSignature, "proposer_signature");
+          const attestationSigs = block.body.attestations.length === 0 ? [] : produced.get(root);
+          if (attestationSigs === undefined) {
+            throw new ApiError(
+              400,
+              `Block ${toHex(root)} was not produced by this node (or is too old); send signature with the full aggregate`,
+            );
+          }
+          finalSignature = aggregateSignatureBytes([proposerSig, ...attestationSigs]);
+        }
+        return sendPublishResult(reply, await backend.publishBlock({ block, signature: finalSignature }), root);
+      },
+    );
+
+    app.post<{ Body: unknown }>(
+      "/lean/v0/validator/attestation",
+      { onRequest: [authenticate, admit], bodyLimit: ATTESTATION_POST_BODY_LIMIT_BYTES },
+      async (req, reply) => {
+        const body = req.body;
+        const items = Array.isArray(body) ? body : [body];
+        if (items.length === 0) throw new ApiError(400, "Expected a SignedAttestation or a non-empty list of them");
+        if (items.length > MAX_ATTESTATIONS_PER_POST) {
+          throw new ApiError(400, `Too many attestations in one request (limit ${MAX_ATTESTATIONS_PER_POST})`);
+        }
+        const failures: { index: number; message: string }[] = [];
+        const parsed: { index: number; att: SignedAttestationValue }[] = [];
+        const validatorCount = backend.validatorCount();
+        for (const [index, item] of items.entries()) {
+          // Parsing and the curve-point check cost ~15 us each: yield between chunks so the clock ticks.
+          if (index > 0 && index % PARSE_CHUNK === 0) await nextTurn();
+          try {
+            const att = parseSszJson(SignedAttestation, item, "attestation");
+            if (att.validatorIndex >= validatorCount) {
+              throw new ApiError(400, `Unknown validator index ${att.validatorIndex}`);
+            }
+            if (signatureFromBytes(att.signature) === null) throw new ApiError(400, "signature is not a BLS signature");
+            parsed.push({ index, att });
+          } catch (err) {
+            if (!(err instanceof ApiError) && !isChainError(err)) throw err;
+            failures.push({ index, message: err.message });
+          }
+        }
+        let pending = false;
+        if (parsed.length > 0) {
+          const results = await backend.publishAttestations(parsed.map((p) => p.att));
+          results.forEach((result, i) => {
+            const index = parsed[i]?.index ?? -1;
+            if (result.status === "rejected") failures.push({ index, message: result.message ?? result.code });
+            else if (result.status === "pending") pending = true;
+          });
+        }
+        if (failures.length > 0) {
+          failures.sort((x, y) => x.index - y.index);
+          const message =
+            items.length === 1 ? (failures[0]?.message ?? "Invalid attestation") : "Some attestations failed";
+          return reply.code(400).send({ code: 400, message, failures });
+        }
+        return reply.code(pending ? 202 : 200).send({ data: { status: pending ? "pending" : "imported" } });
+      },
+    );
   };
 }

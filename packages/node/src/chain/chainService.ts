@@ -3,6 +3,7 @@
 // store mutation goes through here so imports, replays and ticks never interleave.
 import {
   Block,
+  buildBlock,
   ChainError,
   type Checkpoint,
   classifyAttestationRejection,
@@ -11,6 +12,7 @@ import {
   getAttestationSignatureSet,
   type HeadUpdate,
   isChainError,
+  type ProduceBlockOptions,
   RejectionCode,
   type RejectionCode as RejectionCodeValue,
   referencesKnownBlocks,
@@ -20,6 +22,7 @@ import {
   SignedBlock,
   State,
   shortRoot,
+  type UnsignedBlock,
   verifySignatureSet,
 } from "@metronome/chain";
 import type { ChainDb } from "../db/chainDb.ts";
@@ -141,6 +144,17 @@ export class ChainService {
   }
 
   // ---- blocks ----------------------------------------------------------------------------
+
+  /**
+   * The one block-production path, for the node's own proposer and the validator API alike: an
+   * unsigned block on the head the store would pick with its new votes accepted, built on copies
+   * (chain's buildBlock). It never mutates fork choice: the in-node proposer needs no tick here
+   * because the driver's interval-0 tick (onInterval with the proposal signal) already accepted
+   * the new votes, and an API caller must not move the store's clock or votes. May throw ChainError.
+   */
+  produceBlock(slot: number, proposerIndex: number, opts: ProduceBlockOptions = {}): UnsignedBlock {
+    return buildBlock(this.store, slot, proposerIndex, opts);
+  }
 
   /**
    * Imports one block by any path. An unknown parent parks the block and asks the fetcher for the

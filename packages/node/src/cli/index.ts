@@ -57,6 +57,14 @@ export function buildCli(): Command {
     .option("--metrics-port <port>", "Prometheus /metrics port, 0 to disable (default: nodes.json, else 8008)", portArg)
     .option("--http-host <ip>", "address the HTTP and metrics servers bind", "127.0.0.1")
     .option(
+      "--validator-api",
+      "serve the /lean/v0/validator/ routes for a separate validator client (off by default; bound off loopback they need the bearer token)",
+    )
+    .option(
+      "--api-token-file <path>",
+      "bearer token file for the validator routes, always required when given (default: <data-dir>/api-token.txt, generated and required only when --http-host is not loopback)",
+    )
+    .option(
       "--checkpoint-sync-url <url>",
       "start an empty data dir from this node's finalized state (its /lean/v0/states|blocks/finalized) instead of genesis",
     )

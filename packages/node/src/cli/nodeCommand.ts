@@ -20,6 +20,8 @@ export interface NodeCommandFlags {
   httpPort?: number;
   metricsPort?: number;
   httpHost: string;
+  validatorApi?: boolean;
+  apiTokenFile?: string;
   blsWorkers?: number;
   maxBatch: number;
   checkpointSyncUrl?: string;
@@ -52,6 +54,8 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     validatorIndices,
     isAggregator: flags.isAggregator ?? entry?.isAggregator ?? false,
     httpHost: flags.httpHost,
+    validatorApi: flags.validatorApi === true,
+    apiTokenFile: flags.apiTokenFile === undefined ? undefined : resolve(flags.apiTokenFile),
     blsWorkers: flags.blsWorkers,
     checkpointSyncUrl: flags.checkpointSyncUrl,
     doppelgangerSlots: flags.doppelgangerSlots,

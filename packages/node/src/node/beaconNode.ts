@@ -1,6 +1,8 @@
 // The composition root of a running node: database, fork-choice store, network, clock-driven main
 // loop, validator duties, sync and the HTTP API. Start order matters (the store is restored before
 // the network can deliver anything); stop is the reverse and bounded in time.
+
+import { join } from "node:path";
 import {
   Block,
   BlockBody,
@@ -20,11 +22,14 @@ import {
 import { IntervalTracker, SlotClock } from "@metronome/clock";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
 import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
+import type { FastifyInstance } from "fastify";
 import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
+import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
-import { startApiServer } from "../api/server.ts";
-import { buildUnsignedBlock, validatorRoutesPlugin } from "../api/validatorRoutes.ts";
+import { type ApiServer, startApiServer } from "../api/server.ts";
+import { ApiServerStats } from "../api/serverLimits.ts";
+import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
 import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
 import { genesisStateOf } from "../config/genesisConfig.ts";
@@ -45,6 +50,7 @@ import { startSigningGuard } from "../validator/startSigningGuard.ts";
 import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
 import { BlsVerifierPool } from "../worker/pool.ts";
 import type { BlsVerifier } from "../worker/types.ts";
+import { publishApiAttestations } from "./apiAttestations.ts";
 import { fetchCheckpointAnchor } from "./checkpointSync.ts";
 import { GossipIngress } from "./gossipIngress.ts";
 import { buildHealth } from "./health.ts";
@@ -77,8 +83,11 @@ export class BeaconNode {
   private metricsServer: MetricsServer | null = null;
   /** The SSE stream (null while the HTTP API is disabled); its stats feed the metrics. */
   eventStream: EventsPlugin | null = null;
-  private api: Awaited<ReturnType<typeof startApiServer>> | null = null;
+  private api: ApiServer | null = null;
+  /** Dropped connections, refused requests and API signature verdicts (metrics). */
+  readonly apiStats = new ApiServerStats();
   private readonly startedAtMs = Date.now();
+  private genesisRootCache: Uint8Array | null = null;
 
   private constructor(parts: {
     options: NodeOptions;
@@ -349,9 +358,6 @@ export class BeaconNode {
     if (this.options.httpPort === 0) return;
     const store = this.chain.store;
     const chain = this.chain;
-    const network = this.network;
-    const subnetCount = this.options.chain.attestationCommitteeCount;
-    const genesisValidators = this.options.chain.validators;
     this.eventStream = eventsPlugin({
       events: chain.events,
       blockRootAtSlot: (head, slot) => store.getAncestorAtSlot(head, slot)?.root,
@@ -366,40 +372,73 @@ export class BeaconNode {
       safeTarget: () => store.safeTarget,
       validatorCount: () => store.pubkeys.size,
     });
-    const validatorRoutes = validatorRoutesPlugin({
-      currentSlot: () => Math.max(0, this.clock.currentSlot()),
-      validatorCount: () => store.pubkeys.size,
-      validatorPubkey: (i) => genesisValidators[i]?.pubkey,
-      attestationSubnetCount: () => subnetCount,
-      attestationData: (slot) => store.produceAttestationData(slot),
-      produceBlock: (slot, proposer) => buildUnsignedBlock(store, slot, proposer),
-      blockSigningRoot: (b) => store.domains.blockSigningRoot(b),
-      publishBlock: async (signed) => {
-        const outcome = chain.importBlock(signed, "api");
-        if (outcome.status === "imported") {
-          void network.publishBlock(signed).catch(() => {});
-          return { status: "imported" };
-        }
-        if (outcome.status === "known") return { status: "known" };
-        if (outcome.status === "orphan") return { status: "pending" };
-        return { status: "rejected", code: outcome.status === "invalid" ? outcome.code : "PRE_FINALIZED_SLOT" };
-      },
-      publishAttestation: async (att) => {
-        const outcome = chain.onAttestation(att);
-        if (outcome.status === "accepted") {
-          void network.publishAttestation(att.validatorIndex % subnetCount, att).catch(() => {});
-          return { status: "imported" };
-        }
-        if (outcome.status === "buffered") return { status: "pending" };
-        return { status: "rejected", code: outcome.code };
-      },
-    });
+    const plugins: ((app: FastifyInstance) => void | Promise<void>)[] = [this.eventStream, leanRoutes];
+    if (this.options.validatorApi) plugins.push(await this.validatorRoutes());
     this.api = await startApiServer({
       host: this.options.httpHost,
       port: this.options.httpPort,
       backend: this.backend(),
-      plugins: [this.eventStream, leanRoutes, validatorRoutes],
+      plugins,
+      stats: this.apiStats,
+      onServerError: (err) => this.logger.error("HTTP API server error", undefined, err),
     });
+  }
+
+  /**
+   * The validator client's routes. Bound to loopback they are open to this machine's users; bound
+   * elsewhere they need the bearer token, read from --api-token-file or generated into the data dir.
+   */
+  private async validatorRoutes(): Promise<(app: FastifyInstance) => void> {
+    const store = this.chain.store;
+    const chain = this.chain;
+    const network = this.network;
+    const subnetCount = this.options.chain.attestationCommitteeCount;
+    const genesisValidators = this.options.chain.validators;
+    const { apiTokenFile, httpHost, dataDir } = this.options;
+    let token: string | undefined;
+    if (apiTokenFile !== undefined || !isLoopbackHost(httpHost)) {
+      const file = apiTokenFile ?? join(dataDir, TOKEN_FILE_NAME);
+      token = await loadOrCreateToken(file, apiTokenFile === undefined);
+      this.logger.info("validator API needs a bearer token", { tokenFile: file });
+    }
+    return validatorRoutesPlugin(
+      {
+        currentSlot: () => Math.max(0, this.clock.currentSlot()),
+        validatorCount: () => store.pubkeys.size,
+        validatorPubkey: (i) => genesisValidators[i]?.pubkey,
+        attestationSubnetCount: () => subnetCount,
+        attestationData: (slot) => store.produceAttestationData(slot),
+        produceBlock: (slot, proposer) => chain.produceBlock(slot, proposer),
+        blockSigningRoot: (b) => store.domains.blockSigningRoot(b),
+        publishBlock: async (signed) => {
+          const outcome = chain.importBlock(signed, "api");
+          if (outcome.status === "imported") {
+            void network.publishBlock(signed).catch(() => {});
+            return { status: "imported" };
+          }
+          if (outcome.status === "known") return { status: "known" };
+          if (outcome.status === "orphan") return { status: "pending" };
+          return { status: "rejected", code: outcome.status === "invalid" ? outcome.code : "PRE_FINALIZED_SLOT" };
+        },
+        publishAttestations: (atts) =>
+          publishApiAttestations(
+            {
+              chain,
+              verifier: this.verifier,
+              stats: this.apiStats,
+              publish: (att) => void network.publishAttestation(att.validatorIndex % subnetCount, att).catch(() => {}),
+            },
+            atts,
+          ),
+      },
+      { token, stats: this.apiStats },
+    );
+  }
+
+  /** hash_tree_root of the genesis state (the fork digest is its first 4 bytes). */
+  private get genesisStateRoot(): Uint8Array {
+    this.genesisRootCache ??= State.hashTreeRoot(genesisStateOf(this.options.chain));
+    return this.genesisRootCache;
   }
 
   health(): NodeHealth {
@@ -420,6 +459,11 @@ export class BeaconNode {
       justified: () => store.latestJustified,
       finalized: () => store.latestFinalized,
       header: (id) => this.lookupHeader(id),
+      genesis: () => ({
+        genesisTime: this.options.chain.genesisTime,
+        genesisValidatorsRoot: this.genesisStateRoot,
+        genesisForkVersion: this.genesisStateRoot.slice(0, 4),
+      }),
     };
   }
 

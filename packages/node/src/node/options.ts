@@ -13,6 +13,13 @@ export interface NodeOptions {
   httpHost: string;
   /** 0 disables the HTTP API. */
   httpPort: number;
+  /** Serve the /lean/v0/validator/ routes (for a separate validator client); off by default. */
+  validatorApi: boolean;
+  /**
+   * Bearer token file of the validator routes. Default: <dataDir>/api-token.txt, generated when
+   * absent and used only when httpHost is not loopback; given explicitly, it is always required.
+   */
+  apiTokenFile: string | undefined;
   /** 0 disables the metrics server. */
   metricsPort: number;
   /** Start an empty data dir from this beacon node's finalized state instead of genesis. */

@@ -8,7 +8,7 @@ import {
   aggregateAttestations,
   attestationDataKey,
   type BuiltBlock,
-  buildBlock,
+  INTERVALS_PER_SLOT,
   interopSecretKey,
   isProposer,
   type SecretKey,
@@ -168,7 +168,10 @@ export class ValidatorDuties {
     let built: BuiltBlock;
     const started = performance.now();
     try {
-      built = buildBlock(this.chain.store, slot, proposer, {
+      // PROTOCOL.md: the proposer's own store first accepts its new votes (leanSpec's tick with the
+      // proposal signal); the block itself is built by the chain's one pure producer.
+      this.chain.store.onTick(slot * INTERVALS_PER_SLOT, true);
+      built = this.chain.produceBlock(slot, proposer, {
         onAttestationsSelected: (ms) => this.observer.blockAttestationsSelected?.(ms / 1000),
       });
     } catch (err) {

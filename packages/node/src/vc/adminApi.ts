@@ -1,34 +1,12 @@
 // The validator client's own HTTP API: read and replace the beacon node list at run time.
 // Every route needs `Authorization: Bearer <token>`, the token read from a file (generated with
 // 0600 permissions in the data dir when none is given). Errors are {code, message}, by the node's own handlers.
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync } from "node:fs";
-import { chmod, readFile, writeFile } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
+import { bearerChecker } from "../api/bearerToken.ts";
 import { ApiError, installErrorHandlers } from "../api/errors.ts";
 import { MAX_BEACON_NODES, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
 
-export const TOKEN_FILE_NAME = "api-token.txt";
-
-/**
- * The API token: read from `path` (trimmed, at least 16 characters), or, when the file does not
- * exist and `create` is set, generated and written owner-only.
- */
-export async function loadOrCreateToken(path: string, create: boolean): Promise<string> {
-  if (!existsSync(path)) {
-    if (!create) throw new Error(`token file ${path} does not exist`);
-    const token = randomBytes(32).toString("hex");
-    await writeFile(path, `${token}\n`, { mode: 0o600, flag: "wx" });
-    // The mode above is filtered by the umask; make it exact.
-    await chmod(path, 0o600);
-    return token;
-  }
-  const token = (await readFile(path, "utf8")).trim();
-  if (token.length < 16 || /\s/.test(token)) {
-    throw new Error(`token file ${path} must hold one token of at least 16 characters without spaces`);
-  }
-  return token;
-}
+export { loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
 
 export interface BeaconNodeView {
   url: string;
@@ -92,13 +70,12 @@ function parseUrlsBody(body: unknown): string[] {
 
 export async function startAdminApi(o: AdminApiOptions): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  const expected = Buffer.from(`Bearer ${o.token}`);
+  const authorized = bearerChecker(o.token);
 
   installErrorHandlers(app);
   // Authentication runs before the body is parsed: an unauthenticated caller gets nothing else.
   app.addHook("onRequest", async (req) => {
-    const given = Buffer.from(req.headers.authorization ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!authorized(req.headers.authorization)) {
       throw new ApiError(401, "Missing or wrong bearer token");
     }
   });

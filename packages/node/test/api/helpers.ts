@@ -35,6 +35,11 @@ export function fakeApiBackend(): ApiBackend {
     header: async () => null,
     justified: () => zero,
     finalized: () => zero,
+    genesis: () => ({
+      genesisTime: 1_700_000_000,
+      genesisValidatorsRoot: new Uint8Array(32).fill(7),
+      genesisForkVersion: new Uint8Array([1, 2, 3, 4]),
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   aggregateAttestations,
   aggregateSignatureBytes,
   Block,
+  buildBlock,
   ChainError,
   fromHex,
   interopSecretKey,
@@ -13,7 +14,7 @@ import {
   signAttestation,
   toHex,
 } from "@metronome/chain";
-import { buildUnsignedBlock, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { type PublishResult, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
 import { makeChain, type TestChain, tickTo, VALIDATORS } from "./chainFixture.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
@@ -31,7 +32,7 @@ function backendFor(chain: TestChain, published: { blocks: number; attestations:
     validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
     attestationSubnetCount: () => 2,
     attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildUnsignedBlock(store, slot, proposer),
+    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
     blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
     publishBlock: async (signed) => {
       try {
@@ -44,16 +45,17 @@ function backendFor(chain: TestChain, published: { blocks: number; attestations:
         throw err;
       }
     },
-    publishAttestation: async (att) => {
-      try {
-        store.processGossipAttestation(att);
-        published.attestations++;
-        return { status: "imported" };
-      } catch (err) {
-        if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
-        throw err;
-      }
-    },
+    publishAttestations: async (atts) =>
+      atts.map((att): PublishResult => {
+        try {
+          store.processGossipAttestation(att);
+          published.attestations++;
+          return { status: "imported" };
+        } catch (err) {
+          if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
+          throw err;
+        }
+      }),
   };
 }
 

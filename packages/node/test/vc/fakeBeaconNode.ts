@@ -3,8 +3,8 @@
 // connections and never answers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ChainError, isChainError } from "@metronome/chain";
-import { buildUnsignedBlock, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { buildBlock, ChainError, isChainError } from "@metronome/chain";
+import { type PublishResult, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
 import { makeChain, type TestChain } from "../api/chainFixture.ts";
 import { startTestServer, type TestServer } from "../api/helpers.ts";
 
@@ -25,7 +25,7 @@ export async function startFakeBeaconNode(chain: TestChain = makeChain()): Promi
     validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
     attestationSubnetCount: () => 1,
     attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildUnsignedBlock(store, slot, proposer),
+    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
     blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
     publishBlock: async (signed) => {
       try {
@@ -38,17 +38,18 @@ export async function startFakeBeaconNode(chain: TestChain = makeChain()): Promi
         throw err;
       }
     },
-    publishAttestation: async (att) => {
-      try {
-        store.processGossipAttestation(att);
-        published.attestations++;
-        published.attestationIndices.push(att.validatorIndex);
-        return { status: "imported" };
-      } catch (err) {
-        if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
-        throw err;
-      }
-    },
+    publishAttestations: async (atts) =>
+      atts.map((att): PublishResult => {
+        try {
+          store.processGossipAttestation(att);
+          published.attestations++;
+          published.attestationIndices.push(att.validatorIndex);
+          return { status: "imported" };
+        } catch (err) {
+          if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
+          throw err;
+        }
+      }),
   };
   const server = await startTestServer([validatorRoutesPlugin(backend)]);
   return { url: server.base, chain, published, server, close: () => server.close() };
