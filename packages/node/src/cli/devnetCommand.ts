@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Devnet } from "../devnet/launcher.ts";
-import { describeConflict, findPortConflicts } from "../devnet/portProbe.ts";
+import { describeConflicts, findPortConflicts } from "../devnet/portProbe.ts";
 import { devnetPorts, validateDevnetPorts } from "../devnet/ports.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
 import { summarize } from "../devnet/summary.ts";
@@ -32,7 +32,7 @@ const DEVNET_HOST = "127.0.0.1";
 export class DevnetPortsInUseError extends Error {
   constructor(lines: string[]) {
     super(
-      `devnet: ${lines.length} port(s) it needs are in use (another devnet or node still running?):\n  ${lines.join("\n  ")}\n` +
+      `devnet: ports it needs are in use (another devnet or node still running?):\n  ${lines.join("\n  ")}\n` +
         "stop that process, or pick other ports with --base-port, --base-http-port and --base-metrics-port",
     );
     this.name = "DevnetPortsInUseError";
@@ -47,7 +47,7 @@ export class DevnetPortsInUseError extends Error {
 export async function checkDevnetPortsFree(o: DevnetOptions): Promise<void> {
   validateDevnetPorts(o);
   const conflicts = await findPortConflicts(DEVNET_HOST, devnetPorts(o));
-  if (conflicts.length > 0) throw new DevnetPortsInUseError(conflicts.map(describeConflict));
+  if (conflicts.length > 0) throw new DevnetPortsInUseError(describeConflicts(conflicts));
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<number> {

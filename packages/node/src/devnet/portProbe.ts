@@ -4,12 +4,13 @@
 // whose fd links to that socket); elsewhere, or for another user's process, just the port is named.
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { createServer } from "node:net";
+import { basename } from "node:path";
 import { type AssignedPort, describePort } from "./ports.ts";
 
 /** TCP state LISTEN in /proc/net/tcp. */
 const TCP_LISTEN = "0A";
 /** A holder's command line is cut to this many characters in the message. */
-const MAX_COMMAND_CHARS = 160;
+const MAX_COMMAND_CHARS = 240;
 
 /** Whether `port` can be bound on `host` right now (the probe listener is closed at once). */
 export function isPortFree(host: string, port: number): Promise<boolean> {
@@ -99,7 +100,9 @@ export async function findPortHolders(ports: readonly number[]): Promise<Map<num
       const port = inodes.get(link);
       if (port === undefined || holders.has(port)) continue;
       const cmdline = (await readText(`/proc/${pid}/cmdline`)) ?? "";
-      const command = cmdline.split("\0").filter(Boolean).join(" ");
+      // The interpreter's full path says little; its name and the arguments say which node it is.
+      const [exe = "", ...args] = cmdline.split("\0").filter(Boolean);
+      const command = [basename(exe), ...args].join(" ");
       holders.set(port, {
         pid: Number(pid),
         command: command.length > MAX_COMMAND_CHARS ? `${command.slice(0, MAX_COMMAND_CHARS)}...` : command,
@@ -125,10 +128,26 @@ export async function findPortConflicts(host: string, ports: readonly AssignedPo
   return busy.map((port) => ({ port, holder: holders.get(port.port) ?? null }));
 }
 
-export function describeConflict(c: PortConflict): string {
-  const who =
-    c.holder === null
-      ? "held by a process that could not be identified"
-      : `held by pid ${c.holder.pid} (${c.holder.command || "unknown command"})`;
-  return `${describePort(c.port)} is in use: ${who}`;
+/**
+ * One line per holder: a whole devnet in the way reads as one line per process, each naming the
+ * ports it holds. Ports whose holder could not be told get a line each.
+ */
+export function describeConflicts(conflicts: readonly PortConflict[]): string[] {
+  const byPid = new Map<number, { holder: PortHolder; ports: AssignedPort[] }>();
+  const lines: string[] = [];
+  for (const c of conflicts) {
+    if (c.holder === null) {
+      lines.push(`${describePort(c.port)}: in use by a process that could not be identified`);
+      continue;
+    }
+    const group = byPid.get(c.holder.pid) ?? { holder: c.holder, ports: [] };
+    group.ports.push(c.port);
+    byPid.set(c.holder.pid, group);
+  }
+  for (const { holder, ports } of byPid.values()) {
+    lines.unshift(
+      `${ports.map(describePort).join(", ")}: held by pid ${holder.pid} (${holder.command || "unknown command"})`,
+    );
+  }
+  return lines;
 }

@@ -132,9 +132,9 @@ describe("devnet port probe", () => {
       quiet: true,
       logLevel: "error",
     };
-    const pidPart = process.platform === "linux" ? `held by pid ${process.pid} ` : "";
+    const pidPart = process.platform === "linux" ? `held by pid ${process.pid} \\(node ` : "in use";
     await assert.rejects(runDevnet(options), (err: Error) => {
-      assert.match(err.message, new RegExp(`node 1 metrics port ${port} is in use: ${pidPart}`));
+      assert.match(err.message, new RegExp(`node 1 metrics port ${port}: ${pidPart}`));
       assert.match(err.message, /--base-metrics-port/);
       return true;
     });
