@@ -31,6 +31,8 @@ describe("devnet: 4 nodes, 32 validators, 1 s slots", () => {
 
   it("all nodes hold the same finalized chain up to the lowest common finalized slot", async () => {
     const healths = await net.waitForHealth(NODES, () => true, "health", 5_000);
+    // The health route names the chain, so a launcher can tell this devnet's nodes from another's.
+    for (const h of healths) assert.equal(h.fork_digest, net.forkDigest, `node ${h.node_id}'s fork digest`);
     const common = Math.min(...healths.map((h) => h.finalized_slot));
     assert.ok(common >= 8);
     // Once slot `common` is served, the whole finality batch below it is in each node's database.

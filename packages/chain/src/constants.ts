@@ -14,8 +14,10 @@ export const MAX_ATTESTATIONS_DATA = 8;
 export const IMMEDIATE_JUSTIFICATION_WINDOW = 5;
 
 export const ATTESTATION_COMMITTEE_COUNT = 1;
+/** PROTOCOL.md 6: the pending-attestation buffer's FIFO cap per kind (the node's default capacity). */
 export const MAX_PENDING_ATTESTATIONS = 1024;
 export const MAX_REQUEST_BLOCKS = 1024;
+/** PROTOCOL.md 6: BlocksByRoot requests in flight at once across all peers (the fetcher's default). */
 export const MAX_CONCURRENT_BLOCKS_BY_ROOT = 8;
 
 export const DOMAIN_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0x00);

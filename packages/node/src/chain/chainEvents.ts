@@ -36,7 +36,9 @@ export interface AttestationEvent {
   aggregated: boolean;
 }
 
-export type BlockSource = "gossip" | "blocks_by_root" | "blocks_by_range" | "own_proposal" | "api" | "restart";
+/** Every path a block can be imported by (tests run the pending-buffer replay rule over each). */
+export const BLOCK_SOURCES = ["gossip", "blocks_by_root", "blocks_by_range", "own_proposal", "api", "restart"] as const;
+export type BlockSource = (typeof BLOCK_SOURCES)[number];
 
 export interface ChainEventMap {
   block: BlockEvent;

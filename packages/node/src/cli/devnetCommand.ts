@@ -5,6 +5,8 @@ import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Devnet } from "../devnet/launcher.ts";
+import { describeConflicts, findPortConflicts } from "../devnet/portProbe.ts";
+import { devnetPorts, validateDevnetPorts } from "../devnet/ports.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
 import { summarize } from "../devnet/summary.ts";
 import { runGenesis } from "./genesisCommand.ts";
@@ -24,7 +26,32 @@ export interface DevnetOptions {
   logLevel: string;
 }
 
+/** Loopback address every devnet node listens on. */
+const DEVNET_HOST = "127.0.0.1";
+
+export class DevnetPortsInUseError extends Error {
+  constructor(lines: string[]) {
+    super(
+      `devnet: ports it needs are in use (another devnet or node still running?):\n  ${lines.join("\n  ")}\n` +
+        "stop that process, or pick other ports with --base-port, --base-http-port and --base-metrics-port",
+    );
+    this.name = "DevnetPortsInUseError";
+  }
+}
+
+/**
+ * Fails before anything is written when a port a node needs is taken: started next to another
+ * devnet, the nodes would die on bind while the status table read the other devnet's nodes, and
+ * the output folder (perhaps the running devnet's own) would be wiped.
+ */
+export async function checkDevnetPortsFree(o: DevnetOptions): Promise<void> {
+  validateDevnetPorts(o);
+  const conflicts = await findPortConflicts(DEVNET_HOST, devnetPorts(o));
+  if (conflicts.length > 0) throw new DevnetPortsInUseError(describeConflicts(conflicts));
+}
+
 export async function runDevnet(o: DevnetOptions): Promise<number> {
+  await checkDevnetPortsFree(o);
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -39,12 +66,15 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     baseHttpPort: o.baseHttpPort,
     baseMetricsPort: o.baseMetricsPort,
     aggregators: o.aggregators,
-    host: "127.0.0.1",
+    host: DEVNET_HOST,
   });
   console.log(
     `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
-  const devnet = new Devnet(nodes, { genesisDir, outDir, logLevel: o.logLevel });
+  console.log(
+    `devnet: node K listens on libp2p ${o.basePort}+K, HTTP API ${o.baseHttpPort}+K, metrics ${o.baseMetricsPort}+K`,
+  );
+  const devnet = new Devnet(nodes, { genesisDir, outDir, logLevel: o.logLevel, forkDigest: chain.forkDigest });
   devnet.startAll();
 
   let stopping = false;
@@ -66,7 +96,11 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     if (stopping || o.quiet) return;
     const healths = await devnet.pollAll();
     const table = renderStatusTable(
-      devnet.nodes.map((n, i) => ({ nodeId: n.entry.nodeId, health: healths[i] ?? null, exited: n.exit ?? undefined })),
+      devnet.nodes.map((n, i) => ({
+        nodeId: n.entry.nodeId,
+        health: healths[i] ?? null,
+        exited: n.exit ?? n.foreign ?? undefined,
+      })),
     );
     if (interactive) {
       process.stdout.write(`\x1b[H\x1b[2J${new Date().toISOString()}  (Ctrl-C to stop)\n${table}\n`);
@@ -100,10 +134,20 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
       }
     },
   );
+  for (const n of devnet.nodes) {
+    if (n.foreign !== null)
+      summary.notes.push(`node ${n.entry.nodeId}: its HTTP port answered for another node (${n.foreign})`);
+  }
   await devnet.stopAll();
   await writeFile(join(outDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    renderStatusTable(devnet.nodes.map((n, i) => ({ nodeId: n.entry.nodeId, health: finalHealth[i] ?? null }))),
+    renderStatusTable(
+      devnet.nodes.map((n, i) => ({
+        nodeId: n.entry.nodeId,
+        health: finalHealth[i] ?? null,
+        exited: n.foreign ?? undefined,
+      })),
+    ),
   );
   console.log(
     `devnet: finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${summary.finalized_agree ? "agree" : "DISAGREE"}; summary in ${join(outDir, "summary.json")}`,

@@ -6,6 +6,7 @@ import { fromHex, interopSecretKey, toHex } from "@metronome/chain";
 import { type ChainConfig, type GenesisFolder, readGenesisFolder } from "../config/genesisConfig.ts";
 import { Flooder, type FloodSummary } from "../flood/flooder.ts";
 import { FLOOD_KINDS, formatMix, parseMix } from "../flood/mix.ts";
+import { assertFetchableUrl } from "../util/blockedPorts.ts";
 
 export interface FloodOptions {
   target: string;
@@ -47,6 +48,7 @@ export async function runFloodCommand(o: FloodOptions): Promise<FloodSummary> {
   if (httpUrl === null) {
     throw new Error(`no node in ${o.genesis}/nodes.json matches ${o.target}; pass --http <url of its API>`);
   }
+  assertFetchableUrl(httpUrl, "--http");
   if (mix.valid > 0 || mix.unknown_root > 0 || mix.invalid_sig > 0) checkInteropKeys(genesis.chain);
   if (o.subnet >= Math.max(1, genesis.chain.attestationCommitteeCount)) {
     throw new Error(`--subnet ${o.subnet} does not exist: the chain has ${genesis.chain.attestationCommitteeCount}`);

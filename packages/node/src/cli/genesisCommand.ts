@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { computeForkDigest, createGenesisState, forkDigestHex, interopValidators } from "@metronome/chain";
 import { peerIdFromSeed } from "@metronome/network";
 import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "../config/genesisConfig.ts";
+import { validateDevnetPorts } from "../devnet/ports.ts";
 
 export interface GenesisOptions {
   validators: number;
@@ -54,6 +55,7 @@ export function validateGenesisOptions(o: GenesisOptions): void {
   if (!Number.isInteger(o.aggregators) || o.aggregators < 0 || o.aggregators > o.nodes) {
     throw new Error(`--aggregators must be an integer in [0, nodes] (got ${o.aggregators})`);
   }
+  validateDevnetPorts(o);
 }
 
 export async function runGenesis(o: GenesisOptions): Promise<GenesisResult> {

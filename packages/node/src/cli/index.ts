@@ -1,6 +1,7 @@
 // The `metronome` command line. Subcommands load their modules lazily so `--help` and `genesis`
 // stay fast and never start libp2p.
 import { Command, Option } from "commander";
+import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_PORT } from "../devnet/ports.ts";
 import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
 import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
@@ -27,9 +28,14 @@ export function buildCli(): Command {
     .option("--slot-seconds <s>", "slot length in seconds (protocol default 4; shorter for tests)", floatArg(0), 4)
     .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
     .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1")
-    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, 9000)
-    .option("--base-http-port <port>", "HTTP API port of node 0", portArg, 5052)
-    .option("--base-metrics-port <port>", "metrics port of node 0", portArg, 8008)
+    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_P2P_PORT)
+    .option("--base-http-port <port>", "HTTP API port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_HTTP_PORT)
+    .option(
+      "--base-metrics-port <port>",
+      "metrics port of node 0 (node k uses base+k)",
+      portArg,
+      DEFAULT_BASE_METRICS_PORT,
+    )
     .action(async (opts) => {
       const { runGenesis } = await import("./genesisCommand.ts");
       const result = await runGenesis(opts);
@@ -138,9 +144,14 @@ export function buildCli(): Command {
       intArg(1),
     )
     .option("--out <dir>", "output folder for genesis, data dirs, logs and summary.json", ".devnet")
-    .option("--base-port <port>", "libp2p TCP port of node 0", portArg, 9000)
-    .option("--base-http-port <port>", "HTTP port of node 0", portArg, 5052)
-    .option("--base-metrics-port <port>", "metrics port of node 0", portArg, 8008)
+    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_P2P_PORT)
+    .option("--base-http-port <port>", "HTTP API port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_HTTP_PORT)
+    .option(
+      "--base-metrics-port <port>",
+      "metrics port of node 0 (node k uses base+k)",
+      portArg,
+      DEFAULT_BASE_METRICS_PORT,
+    )
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
     .option("--quiet", "no live table (summary only)")
     .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))

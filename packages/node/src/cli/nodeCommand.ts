@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
+import { assertFetchablePort, assertFetchableUrl } from "../util/blockedPorts.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
@@ -43,6 +44,12 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     if (i >= genesis.chain.validators.length) throw new Error(`--validator-indices: ${i} is not a genesis validator`);
   }
   const ownPeerId = entry?.peerId;
+  const httpPort = flags.httpPort ?? entry?.httpPort ?? 5052;
+  const metricsPort = flags.metricsPort ?? entry?.metricsPort ?? 8008;
+  // Served on a port fetch refuses, the API would look dead to every fetch-based client.
+  assertFetchablePort(httpPort, "HTTP API port");
+  assertFetchablePort(metricsPort, "metrics port");
+  if (flags.checkpointSyncUrl !== undefined) assertFetchableUrl(flags.checkpointSyncUrl, "--checkpoint-sync-url");
   return {
     chain: genesis.chain,
     nodeId: flags.nodeId,
@@ -60,8 +67,8 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     checkpointSyncUrl: flags.checkpointSyncUrl,
     doppelgangerSlots: flags.doppelgangerSlots,
     maxBatch: flags.maxBatch === 0 ? Number.POSITIVE_INFINITY : flags.maxBatch,
-    httpPort: flags.httpPort ?? entry?.httpPort ?? 5052,
-    metricsPort: flags.metricsPort ?? entry?.metricsPort ?? 8008,
+    httpPort,
+    metricsPort,
   };
 }
 

@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import { readGenesisFolder } from "../config/genesisConfig.ts";
 import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
+import { assertFetchablePort } from "../util/blockedPorts.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { ValidatorClientService } from "../vc/clientService.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
@@ -25,6 +26,9 @@ export interface ValidatorCommandFlags {
 export async function runValidatorCommand(flags: ValidatorCommandFlags): Promise<void> {
   const logger = new Logger({ level: flags.logLevel, format: flags.logFormat }, "vc");
   exitOnUncaughtErrors(logger);
+  // The beacon-node URLs are checked where every URL is normalized (vc/beaconNodes.ts).
+  assertFetchablePort(flags.httpPort, "--http-port");
+  assertFetchablePort(flags.metricsPort, "--metrics-port");
   // A SIGTERM during start-up still shuts down cleanly (closing the slashing-protection record).
   await runUntilSignal(logger, () =>
     ValidatorClientService.start(

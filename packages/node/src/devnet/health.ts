@@ -6,6 +6,8 @@ export interface NodeHealth {
   reasons: string[];
   node_id: number | null;
   peer_id: string;
+  /** The chain's fork digest as in the genesis config.json (hex, no 0x): tells devnets apart. */
+  fork_digest: string;
   current_slot: number;
   head_slot: number;
   head_root: string;
@@ -55,4 +57,22 @@ export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHe
   } catch {
     return null;
   }
+}
+
+/**
+ * Why a health answer on a node's port is not from that node of this devnet (null when it is): a
+ * different fork digest is another chain, a different peer id another devnet of the same genesis
+ * second. Such a node is shown as foreign and never counted as one of ours.
+ */
+export function foreignReason(
+  health: Pick<NodeHealth, "fork_digest" | "peer_id">,
+  expected: { forkDigest?: string; peerId?: string },
+): string | null {
+  if (expected.forkDigest !== undefined && health.fork_digest !== expected.forkDigest) {
+    return `foreign: fork ${String(health.fork_digest ?? "(none)").slice(0, 10)}`;
+  }
+  if (expected.peerId !== undefined && expected.peerId !== "" && health.peer_id !== expected.peerId) {
+    return `foreign: peer ${String(health.peer_id).slice(0, 16)}`;
+  }
+  return null;
 }

@@ -5,7 +5,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NodeEntry } from "../config/genesisConfig.ts";
-import { fetchHealth, type NodeHealth } from "./health.ts";
+import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 
 const METRONOME_BIN = fileURLToPath(new URL("../bin/metronome.ts", import.meta.url));
 
@@ -15,12 +15,16 @@ export interface DevnetNodeProcess {
   logFile: string;
   child: ChildProcess | null;
   exit: string | null;
+  /** Set by the last poll when what answered on this node's port was not this node (see foreignReason). */
+  foreign: string | null;
 }
 
 export interface LaunchOptions {
   genesisDir: string;
   outDir: string;
   logLevel: string;
+  /** The genesis fork digest: a polled node reporting another one is ignored as foreign. */
+  forkDigest?: string;
   extraArgs?: (entry: NodeEntry) => string[];
 }
 
@@ -48,7 +52,14 @@ export class Devnet {
     this.nodes = entries.map((entry) => {
       const dir = join(options.outDir, `node-${entry.nodeId}`);
       mkdirSync(dir, { recursive: true });
-      return { entry, dataDir: join(dir, "data"), logFile: join(dir, "node.log"), child: null, exit: null };
+      return {
+        entry,
+        dataDir: join(dir, "data"),
+        logFile: join(dir, "node.log"),
+        child: null,
+        exit: null,
+        foreign: null,
+      };
     });
   }
 
@@ -80,8 +91,22 @@ export class Devnet {
     return `http://127.0.0.1:${node.entry.httpPort}/lean/v0/health`;
   }
 
+  /**
+   * Health of every running node; null for one that did not answer, or whose answer came from
+   * another chain or another node (then `foreign` says why): a devnet never reads another's nodes.
+   */
   async pollAll(): Promise<(NodeHealth | null)[]> {
-    return Promise.all(this.nodes.map((n) => (n.child ? fetchHealth(this.healthUrl(n)) : Promise.resolve(null))));
+    return Promise.all(this.nodes.map((n) => this.poll(n)));
+  }
+
+  private async poll(node: DevnetNodeProcess): Promise<NodeHealth | null> {
+    if (!node.child) return null;
+    const health = await fetchHealth(this.healthUrl(node));
+    node.foreign =
+      health === null
+        ? null
+        : foreignReason(health, { forkDigest: this.options.forkDigest, peerId: node.entry.peerId });
+    return node.foreign === null ? health : null;
   }
 
   /** SIGTERM everything, then SIGKILL whatever is still alive after `graceMs`. */

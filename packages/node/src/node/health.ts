@@ -43,6 +43,7 @@ export function buildHealth(node: BeaconNode): NodeHealth {
     reasons,
     node_id: node.options.nodeId,
     peer_id: node.network.peerId,
+    fork_digest: node.options.chain.forkDigest,
     current_slot: currentSlot,
     head_slot: store.head.slot,
     head_root: toHex(store.head.root),

@@ -6,6 +6,7 @@
 // Timing: the fetcher owns no timers. Request deadlines and retry backoff are checked against the
 // injected `now()` on every `tick()`, so a timed-out request is noticed on the first tick after its
 // deadline (the driver ticks every pass, so the latency is at most one pass or interval).
+import { MAX_CONCURRENT_BLOCKS_BY_ROOT } from "@metronome/chain";
 
 /** Why a root is wanted. */
 export type WantReason = "unknown_parent" | "unknown_attestation_block";
@@ -48,7 +49,7 @@ export const DEDUP_OUTCOMES: readonly DedupOutcome[] = [
 export type RequestBlocksByRoot = (peerId: string, roots: Uint8Array[], signal: AbortSignal) => Promise<Uint8Array[]>;
 
 export interface BlockFetcherOptions {
-  /** Requests outstanding at once, across all peers (MAX_CONCURRENT_BLOCKS_BY_ROOT). */
+  /** Requests outstanding at once, across all peers; default MAX_CONCURRENT_BLOCKS_BY_ROOT (PROTOCOL.md section 6). */
   maxInFlight?: number;
   maxRootsPerRequest?: number;
   /** Cap on the wanted set; a new root beyond it evicts the oldest wanted root not in flight. */
@@ -182,7 +183,7 @@ export class BlockFetcher {
   private stopped = false;
 
   constructor(options: BlockFetcherOptions) {
-    this.maxInFlight = positiveInt("maxInFlight", options.maxInFlight ?? 8);
+    this.maxInFlight = positiveInt("maxInFlight", options.maxInFlight ?? MAX_CONCURRENT_BLOCKS_BY_ROOT);
     this.maxRootsPerRequest = positiveInt("maxRootsPerRequest", options.maxRootsPerRequest ?? 16);
     this.maxWanted = positiveInt("maxWanted", options.maxWanted ?? 4096);
     this.requestTimeoutMs = nonNegative("requestTimeoutMs", options.requestTimeoutMs ?? 10_000);

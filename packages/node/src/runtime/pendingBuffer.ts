@@ -2,9 +2,8 @@
 // attestations that failed validation only because a referenced block is unknown, or because they
 // are slightly in the future, wait here and are replayed after every successful block import.
 // The node holds one buffer per kind; counters mirror lean_pending_attestations_*{kind}.
+import { MAX_PENDING_ATTESTATIONS } from "@metronome/chain";
 import { BoundedQueue } from "./boundedQueue.ts";
-
-export const DEFAULT_PENDING_CAPACITY = 1024;
 
 export type PendingKind = "single" | "aggregated";
 
@@ -25,6 +24,7 @@ export type ReplayCounts = Record<ReplayOutcome, number>;
 
 export interface PendingBufferOptions {
   kind: PendingKind;
+  /** Entries per kind; default MAX_PENDING_ATTESTATIONS (PROTOCOL.md section 6). */
   capacity?: number;
   /**
    * Optional age limit: on replay, an item buffered more than this many slots ago (by
@@ -80,7 +80,7 @@ export class PendingAttestationBuffer<T> {
   private rerun: ((item: T) => ReplayVerdict) | null = null;
 
   constructor(options: PendingBufferOptions) {
-    const capacity = options.capacity ?? DEFAULT_PENDING_CAPACITY;
+    const capacity = options.capacity ?? MAX_PENDING_ATTESTATIONS;
     if (options.maxAgeSlots !== undefined) {
       if (!(options.maxAgeSlots >= 0)) throw new RangeError(`maxAgeSlots must be >= 0: ${options.maxAgeSlots}`);
       if (options.currentSlot === undefined) throw new RangeError("maxAgeSlots requires currentSlot");

@@ -2,6 +2,7 @@
 // counter) and a ranking used for every call: reachable and synced first, then closest to the
 // newest head any node reports, then fewest consecutive errors, then the configured order. A
 // call that fails on one node is retried on the next in rank order.
+import { assertFetchableUrl } from "../util/blockedPorts.ts";
 
 export type BeaconNodeErrorKind = "timeout" | "network" | "http" | "decode";
 
@@ -49,6 +50,7 @@ export function normalizeBeaconNodeUrl(raw: string): string {
   if (url.username !== "" || url.password !== "")
     throw new Error(`credentials in a beacon node URL are not supported: ${url.host}`);
   if (url.search !== "" || url.hash !== "") throw new Error(`a beacon node URL takes no query or fragment: ${raw}`);
+  assertFetchableUrl(url.href, "beacon node URL");
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 

@@ -11,6 +11,7 @@ export function fakeApiBackend(): ApiBackend {
       reasons: [],
       node_id: 0,
       peer_id: "peer",
+      fork_digest: "00000000",
       current_slot: 0,
       head_slot: 0,
       head_root: "0x",

@@ -14,17 +14,22 @@ import {
   interopValidators,
   PubkeyCache,
   produceBlock,
+  type SignedAggregatedAttestation,
   type SignedBlock,
   SigningDomains,
   signAttestation,
 } from "@metronome/chain";
-import type { BlockSource } from "../../src/chain/chainEvents.ts";
-import { ChainEvents } from "../../src/chain/chainEvents.ts";
+import { SlotClock } from "@metronome/clock";
+import { BLOCK_SOURCES, ChainEvents } from "../../src/chain/chainEvents.ts";
 import { type ChainObserver, ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
+import { GossipIngress } from "../../src/node/gossipIngress.ts";
 import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
+import type { SyncService } from "../../src/sync/syncService.ts";
+import { SyncTracker } from "../../src/sync/syncState.ts";
 import { Logger } from "../../src/util/logger.ts";
+import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
 
 const N = 4;
 const validators = interopValidators(N);
@@ -71,8 +76,29 @@ function blockFromOtherNode(slot: number): SignedBlock {
   return produceBlock(other, slot, proposer, keys[proposer] as ReturnType<typeof interopSecretKey>);
 }
 
+type SecretKey = ReturnType<typeof interopSecretKey>;
+
+/** A vote by validator `index` (signed with `signer`'s key: a different signer makes it invalid). */
+function voteFor(root: Uint8Array, slot: number, index: number, signer = index) {
+  const data = {
+    slot,
+    head: { root, slot },
+    target: { root, slot },
+    source: { root: Block.hashTreeRoot(genesisBlock), slot: 0 },
+  };
+  return signAttestation(keys[signer] as SecretKey, index, data, domains);
+}
+
+/** An aggregate of validators 0 and 1 voting for `root`; `valid: false` has validator 2 sign for 1. */
+function aggregateFor(root: Uint8Array, slot: number, valid: boolean): SignedAggregatedAttestation {
+  const [agg] = aggregateAttestations([voteFor(root, slot, 0), voteFor(root, slot, 1, valid ? 1 : 2)]);
+  assert.ok(agg);
+  return agg;
+}
+
 describe("ChainService", () => {
-  for (const source of ["gossip", "blocks_by_root", "blocks_by_range", "own_proposal"] as BlockSource[]) {
+  // Every import path, the HTTP API ("api") and a restart's replay included (PROTOCOL.md section 6).
+  for (const source of BLOCK_SOURCES) {
     it(`replays the pending buffer after an import via ${source}`, async () => {
       const { chain, store, db, wanted } = await makeChain();
       const block = blockFromOtherNode(1);
@@ -194,6 +220,88 @@ describe("ChainService", () => {
     });
     assert.equal(validated.length, 4, "every attestation's checks are timed, trusted ones included");
     assert.deepEqual(verified, ["single", "single", "aggregated"], "only checked signatures have a verdict time");
+    await chain.flush();
+    await db.close();
+  });
+  it("replays the pending buffer after orphan children are released by their parent's import", async () => {
+    const { chain, store, db } = await makeChain();
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    const b1 = produceBlock(other, 1, 1, keys[1] as SecretKey);
+    other.onBlock(b1, { verifySignatures: false });
+    const b2 = produceBlock(other, 2, 2, keys[2] as SecretKey);
+    const b2Root = Block.hashTreeRoot(b2.block);
+    store.onTick(2 * 5 + 1, false);
+    // A vote for the child, which this node has not seen: checked, then buffered.
+    assert.deepEqual(chain.onAttestation(voteFor(b2Root, 2, 3)), { status: "buffered", reason: "unknown_block" });
+    assert.deepEqual(chain.onAggregate(aggregateFor(b2Root, 2, true)), { status: "buffered", reason: "unknown_block" });
+    // The child arrives first and parks; no import, so nothing is replayed yet.
+    assert.equal(chain.importBlock(b2, "gossip").status, "orphan");
+    assert.equal(chain.pendingSingle.size, 1);
+    // The parent arrives through the HTTP API; its import releases the child.
+    assert.equal(chain.importBlock(b1, "api").status, "imported");
+    assert.equal(store.head.slot, 2);
+    assert.equal(chain.pendingSingle.size, 0, "the vote for the released child was replayed at once");
+    assert.equal(chain.pendingAggregated.size, 0);
+    assert.deepEqual(store.getNewVote(3)?.head.root, b2Root, "validator 3's vote for the child reached the store");
+    assert.deepEqual(store.getNewVote(0)?.head.root, b2Root, "so did the aggregate's");
+    await chain.flush();
+    await db.close();
+  });
+
+  it("never lets a buffered aggregate with a bad signature reach the store, even once its block arrives", async () => {
+    const { chain, store, db } = await makeChain();
+    const block = blockFromOtherNode(1);
+    const root = Block.hashTreeRoot(block.block);
+    store.onTick(1 * 5 + 1, false);
+    // Same shape, block unknown: the good one waits, the bad one is refused before buffering.
+    assert.deepEqual(chain.onAggregate(aggregateFor(root, 1, false)), {
+      status: "rejected",
+      code: "INVALID_SIGNATURE",
+    });
+    assert.equal(chain.pendingAggregated.size, 0);
+    assert.deepEqual(chain.counters.signatures.aggregated, { valid: 0, invalid: 1 });
+    assert.equal(chain.importBlock(block, "gossip").status, "imported");
+    assert.equal(store.getNewVote(0), undefined, "no vote from the forged aggregate");
+    assert.equal(store.aggregatePool.size, 0, "and nothing for block building");
+    // The control: the same aggregate correctly signed is buffered and then applied.
+    const { chain: chain2, store: store2, db: db2 } = await makeChain();
+    store2.onTick(1 * 5 + 1, false);
+    assert.deepEqual(chain2.onAggregate(aggregateFor(root, 1, true)), { status: "buffered", reason: "unknown_block" });
+    assert.equal(chain2.importBlock(block, "gossip").status, "imported");
+    assert.deepEqual(store2.getNewVote(0)?.head.root, root);
+    assert.equal(store2.aggregatePool.size, 1);
+    await chain.flush();
+    await chain2.flush();
+    await db.close();
+    await db2.close();
+  });
+
+  it("through the gossip ingress and its verifier, a forged aggregate for an unknown block is rejected, not buffered", async () => {
+    const { chain, store, db } = await makeChain();
+    const block = blockFromOtherNode(1);
+    const root = Block.hashTreeRoot(block.block);
+    store.onTick(1 * 5 + 1, false);
+    const nowMs = 1 * 4000 + 900; // slot 1, so the aggregates are not from the future
+    const ingress = new GossipIngress({
+      chain,
+      sync: { tracker: new SyncTracker(() => {}, true) } as unknown as SyncService,
+      clock: new SlotClock({ genesisTimeSec: 0, now: () => nowMs }),
+      logger: new Logger({ level: "error", format: "text", write: () => {} }),
+      verifier: new MainThreadVerifier(),
+    });
+    const forged = ingress.enqueueAggregate(aggregateFor(root, 1, false), "attacker");
+    const honest = ingress.enqueueAggregate(aggregateFor(root, 1, true), "honest");
+    assert.equal(ingress.runBatch(64), 2);
+    assert.equal(await forged, "reject");
+    assert.equal(await honest, "ignore", "buffered: ignored on gossip until its block is known");
+    assert.equal(chain.pendingAggregated.size, 1, "only the honest aggregate waits");
+    assert.equal(chain.pendingAggregated.toArray()[0]?.aggregationBits.getTrueBitIndexes().length, 2);
+    assert.deepEqual(chain.counters.signatures.aggregated, { valid: 1, invalid: 1 });
+    const imported = ingress.enqueueBlock(block, "gossip", "honest");
+    assert.equal(ingress.runBatch(64), 1);
+    assert.equal(await imported, "accept");
+    assert.equal(chain.pendingAggregated.stats().replayOutcomes.accepted, 1);
+    assert.equal(store.aggregatePool.size, 1);
     await chain.flush();
     await db.close();
   });

@@ -6,12 +6,14 @@ import {
   SignedBlock,
   type SignedBlock as SignedBlockValue,
 } from "@metronome/chain";
-import { SlotClock } from "@metronome/clock";
+import { IntervalTracker, SlotClock } from "@metronome/clock";
 import type { ChainService } from "../../src/chain/chainService.ts";
-import { GossipIngress } from "../../src/node/gossipIngress.ts";
+import { Driver } from "../../src/driver/driver.ts";
+import { DEFAULT_QUEUE_LIMITS, GossipIngress } from "../../src/node/gossipIngress.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
 import { Logger } from "../../src/util/logger.ts";
+import type { BlsVerifier } from "../../src/worker/types.ts";
 
 const GENESIS_MS = 1_000_000_000;
 
@@ -137,5 +139,119 @@ describe("gossip ingress: database back-pressure", () => {
     assert.equal(ingress.runBatch(16), 1);
     assert.deepEqual(imported, [3]);
     assert.equal(await verdict, "accept");
+  });
+});
+
+/**
+ * An ingress over a counting chain (every attestation passes its checks without a signature) and a
+ * verifier with a set amount of room: what one pass takes is all these tests look at.
+ */
+function boundedSetup(opts: { verifierRoom?: number } = {}) {
+  const tracker = new SyncTracker(() => {}, true);
+  const now = GENESIS_MS + 10 * 4000;
+  const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => now });
+  const handled = { blocks: 0, single: 0, aggregated: 0 };
+  const chain = {
+    acceptsBlocks: () => true,
+    importBlock: () => {
+      handled.blocks++;
+      return { status: "known", root: new Uint8Array(32) };
+    },
+    prepareAttestation: () => {
+      handled.single++;
+      return { kind: "done", outcome: { status: "accepted" } };
+    },
+    prepareAggregate: () => {
+      handled.aggregated++;
+      return { kind: "done", outcome: { status: "accepted" } };
+    },
+  } as unknown as ChainService;
+  const verifier = {
+    capacityLeft: () => opts.verifierRoom ?? 1_000_000,
+    verifySets: async (sets: readonly unknown[]) => sets.map(() => true),
+  } as unknown as BlsVerifier;
+  const ingress = new GossipIngress({
+    chain,
+    sync: { tracker } as unknown as SyncService,
+    clock,
+    logger: new Logger({ level: "error", format: "text", write: () => {} }),
+    verifier,
+  });
+  const enqueue = (kind: "single" | "aggregated" | "block", n: number) => {
+    for (let i = 0; i < n; i++) {
+      if (kind === "block") {
+        const block = SignedBlock.defaultValue();
+        block.block.slot = 10;
+        void ingress.enqueueBlock(block, "gossip", "p");
+      } else if (kind === "single") {
+        void ingress.enqueueAttestation(attestationAt(10, i), `peer-${i % 8}`);
+      } else {
+        void ingress.enqueueAggregate(attestationAt(10, i) as never, `peer-${i % 8}`);
+      }
+    }
+  };
+  return { ingress, handled, enqueue, clock, tracker };
+}
+
+describe("gossip ingress: per-pass bounds", () => {
+  it("a pass imports at most blocksPerPass blocks (default 4) and touches no attestation meanwhile", () => {
+    assert.equal(DEFAULT_QUEUE_LIMITS.blocksPerPass, 4);
+    const { ingress, handled, enqueue } = boundedSetup();
+    enqueue("block", 10);
+    enqueue("single", 5);
+    assert.equal(ingress.runBatch(64), 4);
+    assert.deepEqual(handled, { blocks: 4, single: 0, aggregated: 0 });
+    assert.equal(ingress.runBatch(2), 2, "and never more than the pass's item bound");
+    assert.equal(ingress.runBatch(64), 4);
+    assert.equal(ingress.blocks.size, 0);
+    assert.deepEqual(handled, { blocks: 10, single: 0, aggregated: 0 });
+    assert.equal(ingress.runBatch(64), 5, "attestations once no block waits");
+  });
+
+  it("a pass handles at most its batch of attestations, split between the kinds, within the verifier's room", () => {
+    const { ingress, handled, enqueue } = boundedSetup();
+    enqueue("single", 100);
+    enqueue("aggregated", 100);
+    assert.equal(ingress.runBatch(64), 64);
+    assert.deepEqual(handled, { blocks: 0, single: 32, aggregated: 32 }, "each kind at most half while both wait");
+    assert.equal(ingress.runBatch(7), 7);
+    assert.equal(handled.single + handled.aggregated, 71);
+    assert.ok(handled.single - 32 === 4 && handled.aggregated - 32 === 3, "the kinds take turns at going first");
+
+    const alone = boundedSetup();
+    alone.enqueue("single", 100);
+    assert.equal(alone.ingress.runBatch(64), 64, "one kind alone takes the whole batch, no more");
+    assert.equal(alone.ingress.attestations.size, 36);
+
+    const tight = boundedSetup({ verifierRoom: 10 });
+    tight.enqueue("single", 100);
+    assert.equal(tight.ingress.runBatch(64), 10, "no more than the verifier can take");
+    assert.equal(tight.handled.single, 10);
+  });
+
+  it("driven by the Driver, every pass stays within --max-batch (64) and blocksPerPass", () => {
+    const { ingress, handled, enqueue, clock } = boundedSetup();
+    const driver = new Driver({
+      clock,
+      tracker: new IntervalTracker({ clock, firstInterval: clock.currentInterval() + 1 }),
+      work: ingress,
+      maxBatch: 64,
+      hooks: {
+        onInterval: () => {},
+        onError: (err) => {
+          throw err;
+        },
+      },
+    });
+    enqueue("single", 1000);
+    driver.pass();
+    assert.equal(handled.single, 64);
+    enqueue("block", 9);
+    driver.pass();
+    assert.equal(handled.blocks, 4);
+    assert.equal(handled.single, 64, "blocks first, alone");
+    while (ingress.hasWork()) driver.pass();
+    assert.equal(driver.stats.maxBatchSize, 64);
+    assert.deepEqual(handled, { blocks: 9, single: 1000, aggregated: 0 });
   });
 });

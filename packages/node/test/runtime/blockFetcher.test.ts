@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MAX_CONCURRENT_BLOCKS_BY_ROOT } from "@metronome/chain";
 import {
   BlockFetcher,
   type BlockFetcherOptions,
@@ -130,6 +131,26 @@ describe("BlockFetcher", () => {
     assert.ok(fetcher.requestOutcomes.error > 0);
     assert.equal(sumOutcomes(fetcher), wantCalls);
     assert.equal(fetcher.inFlight, 0);
+  });
+
+  it("without maxInFlight (as the node builds it) the cap is the protocol's 8: the 9th request waits", async () => {
+    assert.equal(MAX_CONCURRENT_BLOCKS_BY_ROOT, 8, "PROTOCOL.md section 6: at most 8 BlocksByRoot requests in flight");
+    const { request, calls } = manualRequests();
+    // peers/roots per request chosen so every wanted root needs its own request.
+    const f = makeFetcher({ request, peers: () => ["a", "b", "c"], maxRootsPerRequest: 1 });
+    assert.equal(f.maxInFlight, MAX_CONCURRENT_BLOCKS_BY_ROOT);
+    for (let i = 0; i < 12; i++) f.want(root(i), "unknown_parent");
+    f.tick();
+    assert.equal(calls.length, 8, "8 requests issued, not more");
+    assert.equal(f.inFlight, 8);
+    assert.equal(f.want(root(99), "unknown_parent"), "inflight_cap", "a 9th is refused while 8 are out");
+    calls[0]?.resolve([root(0)]);
+    await flush();
+    f.tick();
+    assert.equal(calls.length, 9, "a freed slot is used at once");
+    assert.equal(f.maxInFlightSeen, 8);
+    for (const c of calls.slice(1)) c.resolve(c.roots);
+    await flush();
   });
 
   it("refuses a request over the in-flight cap at once, counts inflight_cap, and retries when a slot frees", async () => {

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  DEFAULT_PENDING_CAPACITY,
-  PendingAttestationBuffer,
-  type ReplayVerdict,
-} from "../../src/runtime/pendingBuffer.ts";
+import { MAX_PENDING_ATTESTATIONS } from "@metronome/chain";
+import { PendingAttestationBuffer, type ReplayVerdict } from "../../src/runtime/pendingBuffer.ts";
 
 function bufferWith(items: number[], capacity?: number): PendingAttestationBuffer<number> {
   const b = new PendingAttestationBuffer<number>({ kind: "single", capacity });
@@ -13,8 +10,8 @@ function bufferWith(items: number[], capacity?: number): PendingAttestationBuffe
 }
 
 describe("PendingAttestationBuffer", () => {
-  it("defaults to 1024 entries and the 1025th add evicts the first", () => {
-    assert.equal(DEFAULT_PENDING_CAPACITY, 1024);
+  it("defaults to 1024 entries (MAX_PENDING_ATTESTATIONS) and the 1025th add evicts the first", () => {
+    assert.equal(MAX_PENDING_ATTESTATIONS, 1024, "PROTOCOL.md section 6: 1024 entries per kind");
     const b = new PendingAttestationBuffer<number>({ kind: "aggregated" });
     assert.equal(b.capacity, 1024);
     for (let i = 0; i < 1024; i++) b.add(i, "unknown_block");

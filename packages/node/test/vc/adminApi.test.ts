@@ -81,7 +81,7 @@ describe("admin API: /vc/v0/beacon_nodes", () => {
     const post = await call(`${base}/vc/v0/beacon_nodes`, {
       method: "POST",
       token: null,
-      body: JSON.stringify({ urls: ["http://a:1"] }),
+      body: JSON.stringify({ urls: ["http://a:3"] }),
     });
     assert.equal(post.status, 401);
     assert.equal(replaced.length, 0);
@@ -92,12 +92,12 @@ describe("admin API: /vc/v0/beacon_nodes", () => {
     const cases: [string, RegExp][] = [
       ["{", /JSON/i],
       ["[]", /Expected a JSON object/],
-      [JSON.stringify({ urls: "http://a:1" }), /expected a list/],
+      [JSON.stringify({ urls: "http://a:3" }), /expected a list/],
       [JSON.stringify({ urls: [] }), /at least one/],
-      [JSON.stringify({ urls: ["http://a:1", 5] }), /expected a list of URL strings/],
+      [JSON.stringify({ urls: ["http://a:3", 5] }), /expected a list of URL strings/],
       [JSON.stringify({ urls: ["file:///etc/passwd"] }), /not supported/],
-      [JSON.stringify({ urls: ["http://a:1", "http://a:1/"] }), /listed twice/],
-      [JSON.stringify({ urls: ["http://a:1"], extra: 1 }), /Unknown field: extra/],
+      [JSON.stringify({ urls: ["http://a:3", "http://a:3/"] }), /listed twice/],
+      [JSON.stringify({ urls: ["http://a:3"], extra: 1 }), /Unknown field: extra/],
     ];
     for (const [body, message] of cases) {
       const res = await call(`${base}/vc/v0/beacon_nodes`, { method: "POST", body });
@@ -112,15 +112,15 @@ describe("admin API: /vc/v0/beacon_nodes", () => {
     const { base, replaced } = await api();
     const res = await call(`${base}/vc/v0/beacon_nodes`, {
       method: "POST",
-      body: JSON.stringify({ urls: ["http://b:2/", "http://a:1"] }),
+      body: JSON.stringify({ urls: ["http://b:2/", "http://a:3"] }),
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(replaced, [["http://b:2", "http://a:1"]]);
+    assert.deepEqual(replaced, [["http://b:2", "http://a:3"]]);
     const list = await call(`${base}/vc/v0/beacon_nodes`);
     const data = list.body.data as Record<string, unknown>[];
     assert.deepEqual(
       data.map((n) => n.url),
-      ["http://b:2", "http://a:1"],
+      ["http://b:2", "http://a:3"],
     );
     assert.deepEqual(data[0]?.head, {
       slot: "7",

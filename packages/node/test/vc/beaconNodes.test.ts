@@ -51,8 +51,8 @@ function syncingFetch(
 
 describe("beacon node URLs", () => {
   it("normalizes and validates a list", () => {
-    assert.deepEqual(normalizeBeaconNodeUrls(["http://a:1/", " https://b:2/prefix/ "]), [
-      "http://a:1",
+    assert.deepEqual(normalizeBeaconNodeUrls(["http://a:3/", " https://b:2/prefix/ "]), [
+      "http://a:3",
       "https://b:2/prefix",
     ]);
     const bad: [string[], RegExp][] = [
@@ -60,8 +60,10 @@ describe("beacon node URLs", () => {
       [["ftp://a"], /ftp: URLs are not supported/],
       [["not a url"], /is not a URL/],
       [["http://u:p@a:1"], /credentials/],
-      [["http://a:1/?x=1"], /no query/],
-      [["http://a:1", "http://a:1/"], /listed twice/],
+      [["http://a:3/?x=1"], /no query/],
+      // Node's fetch refuses these ports outright ("bad port"): refused here with the reason.
+      [["http://a:5060"], /beacon node URL http:\/\/a:5060\/: port 5060 is on the fetch standard's blocked-port list/],
+      [["http://a:3", "http://a:3/"], /listed twice/],
       [Array.from({ length: 17 }, (_, i) => `http://a:${i + 1}`), /at most 16/],
     ];
     for (const [urls, message] of bad) assert.throws(() => normalizeBeaconNodeUrls(urls), message);
@@ -111,44 +113,44 @@ describe("beacon nodes: ranking and fallback", () => {
   it("ranks reachable and synced first, then closest to the newest head, then configured order", async () => {
     const calls: string[] = [];
     const table = {
-      "http://a:1": { head: 10, syncing: true },
-      "http://b:1": { head: 8, syncing: false },
-      "http://c:1": { head: 10, syncing: false },
-      "http://d:1": "down" as const,
-      "http://e:1": { head: 10, syncing: false },
+      "http://a:3": { head: 10, syncing: true },
+      "http://b:3": { head: 8, syncing: false },
+      "http://c:3": { head: 10, syncing: false },
+      "http://d:3": "down" as const,
+      "http://e:3": { head: 10, syncing: false },
     };
     const nodes = new BeaconNodes({ urls: Object.keys(table), timeoutMs: 500, fetchImpl: syncingFetch(table, calls) });
     await nodes.refreshStatus();
     assert.deepEqual(
       nodes.ranked().map((n) => n.client.url),
-      ["http://c:1", "http://e:1", "http://b:1", "http://a:1", "http://d:1"],
+      ["http://c:3", "http://e:3", "http://b:3", "http://a:3", "http://d:3"],
     );
     // A head event moves a node's head forward: B is now the closest to the newest head.
-    nodes.noteHead("http://b:1", 11);
-    assert.equal(nodes.ranked()[0]?.client.url, "http://b:1");
+    nodes.noteHead("http://b:3", 11);
+    assert.equal(nodes.ranked()[0]?.client.url, "http://b:3");
   });
 
   it("falls back in rank order; prefer and only pick the node; every failure is reported", async () => {
     const calls: string[] = [];
     const table = {
-      "http://a:1": "down" as const,
-      "http://b:1": { head: 1, syncing: false },
-      "http://c:1": { head: 1, syncing: false },
+      "http://a:3": "down" as const,
+      "http://b:3": { head: 1, syncing: false },
+      "http://c:3": { head: 1, syncing: false },
     };
     const nodes = new BeaconNodes({ urls: Object.keys(table), timeoutMs: 500, fetchImpl: syncingFetch(table, calls) });
     const first = await nodes.first("x", (c) => c.get("/x"));
-    assert.equal(first.url, "http://b:1");
-    assert.deepEqual(calls, ["http://a:1", "http://b:1"]);
-    assert.equal(nodes.status("http://a:1")?.reachable, false);
+    assert.equal(first.url, "http://b:3");
+    assert.deepEqual(calls, ["http://a:3", "http://b:3"]);
+    assert.equal(nodes.status("http://a:3")?.reachable, false);
     // A is now ranked last, so it is not tried first again.
     calls.length = 0;
-    assert.equal((await nodes.first("x", (c) => c.get("/x"), { prefer: "http://c:1" })).url, "http://c:1");
-    assert.deepEqual(calls, ["http://c:1"]);
+    assert.equal((await nodes.first("x", (c) => c.get("/x"), { prefer: "http://c:3" })).url, "http://c:3");
+    assert.deepEqual(calls, ["http://c:3"]);
     await assert.rejects(
-      nodes.first("attestation data", (c) => c.get("/x"), { only: "http://a:1" }),
+      nodes.first("attestation data", (c) => c.get("/x"), { only: "http://a:3" }),
       (err: unknown) =>
         err instanceof AllBeaconNodesFailedError &&
-        /attestation data failed on every beacon node: http:\/\/a:1/.test(err.message),
+        /attestation data failed on every beacon node: http:\/\/a:3/.test(err.message),
     );
     // A non-BeaconNodeError is a bug in the caller: it is not swallowed by the fallback.
     await assert.rejects(
@@ -161,12 +163,12 @@ describe("beacon nodes: ranking and fallback", () => {
 
   it("replacing the list keeps the state of URLs that stay and drops the others", async () => {
     const calls: string[] = [];
-    const table = { "http://a:1": "down" as const, "http://b:1": { head: 3, syncing: false } };
+    const table = { "http://a:3": "down" as const, "http://b:3": { head: 3, syncing: false } };
     const nodes = new BeaconNodes({ urls: Object.keys(table), timeoutMs: 500, fetchImpl: syncingFetch(table, calls) });
     await nodes.refreshStatus();
-    nodes.replaceUrls(["http://c:1", "http://a:1"]);
-    assert.deepEqual(nodes.urls, ["http://c:1", "http://a:1"]);
-    assert.equal(nodes.status("http://a:1")?.reachable, false);
-    assert.equal(nodes.status("http://b:1"), undefined);
+    nodes.replaceUrls(["http://c:3", "http://a:3"]);
+    assert.deepEqual(nodes.urls, ["http://c:3", "http://a:3"]);
+    assert.equal(nodes.status("http://a:3")?.reachable, false);
+    assert.equal(nodes.status("http://b:3"), undefined);
   });
 });

@@ -408,7 +408,7 @@ describe("HeadMonitor", () => {
     const base = { genesisTimeMs: 0, slotDurationMs: 1000, onHead: () => {} };
     assert.throws(() => new HeadMonitor({ ...base, urls: [] }), /at least one/);
     assert.throws(() => new HeadMonitor({ ...base, urls: ["not a url"] }), /invalid beacon node URL/);
-    const m = new HeadMonitor({ ...base, urls: ["http://127.0.0.1:1/", "http://127.0.0.1:1/"] });
-    assert.deepEqual(m.currentUrls(), ["http://127.0.0.1:1/"]);
+    const m = new HeadMonitor({ ...base, urls: ["http://127.0.0.1:3/", "http://127.0.0.1:3/"] });
+    assert.deepEqual(m.currentUrls(), ["http://127.0.0.1:3/"]);
   });
 });
