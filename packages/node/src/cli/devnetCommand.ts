@@ -4,7 +4,9 @@
 import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Devnet } from "../devnet/launcher.ts";
+import { Devnet, type LaunchOptions } from "../devnet/launcher.ts";
+import { addressOf } from "../devnet/netnsPlan.ts";
+import type { NetnsNetwork } from "../devnet/netnsRuntime.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
 import { summarize } from "../devnet/summary.ts";
 import { runGenesis } from "./genesisCommand.ts";
@@ -22,9 +24,50 @@ export interface DevnetOptions {
   aggregators: number;
   quiet?: boolean;
   logLevel: string;
+  /** process: child processes here; docker: a compose project of the metronome image. */
+  runtime?: "process" | "docker";
+  /** Each node in its own network namespace and address (root only; process runtime). */
+  netns?: boolean;
+  /** docker runtime: Prometheus listen port on 127.0.0.1 (0: no Prometheus). */
+  prometheusPort?: number;
+  /** docker runtime: the node image. */
+  image?: string;
+  /** docker runtime: the Prometheus image. */
+  prometheusImage?: string;
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<number> {
+  if (o.runtime === "docker") {
+    if (o.netns) throw new Error("--netns runs node processes; it does not combine with --runtime docker");
+    const { runDockerDevnet } = await import("../devnet/dockerRuntime.ts");
+    return runDockerDevnet(o);
+  }
+  let netns: NetnsNetwork | null = null;
+  if (o.netns) {
+    const { NetnsNetwork } = await import("../devnet/netnsRuntime.ts");
+    netns = NetnsNetwork.create(
+      Array.from({ length: o.nodes }, (_, i) => i),
+      (line) => console.log(`devnet: ${line}`),
+    );
+    console.log(
+      `devnet: netns bridge ${netns.plan.bridge} ${netns.plan.bridgeAddress}; ${netns.plan.nodes.map((n) => `node ${n.nodeId} ${n.address} (${n.namespace})`).join(", ")}`,
+    );
+  }
+  try {
+    return await runProcessDevnet(o, netns);
+  } finally {
+    if (netns) {
+      const left = netns.teardown();
+      console.log(
+        left.length === 0
+          ? "devnet: netns removed (no namespace, link or rule left)"
+          : `devnet: netns teardown LEFT ${left.join(", ")}`,
+      );
+    }
+  }
+}
+
+async function runProcessDevnet(o: DevnetOptions, netns: NetnsNetwork | null): Promise<number> {
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -40,11 +83,20 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     baseMetricsPort: o.baseMetricsPort,
     aggregators: o.aggregators,
     host: "127.0.0.1",
+    hostOf: netns ? addressOf : undefined,
   });
   console.log(
     `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
-  const devnet = new Devnet(nodes, { genesisDir, outDir, logLevel: o.logLevel });
+  const launch: LaunchOptions = { genesisDir, outDir, logLevel: o.logLevel };
+  if (netns) {
+    const ns = netns;
+    // The node binds its HTTP and metrics on its namespace address so the host reaches it over the bridge.
+    launch.extraArgs = (entry) => ["--http-host", addressOf(entry.nodeId)];
+    launch.httpHost = (entry) => addressOf(entry.nodeId);
+    launch.wrapCommand = (entry, file, args) => ns.wrap(entry.nodeId, file, args);
+  }
+  const devnet = new Devnet(nodes, launch);
   devnet.startAll();
 
   let stopping = false;
@@ -89,7 +141,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
       const node = devnet.nodes[index];
       if (!node) return null;
       try {
-        const res = await fetch(`http://127.0.0.1:${node.entry.httpPort}/eth/v1/beacon/headers/${slot}`, {
+        const res = await fetch(`${devnet.apiBase(node)}/eth/v1/beacon/headers/${slot}`, {
           signal: AbortSignal.timeout(2000),
         });
         if (!res.ok) return null;

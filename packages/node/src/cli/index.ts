@@ -94,6 +94,21 @@ export function buildCli(): Command {
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
     .option("--quiet", "no live table (summary only)")
     .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))
+    .addOption(
+      new Option(
+        "--runtime <runtime>",
+        "process: node processes on this host; docker: a compose project of the metronome image (host networking) with Prometheus, see docs/operations.md",
+      )
+        .choices(["process", "docker"])
+        .default("process"),
+    )
+    .option(
+      "--netns",
+      "each node in its own network namespace and address (10.99.0.10+k) on a bridge the run creates and removes (root, iproute2)",
+    )
+    .option("--prometheus-port <port>", "docker runtime: Prometheus on 127.0.0.1:<port>, 0 for none", portArg, 9090)
+    .option("--image <tag>", "docker runtime: node image (deploy/docker/build-image.sh)", "metronome:local")
+    .option("--prometheus-image <tag>", "docker runtime: Prometheus image", "metronome/prometheus:local")
     .action(async (opts) => {
       const { runDevnet } = await import("./devnetCommand.ts");
       process.exitCode = await runDevnet(opts);
