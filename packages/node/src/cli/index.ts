@@ -3,6 +3,7 @@
 import { Command, Option } from "commander";
 import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
+import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 
 export const VERSION = "0.1.0";
 
@@ -40,8 +41,12 @@ export function buildCli(): Command {
   program
     .command("node")
     .description("run one validator node of a devnet")
-    .requiredOption("--genesis <dir>", "genesis folder written by `metronome genesis`")
-    .requiredOption("--node-id <id>", "this node's entry in the genesis nodes.json", intArg(0))
+    .option("--genesis <dir>", "genesis folder written by `metronome genesis` (required)")
+    .requiredOption(
+      "--node-id <id>",
+      "this node's entry in the genesis nodes.json (or a lean-quickstart name ending in _<id>, e.g. metronome_0)",
+      nodeIdArg,
+    )
     .requiredOption("--data-dir <dir>", "database folder (created if missing; a restart resumes from it)")
     .option("--listen <multiaddr>", "libp2p listen address (default: this node's entry in nodes.json)")
     .option("--bootnodes <list>", "comma-separated bootnode multiaddrs (default: genesis bootnodes.txt)", listArg)
@@ -70,7 +75,32 @@ export function buildCli(): Command {
       new Option("--log-level <level>", "error | warn | info | debug | trace").default("info").argParser(parseLogLevel),
     )
     .addOption(new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"))
-    .action(async (opts) => {
+    .option(
+      "--node-key <file>",
+      "libp2p identity key: a file holding a 32-byte hex seed (default: <genesis>/keys/node-<id>.key)",
+    )
+    // lean-quickstart's flag names (docs/operations.md, "lean-quickstart flags"): same options.
+    .option("--custom-genesis <dir>", "lean-quickstart alias of --genesis")
+    .option("--genesis-dir <dir>", "lean-quickstart alias of --genesis")
+    .option("--api-port <port>", "lean-quickstart alias of --http-port", portArg)
+    .option("--http-address <ip>", "lean-quickstart alias of --http-host")
+    .option("--api-host <ip>", "lean-quickstart alias of --http-host")
+    .option("--aggregator", "lean-quickstart alias of --is-aggregator")
+    .option("--listen-addr <multiaddr>", "lean-quickstart alias of --listen (TCP only: Metronome has no QUIC)")
+    .addOption(
+      new Option(
+        "--metrics-enable",
+        "lean-quickstart flag; accepted, metrics are on unless --metrics-port 0",
+      ).hideHelp(),
+    )
+    .addOption(new Option("--metrics", "lean-quickstart flag; accepted, as --metrics-enable").hideHelp())
+    .action(async (raw, cmd: Command) => {
+      let opts: typeof raw;
+      try {
+        opts = nodeOptionsWithAliases(raw, (key) => cmd.getOptionValueSource(key) === "default");
+      } catch (e) {
+        cmd.error(`error: ${(e as Error).message}`);
+      }
       const { runNodeCommand } = await import("./nodeCommand.ts");
       await runNodeCommand(opts);
     });

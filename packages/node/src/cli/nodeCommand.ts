@@ -1,8 +1,9 @@
 // `metronome node`: resolves flags against the genesis folder, runs the node until SIGTERM/SIGINT.
 // Uncaught errors log and exit non-zero: restart authority belongs to the external supervisor.
 
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
+import { ConfigError, readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
@@ -22,6 +23,8 @@ export interface NodeCommandFlags {
   blsWorkers?: number;
   maxBatch: number;
   checkpointSyncUrl?: string;
+  /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
+  nodeKey?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -42,7 +45,9 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
   return {
     chain: genesis.chain,
     nodeId: flags.nodeId,
-    identitySeed: await readNodeKey(genesis.dir, flags.nodeId),
+    identitySeed: flags.nodeKey
+      ? await readIdentityKeyFile(flags.nodeKey)
+      : await readNodeKey(genesis.dir, flags.nodeId),
     dataDir: resolve(flags.dataDir),
     listen: flags.listen ?? entry?.listen ?? "/ip4/127.0.0.1/tcp/9000",
     // A node never dials itself.
@@ -56,6 +61,19 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     httpPort: flags.httpPort ?? entry?.httpPort ?? 5052,
     metricsPort: flags.metricsPort ?? entry?.metricsPort ?? 8008,
   };
+}
+
+/** A --node-key file: 32 bytes of hex, with or without 0x (lean-quickstart writes it without). */
+export async function readIdentityKeyFile(path: string): Promise<Uint8Array> {
+  let text: string;
+  try {
+    text = (await readFile(path, "utf8")).trim();
+  } catch (e) {
+    throw new ConfigError(`--node-key: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const hex = text.startsWith("0x") ? text.slice(2) : text;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`--node-key ${path}: expected 32 bytes of hex`);
+  return Uint8Array.from(Buffer.from(hex, "hex"));
 }
 
 export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {
