@@ -43,19 +43,31 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     return runDockerDevnet(o);
   }
   let netns: NetnsNetwork | null = null;
+  // From before the network exists until the run's own handlers take over, a SIGINT/SIGTERM is
+  // held (not fatal) so the network is always torn down; the run then stops at once.
+  let stopRequested = false;
+  const hold = () => {
+    stopRequested = true;
+  };
   if (o.netns) {
-    const { NetnsNetwork } = await import("../devnet/netnsRuntime.ts");
-    netns = NetnsNetwork.create(
-      Array.from({ length: o.nodes }, (_, i) => i),
-      (line) => console.log(`devnet: ${line}`),
-    );
-    console.log(
-      `devnet: netns bridge ${netns.plan.bridge} ${netns.plan.bridgeAddress}; ${netns.plan.nodes.map((n) => `node ${n.nodeId} ${n.address} (${n.namespace})`).join(", ")}`,
-    );
+    process.on("SIGINT", hold);
+    process.on("SIGTERM", hold);
   }
   try {
-    return await runProcessDevnet(o, netns);
+    if (o.netns) {
+      const { NetnsNetwork } = await import("../devnet/netnsRuntime.ts");
+      netns = NetnsNetwork.create(
+        Array.from({ length: o.nodes }, (_, i) => i),
+        (line) => console.log(`devnet: ${line}`),
+      );
+      console.log(
+        `devnet: netns bridge ${netns.plan.bridge} ${netns.plan.bridgeAddress}; ${netns.plan.nodes.map((n) => `node ${n.nodeId} ${n.address} (${n.namespace})`).join(", ")}`,
+      );
+    }
+    return await runProcessDevnet(o, netns, () => stopRequested);
   } finally {
+    process.removeListener("SIGINT", hold);
+    process.removeListener("SIGTERM", hold);
     if (netns) {
       const left = netns.teardown();
       console.log(
@@ -67,7 +79,11 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   }
 }
 
-async function runProcessDevnet(o: DevnetOptions, netns: NetnsNetwork | null): Promise<number> {
+async function runProcessDevnet(
+  o: DevnetOptions,
+  netns: NetnsNetwork | null,
+  stopRequested: () => boolean,
+): Promise<number> {
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -109,6 +125,7 @@ async function runProcessDevnet(o: DevnetOptions, netns: NetnsNetwork | null): P
     };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    if (stopRequested()) onSignal();
     if (o.duration !== undefined) setTimeout(onSignal, o.duration * 1000).unref();
   });
 

@@ -35,22 +35,24 @@ export interface ComposeInput {
 }
 
 export interface ComposeProject {
+  /** The compose document before rendering (what the tests inspect). */
+  document: { services: Record<string, Record<string, Yaml>> };
   composeYaml: string;
   prometheusYaml: string | null;
 }
 
-type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
+export type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
 
 /** Block-style YAML; scalars are JSON strings, which YAML reads as double-quoted scalars. */
 export function toYaml(value: Yaml, indent = ""): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    return value.map((v) => `\n${indent}- ${nested(v, `${indent}  `)}`).join("");
+    return value.map((v) => `\n${indent}- ${listItem(v, `${indent}  `)}`).join("");
   }
   if (typeof value === "object") {
     const entries = Object.entries(value);
     if (entries.length === 0) return "{}";
-    return entries.map(([k, v]) => `\n${indent}${k}:${isBlock(v) ? "" : " "}${nested(v, `${indent}  `)}`).join("");
+    return entries.map(([k, v]) => `\n${indent}${k}:${isBlock(v) ? "" : " "}${toYaml(v, `${indent}  `)}`).join("");
   }
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
@@ -59,8 +61,8 @@ function isBlock(v: Yaml): boolean {
   return typeof v === "object" && (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0);
 }
 
-function nested(v: Yaml, indent: string): string {
-  // An object inside a list item starts on the dash's line.
+/** A list item's value: an object starts on the dash's line. */
+function listItem(v: Yaml, indent: string): string {
   if (typeof v === "object" && !Array.isArray(v) && isBlock(v)) return toYaml(v, indent).replace(/^\n\s*/, "");
   return toYaml(v, indent);
 }
@@ -120,7 +122,7 @@ export function prometheusScrapeConfig(nodes: NodeEntry[]): string {
 
 export function buildComposeProject(input: ComposeInput): ComposeProject {
   if (input.nodes.length === 0) throw new Error("compose project: no nodes");
-  const services: Record<string, Yaml> = {};
+  const services: Record<string, Record<string, Yaml>> = {};
   for (const entry of input.nodes) services[`node-${entry.nodeId}`] = nodeService(input, entry);
   if (input.prometheus) {
     services.prometheus = {
@@ -142,6 +144,7 @@ export function buildComposeProject(input: ComposeInput): ComposeProject {
     "# Grafana is not included: no package in Debian and no reachable image registry (docs/operations.md).",
   ].join("\n");
   return {
+    document: { services },
     composeYaml: `${header}${toYaml({ services })}\n`,
     prometheusYaml: input.prometheus ? prometheusScrapeConfig(input.nodes) : null,
   };

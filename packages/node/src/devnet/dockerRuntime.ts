@@ -202,6 +202,10 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
   );
   const targets = prometheusPort > 0 ? await prometheusTargets(prometheusPort) : null;
   const containerStates = compose(c, project, composeFile, ["ps"]).out;
+  // The image's HEALTHCHECK verdict per node, as docker saw it at the end of the run.
+  const dockerHealth = nodes.map(
+    (n) => sh("docker", ["inspect", "--format", "{{.State.Health.Status}}", `${project}-node-${n.nodeId}`]).out,
+  );
   // Container logs are gone after `down`: keep them beside the data dirs.
   for (const n of nodes) {
     const logs = sh("docker", ["logs", `${project}-node-${n.nodeId}`]);
@@ -215,6 +219,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
     runtime: "docker",
     image,
     prometheus_targets: targets,
+    docker_health: dockerHealth,
     containers_left: left ? left.split("\n") : [],
   };
   await writeFile(join(outDir, "summary.json"), `${JSON.stringify(result, null, 2)}\n`);
@@ -223,6 +228,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
   console.log(
     `devnet (docker): finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${summary.finalized_agree ? "agree" : "DISAGREE"}` +
       (targets ? `, Prometheus targets up ${targets.up}/${targets.total}` : "") +
+      `, docker health ${dockerHealth.join(" ")}` +
       `, compose down ${down.ok ? "ok" : `FAILED: ${down.out}`}, containers left: ${result.containers_left.length}; summary in ${join(outDir, "summary.json")}`,
   );
   for (const note of summary.notes) console.log(`devnet (docker): ${note}`);

@@ -85,9 +85,21 @@ export class NetnsNetwork {
         throw new Error(`--netns: another devnet (pid ${owner}) owns ${NETNS_BRIDGE}; stop it first`);
       }
     }
-    const stale = staleCleanup(inventory());
+    const inv = inventory();
+    const stale = staleCleanup(inv);
     if (stale.length > 0) {
-      log(`netns: removing ${stale.length} leftovers of an earlier run: ${leftovers().join(", ")}`);
+      log(`netns: removing leftovers of an earlier run: ${leftovers(inv).join(", ")}`);
+      // A devnet killed outright leaves its nodes running inside their namespaces: stop them first.
+      for (const ns of parseNamespaces(inv.namespacesOutput)) {
+        for (const pid of run(["ip", "netns", "pids", ns]).stdout.split(/\s+/).filter(Boolean).map(Number)) {
+          log(`netns: killing pid ${pid} left in ${ns}`);
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      }
       for (const cmd of stale) run(cmd);
     }
     writeFileSync(NETNS_LOCK_FILE, `${process.pid}\n`);
