@@ -4,7 +4,9 @@
 import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Devnet } from "../devnet/launcher.ts";
+import { Devnet, type LaunchOptions } from "../devnet/launcher.ts";
+import { addressOf } from "../devnet/netnsPlan.ts";
+import type { NetnsNetwork } from "../devnet/netnsRuntime.ts";
 import { describeConflicts, findPortConflicts } from "../devnet/portProbe.ts";
 import { devnetPorts, validateDevnetPorts } from "../devnet/ports.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
@@ -24,6 +26,16 @@ export interface DevnetOptions {
   aggregators: number;
   quiet?: boolean;
   logLevel: string;
+  /** process: child processes here; docker: a compose project of the metronome image. */
+  runtime?: "process" | "docker";
+  /** Each node in its own network namespace and address (root only; process runtime). */
+  netns?: boolean;
+  /** docker runtime: Prometheus listen port on 127.0.0.1 (0: no Prometheus). */
+  prometheusPort?: number;
+  /** docker runtime: the node image. */
+  image?: string;
+  /** docker runtime: the Prometheus image. */
+  prometheusImage?: string;
 }
 
 /** Loopback address every devnet node listens on. */
@@ -51,7 +63,57 @@ export async function checkDevnetPortsFree(o: DevnetOptions): Promise<void> {
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<number> {
-  await checkDevnetPortsFree(o);
+  // Namespaced nodes bind their own addresses, so only loopback runs can collide with a devnet
+  // already running here; every run refuses blocked or overlapping ports.
+  if (o.netns) validateDevnetPorts(o);
+  else await checkDevnetPortsFree(o);
+  if (o.runtime === "docker") {
+    if (o.netns) throw new Error("--netns runs node processes; it does not combine with --runtime docker");
+    const { runDockerDevnet } = await import("../devnet/dockerRuntime.ts");
+    return runDockerDevnet(o);
+  }
+  let netns: NetnsNetwork | null = null;
+  // From before the network exists until the run's own handlers take over, a SIGINT/SIGTERM is
+  // held (not fatal) so the network is always torn down; the run then stops at once.
+  let stopRequested = false;
+  const hold = () => {
+    stopRequested = true;
+  };
+  if (o.netns) {
+    process.on("SIGINT", hold);
+    process.on("SIGTERM", hold);
+  }
+  try {
+    if (o.netns) {
+      const { NetnsNetwork } = await import("../devnet/netnsRuntime.ts");
+      netns = NetnsNetwork.create(
+        Array.from({ length: o.nodes }, (_, i) => i),
+        (line) => console.log(`devnet: ${line}`),
+      );
+      console.log(
+        `devnet: netns bridge ${netns.plan.bridge} ${netns.plan.bridgeAddress}; ${netns.plan.nodes.map((n) => `node ${n.nodeId} ${n.address} (${n.namespace})`).join(", ")}`,
+      );
+    }
+    return await runProcessDevnet(o, netns, () => stopRequested);
+  } finally {
+    process.removeListener("SIGINT", hold);
+    process.removeListener("SIGTERM", hold);
+    if (netns) {
+      const left = netns.teardown();
+      console.log(
+        left.length === 0
+          ? "devnet: netns removed (no namespace, link or rule left)"
+          : `devnet: netns teardown LEFT ${left.join(", ")}`,
+      );
+    }
+  }
+}
+
+async function runProcessDevnet(
+  o: DevnetOptions,
+  netns: NetnsNetwork | null,
+  stopRequested: () => boolean,
+): Promise<number> {
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -67,6 +129,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     baseMetricsPort: o.baseMetricsPort,
     aggregators: o.aggregators,
     host: DEVNET_HOST,
+    hostOf: netns ? addressOf : undefined,
   });
   console.log(
     `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
@@ -74,7 +137,15 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   console.log(
     `devnet: node K listens on libp2p ${o.basePort}+K, HTTP API ${o.baseHttpPort}+K, metrics ${o.baseMetricsPort}+K`,
   );
-  const devnet = new Devnet(nodes, { genesisDir, outDir, logLevel: o.logLevel, forkDigest: chain.forkDigest });
+  const launch: LaunchOptions = { genesisDir, outDir, logLevel: o.logLevel, forkDigest: chain.forkDigest };
+  if (netns) {
+    const ns = netns;
+    // The node binds its HTTP and metrics on its namespace address so the host reaches it over the bridge.
+    launch.extraArgs = (entry) => ["--http-host", addressOf(entry.nodeId)];
+    launch.httpHost = (entry) => addressOf(entry.nodeId);
+    launch.wrapCommand = (entry, file, args) => ns.wrap(entry.nodeId, file, args);
+  }
+  const devnet = new Devnet(nodes, launch);
   devnet.startAll();
 
   let stopping = false;
@@ -87,6 +158,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    if (stopRequested()) onSignal();
     if (o.duration !== undefined) setTimeout(onSignal, o.duration * 1000).unref();
   });
 
@@ -123,7 +195,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
       const node = devnet.nodes[index];
       if (!node) return null;
       try {
-        const res = await fetch(`http://127.0.0.1:${node.entry.httpPort}/eth/v1/beacon/headers/${slot}`, {
+        const res = await fetch(`${devnet.apiBase(node)}/eth/v1/beacon/headers/${slot}`, {
           signal: AbortSignal.timeout(2000),
         });
         if (!res.ok) return null;

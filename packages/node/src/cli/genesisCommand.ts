@@ -17,6 +17,8 @@ export interface GenesisOptions {
   baseMetricsPort: number;
   aggregators: number;
   host: string;
+  /** Per-node listen address (devnet --netns: each node's namespace address); default `host`. */
+  hostOf?: (nodeId: number) => string;
 }
 
 export interface GenesisResult {
@@ -78,7 +80,7 @@ export async function runGenesis(o: GenesisOptions): Promise<GenesisResult> {
       validatorIndices: indices,
       isAggregator: nodeId < o.aggregators,
       peerId: await peerIdFromSeed(keys[nodeId] as Uint8Array),
-      listen: `/ip4/${o.host}/tcp/${o.basePort + nodeId}`,
+      listen: `/ip4/${o.hostOf?.(nodeId) ?? o.host}/tcp/${o.basePort + nodeId}`,
       httpPort: o.baseHttpPort + nodeId,
       metricsPort: o.baseMetricsPort + nodeId,
     })),

@@ -5,6 +5,7 @@ import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_POR
 import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
 import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
+import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 
 export const VERSION = "0.1.0";
 
@@ -49,7 +50,11 @@ export function buildCli(): Command {
     .enablePositionalOptions()
     .description("run one validator node of a devnet")
     .option("--genesis <dir>", "genesis folder written by `metronome genesis` (required)")
-    .option("--node-id <id>", "this node's entry in the genesis nodes.json (required)", intArg(0))
+    .option(
+      "--node-id <id>",
+      "this node's entry in the genesis nodes.json, or a lean-quickstart name ending in _<id> such as metronome_0 (required)",
+      nodeIdArg,
+    )
     .option(
       "--data-dir <dir>",
       "database and slashing-protection folder (created if missing; a restart resumes from it) (required)",
@@ -96,8 +101,34 @@ export function buildCli(): Command {
       new Option("--log-level <level>", "error | warn | info | debug | trace").default("info").argParser(parseLogLevel),
     )
     .addOption(new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"))
-    .action(async (opts) => {
-      // Checked here, not with requiredOption: the slashing-protection subcommands do not take them.
+    .option(
+      "--node-key <file>",
+      "libp2p identity key: a file holding a 32-byte hex seed (default: <genesis>/keys/node-<id>.key)",
+    )
+    // lean-quickstart's flag names (docs/operations.md, "lean-quickstart flags"): same options.
+    .option("--custom-genesis <dir>", "lean-quickstart alias of --genesis")
+    .option("--genesis-dir <dir>", "lean-quickstart alias of --genesis")
+    .option("--api-port <port>", "lean-quickstart alias of --http-port", portArg)
+    .option("--http-address <ip>", "lean-quickstart alias of --http-host")
+    .option("--api-host <ip>", "lean-quickstart alias of --http-host")
+    .option("--aggregator", "lean-quickstart alias of --is-aggregator")
+    .option("--listen-addr <multiaddr>", "lean-quickstart alias of --listen (TCP only: Metronome has no QUIC)")
+    .addOption(
+      new Option(
+        "--metrics-enable",
+        "lean-quickstart flag; accepted, metrics are on unless --metrics-port 0",
+      ).hideHelp(),
+    )
+    .addOption(new Option("--metrics", "lean-quickstart flag; accepted, as --metrics-enable").hideHelp())
+    .action(async (raw, cmd: Command) => {
+      let opts: typeof raw;
+      try {
+        opts = nodeOptionsWithAliases(raw, (key) => cmd.getOptionValueSource(key) === "default");
+      } catch (e) {
+        cmd.error(`error: ${(e as Error).message}`);
+      }
+      // Checked here, not with requiredOption: the slashing-protection subcommands do not take
+      // them, and --genesis may come as a lean-quickstart alias.
       for (const [flag, key] of [
         ["--genesis", "genesis"],
         ["--node-id", "nodeId"],
@@ -155,6 +186,21 @@ export function buildCli(): Command {
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
     .option("--quiet", "no live table (summary only)")
     .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))
+    .addOption(
+      new Option(
+        "--runtime <runtime>",
+        "process: node processes on this host; docker: a compose project of the metronome image (host networking) with Prometheus, see docs/operations.md",
+      )
+        .choices(["process", "docker"])
+        .default("process"),
+    )
+    .option(
+      "--netns",
+      "each node in its own network namespace and address (10.99.0.10+k) on a bridge the run creates and removes (root, iproute2)",
+    )
+    .option("--prometheus-port <port>", "docker runtime: Prometheus on 127.0.0.1:<port>, 0 for none", portArg, 9090)
+    .option("--image <tag>", "docker runtime: node image (deploy/docker/build-image.sh)", "metronome:local")
+    .option("--prometheus-image <tag>", "docker runtime: Prometheus image", "metronome/prometheus:local")
     .action(async (opts) => {
       const { runDevnet } = await import("./devnetCommand.ts");
       process.exitCode = await runDevnet(opts);

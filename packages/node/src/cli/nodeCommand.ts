@@ -1,8 +1,9 @@
 // `metronome node`: resolves flags against the genesis folder, runs the node until SIGTERM/SIGINT.
 // Uncaught errors log and exit non-zero: restart authority belongs to the external supervisor.
 
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
+import { ConfigError, readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
 import { assertFetchablePort, assertFetchableUrl } from "../util/blockedPorts.ts";
@@ -27,6 +28,8 @@ export interface NodeCommandFlags {
   maxBatch: number;
   checkpointSyncUrl?: string;
   doppelgangerSlots: number;
+  /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
+  nodeKey?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -53,7 +56,9 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
   return {
     chain: genesis.chain,
     nodeId: flags.nodeId,
-    identitySeed: await readNodeKey(genesis.dir, flags.nodeId),
+    identitySeed: flags.nodeKey
+      ? await readIdentityKeyFile(flags.nodeKey)
+      : await readNodeKey(genesis.dir, flags.nodeId),
     dataDir: resolve(flags.dataDir),
     listen: flags.listen ?? entry?.listen ?? "/ip4/127.0.0.1/tcp/9000",
     // A node never dials itself.
@@ -70,6 +75,19 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     httpPort,
     metricsPort,
   };
+}
+
+/** A --node-key file: 32 bytes of hex, with or without 0x (lean-quickstart writes it without). */
+export async function readIdentityKeyFile(path: string): Promise<Uint8Array> {
+  let text: string;
+  try {
+    text = (await readFile(path, "utf8")).trim();
+  } catch (e) {
+    throw new ConfigError(`--node-key: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const hex = text.startsWith("0x") ? text.slice(2) : text;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`--node-key ${path}: expected 32 bytes of hex`);
+  return Uint8Array.from(Buffer.from(hex, "hex"));
 }
 
 export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {

@@ -26,6 +26,10 @@ export interface LaunchOptions {
   /** The genesis fork digest: a polled node reporting another one is ignored as foreign. */
   forkDigest?: string;
   extraArgs?: (entry: NodeEntry) => string[];
+  /** Address the launcher reaches a node's HTTP API on (default 127.0.0.1; --netns: its namespace's). */
+  httpHost?: (entry: NodeEntry) => string;
+  /** Rewrites the node's command line, e.g. to run it inside its network namespace. */
+  wrapCommand?: (entry: NodeEntry, file: string, args: string[]) => { file: string; args: string[] };
 }
 
 export function nodeArgs(genesisDir: string, entry: NodeEntry, dataDir: string, logLevel: string): string[] {
@@ -75,7 +79,8 @@ export class Devnet {
       ...extra,
     ];
     const log = createWriteStream(node.logFile, { flags: "a" });
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    const command = this.options.wrapCommand?.(node.entry, process.execPath, args) ?? { file: process.execPath, args };
+    const child = spawn(command.file, command.args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     node.child = child;
@@ -87,8 +92,13 @@ export class Devnet {
     });
   }
 
+  /** The node's HTTP API origin as the launcher reaches it. */
+  apiBase(node: DevnetNodeProcess): string {
+    return `http://${this.options.httpHost?.(node.entry) ?? "127.0.0.1"}:${node.entry.httpPort}`;
+  }
+
   healthUrl(node: DevnetNodeProcess): string {
-    return `http://127.0.0.1:${node.entry.httpPort}/lean/v0/health`;
+    return `${this.apiBase(node)}/lean/v0/health`;
   }
 
   /**
