@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { Devnet } from "../devnet/launcher.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
 import { summarize } from "../devnet/summary.ts";
+import { topologyArgs } from "../devnet/topology.ts";
 import { runGenesis } from "./genesisCommand.ts";
 
 export interface DevnetOptions {
@@ -20,6 +21,9 @@ export interface DevnetOptions {
   baseHttpPort: number;
   baseMetricsPort: number;
   aggregators: number;
+  /** Each node dials only its next `ring` nodes (default: every node dials every other). */
+  ring?: number;
+  meshDegree?: number;
   quiet?: boolean;
   logLevel: string;
 }
@@ -44,7 +48,12 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   console.log(
     `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
-  const devnet = new Devnet(nodes, { genesisDir, outDir, logLevel: o.logLevel });
+  const devnet = new Devnet(nodes, {
+    genesisDir,
+    outDir,
+    logLevel: o.logLevel,
+    extraArgs: (entry) => topologyArgs(nodes, entry, { ring: o.ring, meshDegree: o.meshDegree }),
+  });
   devnet.startAll();
 
   let stopping = false;

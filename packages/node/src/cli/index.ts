@@ -62,6 +62,11 @@ export function buildCli(): Command {
       64,
     )
     .option(
+      "--gossip-mesh-degree <d>",
+      "gossip mesh degree D, with D_low/D_high/D_lazy scaled alike (default 8 as PROTOCOL.md; lower only to test multi-hop meshes)",
+      intArg(1, 64),
+    )
+    .option(
       "--bls-workers <n>",
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),
@@ -92,6 +97,12 @@ export function buildCli(): Command {
     .option("--base-http-port <port>", "HTTP port of node 0", portArg, 5052)
     .option("--base-metrics-port <port>", "metrics port of node 0", portArg, 8008)
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
+    .option(
+      "--ring <k>",
+      "each node dials only its next k nodes on a ring (about 2k peers each), so most votes need several gossip hops (default: every node dials every other)",
+      intArg(1, 63),
+    )
+    .option("--mesh-degree <d>", "gossip mesh degree D of every node (default 8, PROTOCOL.md)", intArg(1, 64))
     .option("--quiet", "no live table (summary only)")
     .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))
     .action(async (opts) => {

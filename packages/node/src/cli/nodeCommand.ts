@@ -21,6 +21,7 @@ export interface NodeCommandFlags {
   httpHost: string;
   blsWorkers?: number;
   maxBatch: number;
+  gossipMeshDegree?: number;
   checkpointSyncUrl?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -55,6 +56,7 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     maxBatch: flags.maxBatch === 0 ? Number.POSITIVE_INFINITY : flags.maxBatch,
     httpPort: flags.httpPort ?? entry?.httpPort ?? 5052,
     metricsPort: flags.metricsPort ?? entry?.metricsPort ?? 8008,
+    gossipMeshDegree: flags.gossipMeshDegree,
   };
 }
 

@@ -21,4 +21,6 @@ export interface NodeOptions {
   maxBatch: number;
   /** Worker threads verifying attestation signatures; 0 verifies on the main thread. */
   blsWorkers: number | undefined;
+  /** Gossip mesh degree D; undefined keeps PROTOCOL.md's 8 (tests lower it to force multi-hop). */
+  gossipMeshDegree?: number;
 }
