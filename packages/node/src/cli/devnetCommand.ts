@@ -14,7 +14,8 @@ export interface DevnetOptions {
   nodes: number;
   validators: number;
   slotSeconds: number;
-  genesisDelay: number;
+  /** Default: defaultGenesisDelay(nodes). */
+  genesisDelay?: number;
   duration?: number;
   out: string;
   basePort: number;
@@ -28,7 +29,20 @@ export interface DevnetOptions {
   logLevel: string;
 }
 
+/** Seconds a devnet waits for genesis by default: at least 8. */
+const MIN_GENESIS_DELAY_S = 8;
+/**
+ * Node processes boot concurrently and each needs 1-2 s of CPU (module loading, keys, LevelDB): on
+ * a 2-core machine 16 of them take ~20 s, and a node still booting at genesis starts out late.
+ */
+const GENESIS_DELAY_PER_NODE_S = 2;
+
+export function defaultGenesisDelay(nodes: number): number {
+  return Math.max(MIN_GENESIS_DELAY_S, 3 + GENESIS_DELAY_PER_NODE_S * nodes);
+}
+
 export async function runDevnet(o: DevnetOptions): Promise<number> {
+  const genesisDelay = o.genesisDelay ?? defaultGenesisDelay(o.nodes);
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -37,7 +51,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     validators: o.validators,
     nodes: o.nodes,
     out: genesisDir,
-    genesisDelay: o.genesisDelay,
+    genesisDelay,
     slotSeconds: o.slotSeconds,
     basePort: o.basePort,
     baseHttpPort: o.baseHttpPort,
@@ -46,7 +60,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     host: "127.0.0.1",
   });
   console.log(
-    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
+    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
   const devnet = new Devnet(nodes, {
     genesisDir,
@@ -90,7 +104,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
 
   await stopped;
   clearInterval(poller);
-  const finalHealth = await devnet.pollAll();
+  const finalHealth = await devnet.pollAllPatiently();
   const summary = await summarize(
     finalHealth,
     devnet.nodes.map((n) => n.entry.nodeId),

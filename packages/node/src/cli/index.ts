@@ -86,7 +86,11 @@ export function buildCli(): Command {
     .option("--nodes <k>", "number of nodes", intArg(1, 64), 4)
     .option("--validators <n>", "total validators (split evenly)", intArg(1, 4096), 32)
     .option("--slot-seconds <s>", "slot length in seconds", floatArg(0), 4)
-    .option("--genesis-delay <s>", "seconds from launch until genesis", intArg(1, 3600), 8)
+    .option(
+      "--genesis-delay <s>",
+      "seconds from launch until genesis (default: 8, or 3 + 2 per node when larger, so every node has booted)",
+      intArg(1, 3600),
+    )
     .option(
       "--duration <s>",
       "stop after this many seconds, write summary.json, exit non-zero if finality failed",

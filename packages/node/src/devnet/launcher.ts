@@ -7,6 +7,10 @@ import { fileURLToPath } from "node:url";
 import type { NodeEntry } from "../config/genesisConfig.ts";
 import { fetchHealth, type NodeHealth } from "./health.ts";
 
+/** Final-summary health polls: tries per node, and the timeout of each. */
+const FINAL_POLL_ATTEMPTS = 3;
+const FINAL_POLL_TIMEOUT_MS = 5_000;
+
 const METRONOME_BIN = fileURLToPath(new URL("../bin/metronome.ts", import.meta.url));
 
 export interface DevnetNodeProcess {
@@ -80,8 +84,34 @@ export class Devnet {
     return `http://127.0.0.1:${node.entry.httpPort}/lean/v0/health`;
   }
 
-  async pollAll(): Promise<(NodeHealth | null)[]> {
-    return Promise.all(this.nodes.map((n) => (n.child ? fetchHealth(this.healthUrl(n)) : Promise.resolve(null))));
+  async pollAll(timeoutMs?: number): Promise<(NodeHealth | null)[]> {
+    return Promise.all(
+      this.nodes.map((n) => (n.child ? fetchHealth(this.healthUrl(n), timeoutMs) : Promise.resolve(null))),
+    );
+  }
+
+  /**
+   * The health of every running node for the final summary: a node that does not answer is asked
+   * again, with a longer timeout, before it is called unreachable. A busy machine (a large devnet on
+   * two cores) can hold a health answer past the live table's 2 s for a moment.
+   */
+  async pollAllPatiently(): Promise<(NodeHealth | null)[]> {
+    let healths = await this.pollAll(FINAL_POLL_TIMEOUT_MS);
+    for (
+      let attempt = 1;
+      attempt < FINAL_POLL_ATTEMPTS && healths.some((h, i) => h === null && this.nodes[i]?.child);
+      attempt++
+    ) {
+      const retried = await Promise.all(
+        this.nodes.map((n, i) =>
+          healths[i] === null && n.child
+            ? fetchHealth(this.healthUrl(n), FINAL_POLL_TIMEOUT_MS)
+            : Promise.resolve(healths[i] ?? null),
+        ),
+      );
+      healths = retried;
+    }
+    return healths;
   }
 
   /** SIGTERM everything, then SIGKILL whatever is still alive after `graceMs`. */
