@@ -93,11 +93,23 @@ describe("mesh: 10 nodes on a ring with mesh degree 3 (most votes travel more th
     await net?.teardown();
   });
 
-  it("the topology is sparse: the aggregator has 4 peers and 5 nodes are 2+ hops from it", async () => {
+  it("the topology is sparse: the aggregator's peers are its 4 ring neighbours; 5 nodes are 2+ hops away", async () => {
     const hops = ringHops(N, RING, 0);
     assert.equal(hops.filter((h) => h >= 2).length, 5);
-    const healths = await net.waitForHealth(NODES, (hs) => hs.every((h) => h.peers === 2 * RING), "ring peers", 60_000);
-    for (const h of healths) assert.equal(h.peers, 2 * RING, `node ${h.node_id} has ${h.peers} peers`);
+    const neighbours = NODES.filter((id) => hops[id] === 1).map((id) => net.entry(id).peerId);
+    let peersOfZero: string[] = [];
+    await net.waitForHealth(
+      NODES,
+      (hs) => hs.every((h) => h.peers >= 2) && (hs[0]?.peers ?? 0) === 2 * RING,
+      "ring connections",
+      60_000,
+    );
+    const { body } = await net.getJson(0, "/eth/v1/node/peers");
+    peersOfZero = ((body as { data: { peer_id: string }[] }).data ?? []).map((p) => p.peer_id).sort();
+    assert.deepEqual(peersOfZero, [...neighbours].sort(), "node 0 is connected to exactly its ring neighbours");
+    for (const h of await net.waitForHealth(NODES, () => true, "health", 10_000)) {
+      assert.ok(h.peers <= 2 * RING, `node ${h.node_id} has ${h.peers} peers (more than its ring neighbours)`);
+    }
   });
 
   it("every node finalizes, and finality comes within 4 slots of the head", async (t) => {
