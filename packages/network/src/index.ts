@@ -17,6 +17,9 @@ export {
   GOSSIP_MCACHE_LENGTH,
   GOSSIP_SEEN_TTL_MS,
   gossipSeenTtlMs,
+  IP_COLOCATION_WHITELIST,
+  type MeshDegrees,
+  meshDegrees,
 } from "./gossip/options.ts";
 export type { GossipHandler, GossipMessageInfo, GossipVerdict } from "./gossip/router.ts";
 export {

@@ -23,6 +23,8 @@ export interface StateTransitionTiming {
   /** process_block: header and attestations. */
   blockMs: number;
   attestations: number;
+  /** Validator votes the body carries: participants summed over its aggregated attestations. */
+  votes: number;
   attestationsMs: number;
   /** The whole transition, state-root check included. */
   totalMs: number;
@@ -54,10 +56,17 @@ function transition(preState: State, block: Block, checkRoot: boolean, observe?:
     slotsMs: t1 - t0,
     blockMs: t3 - t1,
     attestations: block.body.attestations.length,
+    votes: observe === undefined ? 0 : countVotes(block),
     attestationsMs: t3 - t2,
     totalMs: performance.now() - t0,
   });
   return postState;
+}
+
+function countVotes(block: Block): number {
+  let votes = 0;
+  for (const att of block.body.attestations) votes += att.aggregationBits.getTrueBitIndexes().length;
+  return votes;
 }
 
 function checkStateRoot(postState: State, block: Block): void {

@@ -61,14 +61,14 @@ describe("produceBlock", () => {
     for (const b of [b1, b2, c2]) observed.onBlock(b.signed);
     const res = observed.onBlock(signed);
     assert.deepEqual(
-      timings.map((t) => [t.slots, t.attestations]),
+      timings.map((t) => [t.slots, t.attestations, t.votes]),
       [
-        [1, 0],
-        [1, 0],
-        [2, 0],
-        [1, 1],
+        [1, 0, 0],
+        [1, 0, 0],
+        [2, 0, 0],
+        [1, 1, 3],
       ],
-      "slots advanced and attestations processed per import",
+      "slots advanced, attestations processed and votes carried (j1: validators 0, 1, 2) per import",
     );
     for (const t of timings) {
       assert.ok(t.slotsMs >= 0 && t.attestationsMs >= 0 && t.blockMs >= t.attestationsMs, JSON.stringify(t));

@@ -11,6 +11,37 @@ export const GOSSIP_D = 8;
 export const GOSSIP_D_LOW = 6;
 export const GOSSIP_D_HIGH = 12;
 export const GOSSIP_D_LAZY = 6;
+/** gossipsub's default: outbound peers a mesh keeps; must stay below D_low and at most D/2. */
+const GOSSIP_D_OUT = 2;
+
+/**
+ * Peer addresses exempt from gossipsub's IP-colocation penalty (P6). P6 punishes every peer once
+ * more than 10 share one address: score (n - 10)^2 * -5. Peers on loopback all share 127.0.0.1 by
+ * construction (a local devnet, the flood tool, the tests), and the penalty there is not a Sybil
+ * signal but an artefact: at 11 peers every score is negative, so every mesh stays empty and
+ * nothing is forwarded; at 15 peers (a 16-node devnet) every peer sits below the graylist
+ * threshold and all its gossip is dropped. Real hosts never reach each other over loopback.
+ */
+export const IP_COLOCATION_WHITELIST: readonly string[] = ["127.0.0.1", "::1"];
+
+export type MeshDegrees = { D: number; Dlo: number; Dhi: number; Dlazy: number; Dout: number };
+
+/**
+ * The mesh degrees for a target degree `d`: PROTOCOL.md's 8/6/12/6 at d = 8, and the same ratios
+ * below it, so a test can build a sparse mesh in which most votes travel more than one hop.
+ */
+export function meshDegrees(d: number = GOSSIP_D): MeshDegrees {
+  if (!Number.isSafeInteger(d) || d < 1) throw new RangeError(`mesh degree must be an integer >= 1, got ${d}`);
+  if (d === GOSSIP_D) {
+    return { D: GOSSIP_D, Dlo: GOSSIP_D_LOW, Dhi: GOSSIP_D_HIGH, Dlazy: GOSSIP_D_LAZY, Dout: GOSSIP_D_OUT };
+  }
+  const Dlo = Math.max(1, Math.round((d * GOSSIP_D_LOW) / GOSSIP_D));
+  const Dhi = Math.max(d, Math.round((d * GOSSIP_D_HIGH) / GOSSIP_D));
+  const Dlazy = Math.max(1, Math.round((d * GOSSIP_D_LAZY) / GOSSIP_D));
+  // gossipsub requires Dout < Dlo and Dout <= D / 2.
+  const Dout = Math.max(0, Math.min(GOSSIP_D_OUT, Dlo - 1, Math.floor(d / 2)));
+  return { D: d, Dlo, Dhi, Dlazy, Dout };
+}
 export const GOSSIP_HEARTBEAT_MS = 700;
 /** leanSpec: heartbeats of full messages kept for IWANT, and of them gossiped in IHAVE. */
 export const GOSSIP_MCACHE_LENGTH = 6;
@@ -59,16 +90,16 @@ export type GossipsubParams = {
   heartbeatMs?: number;
   /** Default GOSSIP_SEEN_TTL_MS (4 s slots); see gossipSeenTtlMs. */
   seenTtlMs?: number;
+  /** Target mesh degree D (default GOSSIP_D); the other degrees follow it (meshDegrees). */
+  meshDegree?: number;
 };
 
 export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts> {
   const { payloads } = params;
   return {
     globalSignaturePolicy: StrictNoSign,
-    D: GOSSIP_D,
-    Dlo: GOSSIP_D_LOW,
-    Dhi: GOSSIP_D_HIGH,
-    Dlazy: GOSSIP_D_LAZY,
+    ...meshDegrees(params.meshDegree),
+    scoreParams: { IPColocationFactorWhitelist: new Set(IP_COLOCATION_WHITELIST) },
     heartbeatInterval: params.heartbeatMs ?? GOSSIP_HEARTBEAT_MS,
     mcacheLength: GOSSIP_MCACHE_LENGTH,
     mcacheGossip: GOSSIP_MCACHE_GOSSIP,

@@ -71,6 +71,8 @@ export type NetworkHostOptions = {
   };
   redial?: Partial<RedialOptions>;
   gossipHeartbeatMs?: number;
+  /** Target gossip mesh degree D; default PROTOCOL.md's 8 (tests lower it for multi-hop meshes). */
+  gossipMeshDegree?: number;
   /** How long seen gossip message ids are remembered (leanSpec: slot * 6; default for 4 s slots). */
   gossipSeenTtlMs?: number;
   /** Gossip validations in flight at once, per topic kind, before new ones are ignored (router defaults). */
@@ -164,6 +166,7 @@ export class NetworkHost {
             allowedTopics: this.allTopicNames(),
             heartbeatMs: this.options.gossipHeartbeatMs,
             seenTtlMs: this.options.gossipSeenTtlMs,
+            meshDegree: this.options.gossipMeshDegree,
           }),
         ),
       },

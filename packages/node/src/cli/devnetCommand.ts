@@ -11,19 +11,24 @@ import { describeConflicts, findPortConflicts } from "../devnet/portProbe.ts";
 import { devnetPorts, validateDevnetPorts } from "../devnet/ports.ts";
 import { renderStatusTable } from "../devnet/statusTable.ts";
 import { summarize } from "../devnet/summary.ts";
+import { topologyArgs } from "../devnet/topology.ts";
 import { runGenesis } from "./genesisCommand.ts";
 
 export interface DevnetOptions {
   nodes: number;
   validators: number;
   slotSeconds: number;
-  genesisDelay: number;
+  /** Default: defaultGenesisDelay(nodes). */
+  genesisDelay?: number;
   duration?: number;
   out: string;
   basePort: number;
   baseHttpPort: number;
   baseMetricsPort: number;
   aggregators: number;
+  /** Each node dials only its next `ring` nodes (default: every node dials every other). */
+  ring?: number;
+  meshDegree?: number;
   quiet?: boolean;
   logLevel: string;
   /** process: child processes here; docker: a compose project of the metronome image. */
@@ -62,6 +67,18 @@ export async function checkDevnetPortsFree(o: DevnetOptions): Promise<void> {
   if (conflicts.length > 0) throw new DevnetPortsInUseError(describeConflicts(conflicts));
 }
 
+/** Seconds a devnet waits for genesis by default: at least 8. */
+const MIN_GENESIS_DELAY_S = 8;
+/**
+ * Node processes boot concurrently and each needs 1-2 s of CPU (module loading, keys, LevelDB): on
+ * a 2-core machine 16 of them take ~20 s, and a node still booting at genesis starts out late.
+ */
+const GENESIS_DELAY_PER_NODE_S = 2;
+
+export function defaultGenesisDelay(nodes: number): number {
+  return Math.max(MIN_GENESIS_DELAY_S, 3 + GENESIS_DELAY_PER_NODE_S * nodes);
+}
+
 export async function runDevnet(o: DevnetOptions): Promise<number> {
   // Namespaced nodes bind their own addresses, so only loopback runs can collide with a devnet
   // already running here; every run refuses blocked or overlapping ports.
@@ -70,7 +87,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   if (o.runtime === "docker") {
     if (o.netns) throw new Error("--netns runs node processes; it does not combine with --runtime docker");
     const { runDockerDevnet } = await import("../devnet/dockerRuntime.ts");
-    return runDockerDevnet(o);
+    return runDockerDevnet({ ...o, genesisDelay: o.genesisDelay ?? defaultGenesisDelay(o.nodes) });
   }
   let netns: NetnsNetwork | null = null;
   // From before the network exists until the run's own handlers take over, a SIGINT/SIGTERM is
@@ -114,6 +131,7 @@ async function runProcessDevnet(
   netns: NetnsNetwork | null,
   stopRequested: () => boolean,
 ): Promise<number> {
+  const genesisDelay = o.genesisDelay ?? defaultGenesisDelay(o.nodes);
   const outDir = resolve(o.out);
   // A devnet is a new chain every time: stale data dirs of an old genesis would be refused anyway.
   rmSync(outDir, { recursive: true, force: true });
@@ -122,7 +140,7 @@ async function runProcessDevnet(
     validators: o.validators,
     nodes: o.nodes,
     out: genesisDir,
-    genesisDelay: o.genesisDelay,
+    genesisDelay,
     slotSeconds: o.slotSeconds,
     basePort: o.basePort,
     baseHttpPort: o.baseHttpPort,
@@ -132,16 +150,23 @@ async function runProcessDevnet(
     hostOf: netns ? addressOf : undefined,
   });
   console.log(
-    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${o.genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
+    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
   console.log(
     `devnet: node K listens on libp2p ${o.basePort}+K, HTTP API ${o.baseHttpPort}+K, metrics ${o.baseMetricsPort}+K`,
   );
-  const launch: LaunchOptions = { genesisDir, outDir, logLevel: o.logLevel, forkDigest: chain.forkDigest };
+  const topology = { ring: o.ring, meshDegree: o.meshDegree };
+  const launch: LaunchOptions = {
+    genesisDir,
+    outDir,
+    logLevel: o.logLevel,
+    forkDigest: chain.forkDigest,
+    extraArgs: (entry) => topologyArgs(nodes, entry, topology),
+  };
   if (netns) {
     const ns = netns;
     // The node binds its HTTP and metrics on its namespace address so the host reaches it over the bridge.
-    launch.extraArgs = (entry) => ["--http-host", addressOf(entry.nodeId)];
+    launch.extraArgs = (entry) => [...topologyArgs(nodes, entry, topology), "--http-host", addressOf(entry.nodeId)];
     launch.httpHost = (entry) => addressOf(entry.nodeId);
     launch.wrapCommand = (entry, file, args) => ns.wrap(entry.nodeId, file, args);
   }
@@ -187,7 +212,7 @@ async function runProcessDevnet(
 
   await stopped;
   clearInterval(poller);
-  const finalHealth = await devnet.pollAll();
+  const finalHealth = await devnet.pollAllPatiently();
   const summary = await summarize(
     finalHealth,
     devnet.nodes.map((n) => n.entry.nodeId),

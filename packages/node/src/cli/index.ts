@@ -86,6 +86,11 @@ export function buildCli(): Command {
       64,
     )
     .option(
+      "--gossip-mesh-degree <d>",
+      "gossip mesh degree D, with D_low/D_high/D_lazy scaled alike (default 8 as PROTOCOL.md; lower only to test multi-hop meshes)",
+      intArg(1, 64),
+    )
+    .option(
       "--bls-workers <n>",
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),
@@ -168,7 +173,11 @@ export function buildCli(): Command {
     .option("--nodes <k>", "number of nodes", intArg(1, 64), 4)
     .option("--validators <n>", "total validators (split evenly)", intArg(1, 4096), 32)
     .option("--slot-seconds <s>", "slot length in seconds", floatArg(0), 4)
-    .option("--genesis-delay <s>", "seconds from launch until genesis", intArg(1, 3600), 8)
+    .option(
+      "--genesis-delay <s>",
+      "seconds from launch until genesis (default: 8, or 3 + 2 per node when larger, so every node has booted)",
+      intArg(1, 3600),
+    )
     .option(
       "--duration <s>",
       "stop after this many seconds, write summary.json, exit non-zero if finality failed",
@@ -184,6 +193,12 @@ export function buildCli(): Command {
       DEFAULT_BASE_METRICS_PORT,
     )
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
+    .option(
+      "--ring <k>",
+      "each node dials only its next k nodes on a ring (about 2k peers each), so most votes need several gossip hops (default: every node dials every other)",
+      intArg(1, 63),
+    )
+    .option("--mesh-degree <d>", "gossip mesh degree D of every node (default 8, PROTOCOL.md)", intArg(1, 64))
     .option("--quiet", "no live table (summary only)")
     .addOption(new Option("--log-level <level>", "node log level").default("info").argParser(parseLogLevel))
     .addOption(

@@ -26,6 +26,7 @@ export interface NodeCommandFlags {
   apiTokenFile?: string;
   blsWorkers?: number;
   maxBatch: number;
+  gossipMeshDegree?: number;
   checkpointSyncUrl?: string;
   doppelgangerSlots: number;
   /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
@@ -74,6 +75,7 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     maxBatch: flags.maxBatch === 0 ? Number.POSITIVE_INFINITY : flags.maxBatch,
     httpPort,
     metricsPort,
+    gossipMeshDegree: flags.gossipMeshDegree,
   };
 }
 

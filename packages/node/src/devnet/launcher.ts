@@ -7,6 +7,10 @@ import { fileURLToPath } from "node:url";
 import type { NodeEntry } from "../config/genesisConfig.ts";
 import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 
+/** Final-summary health polls: tries per node, and the timeout of each. */
+const FINAL_POLL_ATTEMPTS = 3;
+const FINAL_POLL_TIMEOUT_MS = 5_000;
+
 const METRONOME_BIN = fileURLToPath(new URL("../bin/metronome.ts", import.meta.url));
 
 export interface DevnetNodeProcess {
@@ -105,13 +109,38 @@ export class Devnet {
    * Health of every running node; null for one that did not answer, or whose answer came from
    * another chain or another node (then `foreign` says why): a devnet never reads another's nodes.
    */
-  async pollAll(): Promise<(NodeHealth | null)[]> {
-    return Promise.all(this.nodes.map((n) => this.poll(n)));
+  async pollAll(timeoutMs?: number): Promise<(NodeHealth | null)[]> {
+    return Promise.all(this.nodes.map((n) => this.poll(n, timeoutMs)));
   }
 
-  private async poll(node: DevnetNodeProcess): Promise<NodeHealth | null> {
+  /**
+   * The health of every running node for the final summary: a node that does not answer is asked
+   * again, with a longer timeout, before it is called unreachable. A busy machine (a large devnet on
+   * two cores) can hold a health answer past the live table's 2 s for a moment.
+   */
+  async pollAllPatiently(): Promise<(NodeHealth | null)[]> {
+    let healths = await this.pollAll(FINAL_POLL_TIMEOUT_MS);
+    for (
+      let attempt = 1;
+      attempt < FINAL_POLL_ATTEMPTS &&
+      healths.some((h, i) => h === null && this.nodes[i]?.child && !this.nodes[i]?.foreign);
+      attempt++
+    ) {
+      const previous = healths;
+      healths = await Promise.all(
+        this.nodes.map((n, i) =>
+          previous[i] === null && n.child && !n.foreign
+            ? this.poll(n, FINAL_POLL_TIMEOUT_MS)
+            : Promise.resolve(previous[i] ?? null),
+        ),
+      );
+    }
+    return healths;
+  }
+
+  private async poll(node: DevnetNodeProcess, timeoutMs?: number): Promise<NodeHealth | null> {
     if (!node.child) return null;
-    const health = await fetchHealth(this.healthUrl(node));
+    const health = await fetchHealth(this.healthUrl(node), timeoutMs);
     node.foreign =
       health === null
         ? null

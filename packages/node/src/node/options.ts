@@ -30,4 +30,6 @@ export interface NodeOptions {
   blsWorkers: number | undefined;
   /** Full slots to listen for the node's own validators on the network before signing; 0 disables. */
   doppelgangerSlots: number;
+  /** Gossip mesh degree D; undefined keeps PROTOCOL.md's 8 (tests lower it to force multi-hop). */
+  gossipMeshDegree?: number;
 }

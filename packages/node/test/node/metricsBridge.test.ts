@@ -207,11 +207,29 @@ describe("MetricsBridge", () => {
     m.close();
   });
 
-  it("observes each state transition's phases and counts its slots and attestations", async () => {
+  it("observes each state transition's phases and counts its slots, attestations and votes", async () => {
     const m = metrics();
     const bridge = new MetricsBridge(m);
-    bridge.onStateTransition({ slots: 3, slotsMs: 1, blockMs: 4, attestations: 2, attestationsMs: 3, totalMs: 9 });
-    bridge.onStateTransition({ slots: 1, slotsMs: 1, blockMs: 2, attestations: 0, attestationsMs: 1, totalMs: 5 });
+    bridge.onStateTransition({
+      slots: 3,
+      slotsMs: 1,
+      blockMs: 4,
+      attestations: 2,
+      votes: 7,
+      attestationsMs: 3,
+      totalMs: 9,
+    });
+    bridge.onStateTransition({
+      slots: 1,
+      slotsMs: 1,
+      blockMs: 2,
+      attestations: 0,
+      votes: 0,
+      attestationsMs: 1,
+      totalMs: 5,
+    });
+    assert.equal(await value(m, "metronome_block_votes_sum"), 7);
+    assert.equal(await value(m, "metronome_block_votes_count"), 2);
     assert.equal(await value(m, "lean_state_transition_slots_processed_total"), 4);
     assert.equal(await value(m, "lean_state_transition_attestations_processed_total"), 2);
     assert.equal(await value(m, "lean_state_transition_time_seconds_count"), 2);

@@ -1,0 +1,127 @@
+// Votes that cross the gossip mesh. Two devnets, one after the other:
+//  - 16 nodes, every one connected to the 15 others on 127.0.0.1: more peers than gossipsub's
+//    IP-colocation threshold (10). This devnet never justified before loopback peers were exempt
+//    from that penalty: every peer scored below the graylist threshold and all gossip was dropped.
+//  - 10 nodes on a ring (each dials its next 2, so about 4 peers each) with mesh degree 3: the
+//    aggregator is directly connected to 4 of the 9 other nodes, and half of the validators' votes
+//    need two or more gossip hops to reach it. 2/3 of the votes are needed to justify, so finality
+//    here proves that multi-hop votes arrive.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ringHops, topologyArgs } from "../packages/node/src/devnet/topology.ts";
+import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
+
+/**
+ * Waits `slots` more slots and returns, per node, the smallest head - finalized seen meanwhile.
+ * 3SF-mini justifies only some distances, so the lag oscillates; it must touch the target.
+ */
+async function finalityLag(net: TestDevnet, ids: number[], slots: number): Promise<Map<number, number>> {
+  const minLag = new Map<number, number>();
+  const start = await net.waitForHealth(ids, () => true, "health", 10_000);
+  const endSlot = Math.max(...start.map((h) => h.current_slot)) + slots;
+  await net.waitForHealth(
+    ids,
+    (hs) => {
+      for (const h of hs) {
+        const lag = h.head_slot - h.finalized_slot;
+        minLag.set(h.node_id ?? -1, Math.min(minLag.get(h.node_id ?? -1) ?? lag, lag));
+      }
+      return hs.every((h) => h.current_slot >= endSlot);
+    },
+    `${slots} more slots`,
+    slots * net.slotMs * 3,
+  );
+  return minLag;
+}
+
+function assertAgreeOnFinalized(healths: NodeHealth[]): void {
+  const lowest = healths.reduce((a, b) => (a.finalized_slot <= b.finalized_slot ? a : b));
+  for (const h of healths) {
+    if (h.finalized_slot === lowest.finalized_slot) {
+      assert.equal(h.finalized_root, lowest.finalized_root, `node ${h.node_id} finalized another block`);
+    }
+  }
+}
+
+describe("mesh: 16 fully connected nodes on one address (past the IP-colocation threshold)", () => {
+  const NODES = Array.from({ length: 16 }, (_, i) => i);
+  let net: TestDevnet;
+
+  before(async () => {
+    net = await TestDevnet.create({ name: "mesh16", nodes: 16, validators: 32, slotSeconds: 2 });
+    net.startAll();
+  });
+  after(async () => {
+    await net?.teardown();
+  });
+
+  it("every node justifies and finalizes, and all agree", async () => {
+    const healths = await net.waitForHealth(
+      NODES,
+      (hs) => hs.every((h) => h.finalized_slot >= 4),
+      "finalized slot >= 4 on all 16 nodes",
+      120_000,
+    );
+    assertAgreeOnFinalized(healths);
+    for (const h of healths) assert.equal(h.peers, 15, `node ${h.node_id} has ${h.peers} peers`);
+  });
+
+  it("the aggregator received the other nodes' votes through gossip", async () => {
+    const text = await net.scrapeMetrics(0);
+    const accepted = Number(
+      /metronome_gossip_messages_total\{topic="attestation",result="accept"\} (\d+)/.exec(text)?.[1],
+    );
+    // 30 of 32 validators are on other nodes and vote every slot; finality took several slots.
+    assert.ok(accepted >= 30 * 4, `aggregator accepted only ${accepted} gossip attestations`);
+  });
+});
+
+describe("mesh: 10 nodes on a ring with mesh degree 3 (most votes travel more than one hop)", () => {
+  const N = 10;
+  const RING = 2;
+  const MESH_DEGREE = 3;
+  const NODES = Array.from({ length: N }, (_, i) => i);
+  let net: TestDevnet;
+
+  before(async () => {
+    net = await TestDevnet.create({ name: "mesh-ring", nodes: N, validators: 40, slotSeconds: 2 });
+    for (const id of NODES) {
+      net.start(id, topologyArgs(net.genesis.nodes, net.entry(id), { ring: RING, meshDegree: MESH_DEGREE }));
+    }
+  });
+  after(async () => {
+    await net?.teardown();
+  });
+
+  it("the topology is sparse: the aggregator's peers are its 4 ring neighbours; 5 nodes are 2+ hops away", async () => {
+    const hops = ringHops(N, RING, 0);
+    assert.equal(hops.filter((h) => h >= 2).length, 5);
+    const neighbours = NODES.filter((id) => hops[id] === 1).map((id) => net.entry(id).peerId);
+    let peersOfZero: string[] = [];
+    await net.waitForHealth(
+      NODES,
+      (hs) => hs.every((h) => h.peers >= 2) && (hs[0]?.peers ?? 0) === 2 * RING,
+      "ring connections",
+      60_000,
+    );
+    const { body } = await net.getJson(0, "/eth/v1/node/peers");
+    peersOfZero = ((body as { data: { peer_id: string }[] }).data ?? []).map((p) => p.peer_id).sort();
+    assert.deepEqual(peersOfZero, [...neighbours].sort(), "node 0 is connected to exactly its ring neighbours");
+    for (const h of await net.waitForHealth(NODES, () => true, "health", 10_000)) {
+      assert.ok(h.peers <= 2 * RING, `node ${h.node_id} has ${h.peers} peers (more than its ring neighbours)`);
+    }
+  });
+
+  it("every node finalizes, and finality comes within 4 slots of the head", async (t) => {
+    const healths = await net.waitForHealth(
+      NODES,
+      (hs) => hs.every((h) => h.finalized_slot >= 4),
+      "finalized slot >= 4 on all 10 nodes",
+      120_000,
+    );
+    assertAgreeOnFinalized(healths);
+    const lag = await finalityLag(net, NODES, 8);
+    t.diagnostic(`min head - finalized over 8 slots: ${[...lag].map(([id, l]) => `${id}:${l}`).join(" ")}`);
+    for (const id of NODES) assert.ok((lag.get(id) ?? 99) <= 4, `node ${id}: head - finalized never <= 4`);
+  });
+});
