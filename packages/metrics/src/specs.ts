@@ -357,13 +357,6 @@ export const LEAN_METRICS = {
       labels: [],
       buckets: [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4],
     },
-    blockVotes: {
-      name: "metronome_block_votes",
-      type: "histogram",
-      help: "Validator votes carried by each imported block (participants summed over its aggregated attestations): how well votes reach the proposers",
-      labels: [],
-      buckets: [0, 1, 4, 16, 64, 256, 1024, 4096],
-    },
     slotsProcessed: {
       name: "lean_state_transition_slots_processed_total",
       type: "counter",
@@ -513,6 +506,14 @@ export const LEAN_METRICS = {
 
 export const RUNTIME_METRICS = {
   runtime: {
+    // Chain
+    blockVotes: {
+      name: "metronome_block_votes",
+      type: "histogram",
+      help: "Validator votes carried by each imported block (participants summed over its aggregated attestations): how well votes reach the proposers",
+      labels: [],
+      buckets: [0, 1, 4, 16, 64, 256, 1024, 4096],
+    },
     // Gossip ingress
     gossipAttestationsDropped: {
       name: "metronome_gossip_attestations_dropped_total",

@@ -114,7 +114,7 @@ export class MetricsBridge {
     st.attestationsProcessingTimeSeconds.observe(t.attestationsMs / 1000);
     st.slotsProcessed.inc(t.slots);
     st.attestationsProcessed.inc(t.attestations);
-    st.blockVotes.observe(t.votes);
+    this.m.runtime.blockVotes.observe(t.votes);
   }
 
   /** Once per finished verifier batch (worker job or main-thread chunk). */
