@@ -79,6 +79,21 @@ describe("crash injection: SIGKILL at every finality write boundary and at rando
     }
   }
 
+  /**
+   * The finalized root node `id` serves at `slot`. A connection reset is retried: undici may reuse
+   * a keep-alive socket the node's server is closing at that moment; a node that is really down
+   * fails all attempts.
+   */
+  async function rootWithRetry(id: number, slot: number): Promise<string | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await net.finalizedRoot(id, slot, 500);
+      } catch (err) {
+        if (attempt >= 3 || !net.isRunning(id)) throw err;
+      }
+    }
+  }
+
   it("the devnet finalizes before the first kill", async () => {
     await net.waitForHealth(NODES, (hs) => hs.every((h) => h.finalized_slot >= 3), "finality >= 3", 90_000);
   });
@@ -152,9 +167,7 @@ describe("crash injection: SIGKILL at every finality write boundary and at rando
         { length: Math.min(HISTORY_CHECK_PARALLEL_SLOTS, finalized + 1 - from) },
         (_, i) => from + i,
       );
-      const rows = await Promise.all(
-        slots.map((slot) => Promise.all(NODES.map((id) => net.finalizedRoot(id, slot, 500)))),
-      );
+      const rows = await Promise.all(slots.map((slot) => Promise.all(NODES.map((id) => rootWithRetry(id, slot)))));
       rows.forEach((roots, i) => {
         assert.ok(
           roots.every((r) => r === roots[0]),
