@@ -201,20 +201,25 @@ export class ChainDb {
     }
     // Pruning: every slot-index entry at or below finality goes (restart replays only what is
     // above the anchor); a body goes only if it is neither on the walked chain nor indexed.
+    // (Only slots with a slot-index entry are read: the cost follows the unfinalized range, not
+    // the length of the finalized history.)
     let pruned = 0;
-    const indexed = await this.indexedRootsUpTo(checkpoint.slot);
+    const slotKeys: Uint8Array[] = [];
     for await (const k of this.db.keys({
       gte: Uint8Array.of(Bucket.blockSlot),
       lt: key(Bucket.blockSlot, slotBytes(checkpoint.slot + 1)),
     })) {
+      slotKeys.push(k);
+    }
+    for (const k of slotKeys) {
       const root = k.slice(9, 41);
-      const slot = readSlot(k, 1);
       ops.push({ type: "del", key: k });
       const id = rootKey(root);
-      if (!keep.has(id) && indexed.get(slot) !== id) {
-        ops.push({ type: "del", key: key(Bucket.block, root) });
-        pruned++;
-      }
+      if (keep.has(id)) continue;
+      const indexed = await this.db.get(key(Bucket.finalizedRoot, k.subarray(1, 9)));
+      if (indexed !== undefined && rootKey(indexed) === id) continue;
+      ops.push({ type: "del", key: key(Bucket.block, root) });
+      pruned++;
     }
     ops.push(
       { type: "put", key: key(Bucket.state, checkpoint.root), value: stateBytes },

@@ -259,3 +259,32 @@ describe("MetricsBridge", () => {
     m.close();
   });
 });
+
+describe("MetricsBridge: database write queue", () => {
+  it("mirrors depth, bytes, back-pressure and failures; counters advance by their delta", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    const stats = {
+      writes: 3,
+      bytes: 4096,
+      written: { block: 10, finality: 2 },
+      failures: { block: 0, finality: 4 },
+      consecutiveFailures: 4,
+      lastError: "EIO",
+      superseded: 1,
+      refused: 0,
+      backpressure: true,
+    };
+    bridge.syncDatabase(stats);
+    bridge.syncDatabase({ ...stats, failures: { block: 1, finality: 4 }, written: { block: 12, finality: 2 } });
+    assert.equal(await value(m, "metronome_db_write_queue_writes"), 3);
+    assert.equal(await value(m, "metronome_db_write_queue_bytes"), 4096);
+    assert.equal(await value(m, "metronome_db_backpressure"), 1);
+    assert.equal(await value(m, "metronome_db_write_consecutive_failures"), 4);
+    assert.equal(await value(m, "metronome_db_write_failures_total", { kind: "finality" }), 4);
+    assert.equal(await value(m, "metronome_db_write_failures_total", { kind: "block" }), 1);
+    assert.equal(await value(m, "metronome_db_writes_total", { kind: "block" }), 12);
+    assert.equal(await value(m, "metronome_db_finality_superseded_total"), 1);
+    m.close();
+  });
+});
