@@ -26,6 +26,12 @@ export interface TestDevnetOptions {
   genesisDelaySec?: number;
   aggregators?: number;
   logLevel?: string;
+  /**
+   * `--doppelganger-slots` of every node this devnet starts (default 0: the tests that are not
+   * about it keep their timing when they restart nodes after genesis; a test passing its own
+   * `--doppelganger-slots` overrides it, the last flag wins).
+   */
+  doppelgangerSlots?: number;
 }
 
 export interface ExitInfo {
@@ -58,12 +64,20 @@ export class TestDevnet {
   private readonly logLevel: string;
   private readonly tracked = new Map<number, Tracked>();
 
-  private constructor(dir: string, genesis: GenesisResult, logLevel: string) {
+  private readonly baseArgs: string[];
+
+  private constructor(dir: string, genesis: GenesisResult, logLevel: string, doppelgangerSlots: number) {
     this.dir = dir;
     this.genesisDir = join(dir, "genesis");
     this.genesis = genesis;
     this.logLevel = logLevel;
-    this.devnet = new Devnet(genesis.nodes, { genesisDir: this.genesisDir, outDir: dir, logLevel });
+    this.baseArgs = ["--doppelganger-slots", String(doppelgangerSlots)];
+    this.devnet = new Devnet(genesis.nodes, {
+      genesisDir: this.genesisDir,
+      outDir: dir,
+      logLevel,
+      extraArgs: () => this.baseArgs,
+    });
   }
 
   static async create(o: TestDevnetOptions): Promise<TestDevnet> {
@@ -82,7 +96,7 @@ export class TestDevnet {
       aggregators: o.aggregators ?? 1,
       host: "127.0.0.1",
     });
-    return new TestDevnet(dir, genesis, o.logLevel ?? "info");
+    return new TestDevnet(dir, genesis, o.logLevel ?? "info", o.doppelgangerSlots ?? 0);
   }
 
   get slotMs(): number {
@@ -291,7 +305,7 @@ export class TestDevnet {
    * flags (a repeated flag overrides).
    */
   async runOnce(id: number, dataDir: string, timeoutMs: number, extraArgs: string[] = []): Promise<OneShotResult> {
-    const args = [...nodeArgs(this.genesisDir, this.entry(id), dataDir, this.logLevel), ...extraArgs];
+    const args = [...nodeArgs(this.genesisDir, this.entry(id), dataDir, this.logLevel), ...this.baseArgs, ...extraArgs];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
     liveChildren.add(child);
     let output = "";
