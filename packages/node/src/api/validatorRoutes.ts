@@ -123,6 +123,11 @@ const UINT_JSON = /^-?\d+$/;
 function sameJson(input: unknown, canonical: unknown, path: string): string | null {
   if (typeof canonical === "string") {
     if (UINT_JSON.test(canonical)) {
+      // uint64 fields are JS numbers here: 2^64-1 decodes to Infinity and re-encodes to the same
+      // text, so anything above 2^53 is refused by value rather than rounded or clipped.
+      if (typeof input === "string" && /^\d+$/.test(input) && BigInt(input) > BigInt(Number.MAX_SAFE_INTEGER)) {
+        return `${path}: ${input.slice(0, 24)} is above 2^53 - 1, the largest value this node represents exactly`;
+      }
       const ok =
         (typeof input === "string" && /^\d+$/.test(input) && BigInt(input) === BigInt(canonical)) ||
         (typeof input === "number" && Number.isSafeInteger(input) && input >= 0 && String(input) === canonical);
