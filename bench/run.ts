@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Consensus-core benchmarks first; any other bench/*.ts joins the run in name order. */
 const FIRST = ["blockImport", "attestationVerify"];
 /** Long runs (minutes of devnet) run only when named: `node bench/run.ts devnetSoak`. */
-const ON_DEMAND = ["devnetSoak", "flood", "devnetScale"];
+const ON_DEMAND = ["devnetSoak", "flood", "devnetScale", "httpHostile"];
 
 function discoverBenches(): string[] {
   const found = readdirSync(here)

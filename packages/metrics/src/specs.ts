@@ -77,6 +77,13 @@ export const BLS_SET_RESULTS = ["valid", "invalid"] as const;
 export const SSE_DROP_REASONS = ["slow_consumer", "too_many_subscribers"] as const;
 /** Kinds of database write (metronome_db_*). */
 export const DB_WRITE_KINDS = ["block", "finality"] as const;
+export const HTTP_CONNECTION_DROP_REASONS = [
+  "request_timeout",
+  "idle_timeout",
+  "max_connections",
+  "bad_request",
+] as const;
+export const HTTP_REFUSAL_REASONS = ["rate_limited", "unauthorized", "verifier_busy"] as const;
 /** Quantiles of metronome_event_loop_delay_seconds; "1" is the maximum. */
 export const EVENT_LOOP_QUANTILES = ["0.5", "0.99", "1"] as const;
 
@@ -822,6 +829,33 @@ export const RUNTIME_METRICS = {
       help: "Event streams closed by the node, by reason (slow_consumer|too_many_subscribers)",
       labels: ["reason"],
       labelValues: { reason: SSE_DROP_REASONS },
+    },
+    httpOpenConnections: {
+      name: "metronome_http_open_connections",
+      type: "gauge",
+      help: "Open sockets of the HTTP API server (capped; see docs/operations.md)",
+      labels: [],
+    },
+    httpConnectionsDropped: {
+      name: "metronome_http_connections_dropped_total",
+      type: "counter",
+      help: "HTTP API connections closed by the node, by reason (request_timeout|idle_timeout|max_connections|bad_request)",
+      labels: ["reason"],
+      labelValues: { reason: HTTP_CONNECTION_DROP_REASONS },
+    },
+    httpRequestsRefused: {
+      name: "metronome_http_requests_refused_total",
+      type: "counter",
+      help: "HTTP API requests refused before their work, by reason (rate_limited = 429, unauthorized = 401, verifier_busy = 503)",
+      labels: ["reason"],
+      labelValues: { reason: HTTP_REFUSAL_REASONS },
+    },
+    httpApiSignatures: {
+      name: "metronome_http_api_signatures_total",
+      type: "counter",
+      help: "Attestation signatures posted to the validator API and verified through the BLS verifier, by verdict",
+      labels: ["result"],
+      labelValues: { result: BLS_SET_RESULTS },
     },
   },
 } as const satisfies Readonly<Record<string, SpecGroup>>;

@@ -243,6 +243,10 @@ export function buildCli(): Command {
       "admin API bearer token file (default: <data-dir>/api-token.txt, generated if missing)",
     )
     .option(
+      "--beacon-node-token-file <path>",
+      "bearer token file of the beacon nodes' validator routes (their api-token.txt; needed when they bind off loopback)",
+    )
+    .option(
       "--request-timeout-ms <ms>",
       "deadline of one beacon node request (default: a third of a slot)",
       intArg(50, 60_000),

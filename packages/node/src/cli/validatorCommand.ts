@@ -18,6 +18,7 @@ export interface ValidatorCommandFlags {
   httpPort: number;
   metricsPort: number;
   tokenFile?: string;
+  beaconNodeTokenFile?: string;
   requestTimeoutMs?: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -41,6 +42,7 @@ export async function runValidatorCommand(flags: ValidatorCommandFlags): Promise
         httpPort: flags.httpPort === 0 ? null : flags.httpPort,
         metricsPort: flags.metricsPort === 0 ? null : flags.metricsPort,
         tokenFile: flags.tokenFile,
+        beaconNodeTokenFile: flags.beaconNodeTokenFile,
         requestTimeoutMs: flags.requestTimeoutMs,
       },
       logger,

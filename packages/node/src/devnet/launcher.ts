@@ -48,6 +48,8 @@ export function nodeArgs(genesisDir: string, entry: NodeEntry, dataDir: string, 
     dataDir,
     "--log-level",
     logLevel,
+    // Loopback devnet: a validator client may be pointed at any node (no token on loopback).
+    "--validator-api",
   ];
 }
 

@@ -10,8 +10,8 @@ import type { AttestationOutcome, ChainService, PreparedAttestation } from "../c
 import { signatureSet } from "../worker/signatureSets.ts";
 import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
 
-/** Sets per verifier call: one worker batch. */
-export const API_VERIFY_CHUNK = 64;
+/** Sets per verifier call: half a worker batch, so each chunk's structural checks hold the loop ~1-2 ms. */
+export const API_VERIFY_CHUNK = 32;
 /** Verifier room kept for gossip: an API chunk waits unless this much stays free after it. */
 export const API_VERIFIER_RESERVE = 64;
 /** How long one request waits in total for verifier room before a 503. */

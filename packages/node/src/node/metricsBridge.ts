@@ -224,6 +224,17 @@ export class MetricsBridge {
       this.advance(m.runtime.sseDropped, "sse_slow", sse.slowConsumerDrops, { reason: "slow_consumer" });
       this.advance(m.runtime.sseDropped, "sse_full", sse.rejectedFull, { reason: "too_many_subscribers" });
     }
+    const api = node.apiStats;
+    m.runtime.httpOpenConnections.set(api.openConnections);
+    for (const [reason, n] of Object.entries(api.connectionsDropped)) {
+      this.advance(m.runtime.httpConnectionsDropped, `http_drop_${reason}`, n, { reason });
+    }
+    for (const [reason, n] of Object.entries(api.requestsRefused)) {
+      this.advance(m.runtime.httpRequestsRefused, `http_refused_${reason}`, n, { reason });
+    }
+    for (const [result, n] of Object.entries(api.signatures)) {
+      this.advance(m.runtime.httpApiSignatures, `http_sig_${result}`, n, { result });
+    }
     const counters = node.chain.counters;
     this.advance(m.forkChoice.attestationsValid, "attestations_valid", counters.attestationsAccepted);
     const invalid = Object.values(counters.attestationsRejected).reduce((a, b) => a + b, 0);

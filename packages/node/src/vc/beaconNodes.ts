@@ -94,6 +94,8 @@ export interface BeaconNodeClientOptions {
   fetchImpl?: typeof fetch;
   /** Called on every failed request (metrics). */
   onError?: (err: BeaconNodeError) => void;
+  /** Bearer token for a node whose validator routes need one (bound off loopback). */
+  token?: string;
 }
 
 /** One beacon node's HTTP API. Every request has a deadline; every failure is a BeaconNodeError. */
@@ -102,6 +104,7 @@ export class BeaconNodeClient {
   readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly onError: ((err: BeaconNodeError) => void) | undefined;
+  private readonly authorization: Record<string, string>;
   requestErrors = 0;
   consecutiveErrors = 0;
 
@@ -110,6 +113,7 @@ export class BeaconNodeClient {
     this.timeoutMs = o.timeoutMs;
     this.fetchImpl = o.fetchImpl ?? fetch;
     this.onError = o.onError;
+    this.authorization = o.token === undefined ? {} : { authorization: `Bearer ${o.token}` };
   }
 
   get(path: string, timeoutMs = this.timeoutMs): Promise<unknown> {
@@ -147,7 +151,10 @@ export class BeaconNodeClient {
       res = await this.fetchImpl(`${this.url}${path}`, {
         method,
         signal,
-        headers: body === undefined ? { accept: "application/json" } : { "content-type": "application/json" },
+        headers: {
+          ...this.authorization,
+          ...(body === undefined ? { accept: "application/json" } : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       text = await readCapped(res, this.url, () => oversize.abort());
@@ -196,6 +203,8 @@ export interface BeaconNodesOptions {
   timeoutMs: number;
   fetchImpl?: typeof fetch;
   onRequestError?: (err: BeaconNodeError) => void;
+  /** Bearer token sent to every node (their --api-token-file). */
+  token?: string;
 }
 
 export interface RankedNode {
@@ -208,12 +217,14 @@ export class BeaconNodes {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch | undefined;
   private readonly onRequestError: ((err: BeaconNodeError) => void) | undefined;
+  private readonly token: string | undefined;
   private nodes: RankedNode[] = [];
 
   constructor(o: BeaconNodesOptions) {
     this.timeoutMs = o.timeoutMs;
     this.fetchImpl = o.fetchImpl;
     this.onRequestError = o.onRequestError;
+    this.token = o.token;
     this.replaceUrls(o.urls);
   }
 
@@ -233,6 +244,7 @@ export class BeaconNodes {
             timeoutMs: this.timeoutMs,
             fetchImpl: this.fetchImpl,
             onError: this.onRequestError,
+            token: this.token,
           }),
           status: { reachable: true, synced: null, headSlot: null },
         },

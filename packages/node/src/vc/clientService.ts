@@ -28,6 +28,8 @@ export interface ValidatorClientServiceOptions {
   metricsPort: number | null;
   /** Token file; default <dataDir>/api-token.txt, generated when missing. */
   tokenFile?: string;
+  /** The beacon nodes' validator-API bearer token file (their --api-token-file); none by default. */
+  beaconNodeTokenFile?: string;
   /** Deadline of one beacon node request; default a third of a slot, at least 250 ms. */
   requestTimeoutMs?: number;
 }
@@ -100,9 +102,14 @@ export class ValidatorClientService {
     try {
       const metrics = new VcMetrics();
       const timeoutMs = o.requestTimeoutMs ?? Math.max(250, Math.floor(chain.slotDurationMs / 3));
+      const beaconToken =
+        o.beaconNodeTokenFile === undefined
+          ? undefined
+          : await loadOrCreateToken(resolve(o.beaconNodeTokenFile), false);
       const nodes = new BeaconNodes({
         urls,
         timeoutMs,
+        token: beaconToken,
         onRequestError: (err) => metrics.requestErrors.inc({ url: err.url, kind: err.kind }),
       });
       const clock = new SlotClock({ genesisTimeSec: chain.genesisTime, slotDurationMs: chain.slotDurationMs });
