@@ -426,6 +426,21 @@ describe("corrupt database: the node refuses to start, with a clear message", ()
         }),
     },
     {
+      name: "a finalized block below the anchor is missing",
+      expect: /missing finalized block 0x[0-9a-f]{64} \(the parent of finalized slot \d+.*resync/,
+      damage: (dir) =>
+        withDb(dir, async (db) => {
+          // The highest finalized block below the anchor (genesis when a slow boot left the first
+          // slots empty).
+          const anchor = await anchorOf(db);
+          for (let slot = anchor.slot - 1; slot >= 0; slot--) {
+            const root = await db.get(key(Bucket.finalizedRoot, slotBytes(slot)));
+            if (root !== undefined) return db.del(key(Bucket.block, root));
+          }
+          assert.fail(`no finalized block below the anchor at slot ${anchor.slot}`);
+        }),
+    },
+    {
       name: "data dir of another chain",
       expect: /belongs to chain 0xdeadbeef/,
       damage: (dir) => withDb(dir, (db) => db.put(metaKey("fork_digest"), Uint8Array.of(0xde, 0xad, 0xbe, 0xef))),
@@ -443,6 +458,15 @@ describe("corrupt database: the node refuses to start, with a clear message", ()
       },
     },
   ];
+
+  it("a lost finalized-index entry is recomputed from the blocks, and the node starts", async () => {
+    const dir = join(net.dir, "index-repair");
+    cpSync(pristine, dir, { recursive: true });
+    await withDb(dir, (db) => db.del(key(Bucket.finalizedRoot, slotBytes(0))));
+    const result = await net.runOnce(0, dir, 15_000);
+    assert.ok(result.stillServing, `the node did not start\n${result.output}`);
+    assert.match(result.output, /repaired the finalized index.*entries=1/);
+  });
 
   for (const [i, c] of cases.entries()) {
     it(`${c.name}: exits non-zero with a one-line error`, { todo: c.todo }, async () => {
