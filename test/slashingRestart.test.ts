@@ -8,7 +8,7 @@
 //
 // The default run kills 3 times with 1 s slots. A restart re-runs a duty it already signed only
 // when it is back within the same interval, which needs slots long against the start-up time:
-//   METRONOME_SLASHING_KILLS=20 METRONOME_SLASHING_SLOT_SECONDS=20 node --test test/slashingRestart.test.ts
+//   METRONOME_SLASHING_KILLS=20 METRONOME_SLASHING_SLOT_SECONDS=30 node --test test/slashingRestart.test.ts
 // ("hits" in the output counts duties a restart re-ran after signing them: refused or same-root
 // repeats, one per duty and slot).
 import assert from "node:assert/strict";
