@@ -65,7 +65,12 @@ describe("hostile HTTP client against a running node", { timeout: 150_000 }, () 
     assert.ok(result.droppedRequestTimeout >= 60, `request_timeout drops: ${result.droppedRequestTimeout}`);
   });
 
-  it(`ticks stay on time (p99 <= 25 ms) and the node keeps finalizing`, () => {
+  it(`ticks stay on time (p99 <= 25 ms) and the node keeps finalizing`, (t) => {
+    t.diagnostic(
+      `tick p99 ${result.tickP99Ms.toFixed(1)} ms (quiet before: ${result.baselineTickP99Ms.toFixed(1)} ms), ` +
+        `${result.ticks} ticks, finalized ${result.finalizedBefore} -> ${result.finalizedAfter}, ` +
+        `slowest slow connection ${Math.max(...result.slowLifetimesMs)} ms, statuses ${JSON.stringify(result.statuses)}`,
+    );
     assert.ok(result.ticks > 10, `only ${result.ticks} ticks in the window`);
     assert.ok(
       result.tickP99Ms <= 25,

@@ -253,6 +253,9 @@ export function validatorRoutesPlugin(
       throw new ApiError(429, "Too many concurrent attestation submissions from this client");
     }
     reply.raw.once("close", release);
+    // An admitted post may wait for verifier room and verification longer than the idle-socket
+    // timeout; its upload stays bounded by the request timeout, its work by the verifier wait.
+    req.raw.socket.setTimeout(0);
   };
 
   const notFuture = (slot: number): void => {

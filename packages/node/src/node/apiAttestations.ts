@@ -25,6 +25,8 @@ export interface ApiAttestationDeps {
   stats: ApiServerStats;
   /** Gossip an accepted attestation. */
   publish(att: SignedAttestation): void;
+  /** Total wait for verifier room per request; API_VERIFIER_WAIT_MS unless a test shortens it. */
+  waitMs?: number;
 }
 
 function toPublishResult(outcome: AttestationOutcome): PublishResult {
@@ -48,7 +50,7 @@ export async function publishApiAttestations(
   atts: readonly SignedAttestation[],
 ): Promise<PublishResult[]> {
   const results: PublishResult[] = new Array(atts.length);
-  const deadline = Date.now() + API_VERIFIER_WAIT_MS;
+  const deadline = Date.now() + (deps.waitMs ?? API_VERIFIER_WAIT_MS);
   for (let start = 0; start < atts.length; start += API_VERIFY_CHUNK) {
     if (start > 0) await nextTurn();
     const chunk = atts.slice(start, start + API_VERIFY_CHUNK);
