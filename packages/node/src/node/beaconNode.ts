@@ -419,6 +419,8 @@ export class BeaconNode {
           }
           if (outcome.status === "known") return { status: "known" };
           if (outcome.status === "orphan") return { status: "pending" };
+          // The database write queue is full: not imported, not invalid; the client may post again.
+          if (outcome.status === "deferred") return { status: "rejected", code: "DATABASE_BUSY" };
           return { status: "rejected", code: outcome.status === "invalid" ? outcome.code : "PRE_FINALIZED_SLOT" };
         },
         publishAttestations: (atts) =>
