@@ -2,6 +2,7 @@
 // its own address, the chain finalizes, peers see each other's distinct addresses, and after
 // Ctrl-C (SIGINT) or SIGTERM no namespace, link or iptables rule is left; a killed run's leftovers
 // are removed by the next start. Root only (CI runs as root); skipped with the reason otherwise.
+
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,11 +13,12 @@ import { fileURLToPath } from "node:url";
 import { fetchHealth, type NodeHealth } from "../packages/node/src/devnet/health.ts";
 import { addressOf, namespaceOf } from "../packages/node/src/devnet/netnsPlan.ts";
 import { leftovers, NetnsNetwork, netnsUnavailableReason } from "../packages/node/src/devnet/netnsRuntime.ts";
+import { DEFAULT_BASE_HTTP_PORT } from "../packages/node/src/devnet/ports.ts";
 
 const METRONOME = fileURLToPath(new URL("../packages/node/src/bin/metronome.ts", import.meta.url));
 const NODES = 4;
 /** The devnet default (5052 + k): bound on each node's namespace address, it cannot collide with the host. */
-const HTTP_PORT = 5052;
+const HTTP_PORT = DEFAULT_BASE_HTTP_PORT;
 const POLL_MS = 250;
 const skip = netnsUnavailableReason() ?? false;
 

@@ -603,7 +603,8 @@ describe("operations: metrics, health, event stream, reorg and checkpoint sync o
   describe("checkpoint sync", () => {
     it("a bad --checkpoint-sync-url makes the node exit non-zero with a one-line error", async () => {
       const cases = [
-        { url: "http://127.0.0.1:1", code: "FETCH_FAILED" },
+        // Port 3: nothing listens there, and it is not on the fetch blocked-port list (port 1 is).
+        { url: "http://127.0.0.1:3", code: "FETCH_FAILED" },
         // A web server that is not a beacon node: node 0's metrics port.
         { url: `http://127.0.0.1:${net.entry(0).metricsPort}`, code: "HTTP_STATUS" },
       ];
