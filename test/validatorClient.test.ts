@@ -244,7 +244,10 @@ describe("validator client against a 3-node devnet", { timeout: 170_000 }, () =>
       "0",
     ]);
     assert.equal(second.code, 1, second.output);
-    assert.match(second.output, /locked by another process: is another validator client or node running on this --data-dir/);
+    assert.match(
+      second.output,
+      /locked by another process: is another validator client or node running on this --data-dir/,
+    );
   });
 
   it("node 0 is killed: the client keeps attesting through the others, finality keeps advancing", async () => {
