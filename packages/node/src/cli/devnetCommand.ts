@@ -4,6 +4,7 @@
 import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fetchHeaderRoot, stopRequested } from "../devnet/health.ts";
 import { Devnet, type LaunchOptions } from "../devnet/launcher.ts";
 import { addressOf } from "../devnet/netnsPlan.ts";
 import type { NetnsNetwork } from "../devnet/netnsRuntime.ts";
@@ -92,9 +93,9 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   let netns: NetnsNetwork | null = null;
   // From before the network exists until the run's own handlers take over, a SIGINT/SIGTERM is
   // held (not fatal) so the network is always torn down; the run then stops at once.
-  let stopRequested = false;
+  let signalledEarly = false;
   const hold = () => {
-    stopRequested = true;
+    signalledEarly = true;
   };
   if (o.netns) {
     process.on("SIGINT", hold);
@@ -111,7 +112,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
         `devnet: netns bridge ${netns.plan.bridge} ${netns.plan.bridgeAddress}; ${netns.plan.nodes.map((n) => `node ${n.nodeId} ${n.address} (${n.namespace})`).join(", ")}`,
       );
     }
-    return await runProcessDevnet(o, netns, () => stopRequested);
+    return await runProcessDevnet(o, netns, () => signalledEarly);
   } finally {
     process.removeListener("SIGINT", hold);
     process.removeListener("SIGTERM", hold);
@@ -129,7 +130,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
 async function runProcessDevnet(
   o: DevnetOptions,
   netns: NetnsNetwork | null,
-  stopRequested: () => boolean,
+  signalledEarly: () => boolean,
 ): Promise<number> {
   const genesisDelay = o.genesisDelay ?? defaultGenesisDelay(o.nodes);
   const outDir = resolve(o.out);
@@ -174,17 +175,12 @@ async function runProcessDevnet(
   devnet.startAll();
 
   let stopping = false;
-  const stopped = new Promise<void>((resolveStop) => {
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      console.log("\ndevnet: stopping nodes...");
-      resolveStop();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    if (stopRequested()) onSignal();
-    if (o.duration !== undefined) setTimeout(onSignal, o.duration * 1000).unref();
+  const stopped = stopRequested({
+    message: "\ndevnet: stopping nodes...",
+    durationS: o.duration,
+    alreadyRequested: signalledEarly(),
+  }).then(() => {
+    stopping = true;
   });
 
   const interactive = process.stdout.isTTY && !o.quiet;
@@ -218,17 +214,7 @@ async function runProcessDevnet(
     devnet.nodes.map((n) => n.entry.nodeId),
     async (index, slot) => {
       const node = devnet.nodes[index];
-      if (!node) return null;
-      try {
-        const res = await fetch(`${devnet.apiBase(node)}/eth/v1/beacon/headers/${slot}`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        if (!res.ok) return null;
-        const body = (await res.json()) as { data?: { root?: string } };
-        return body.data?.root ?? null;
-      } catch {
-        return null;
-      }
+      return node ? fetchHeaderRoot(devnet.apiBase(node), slot) : null;
     },
   );
   for (const n of devnet.nodes) {

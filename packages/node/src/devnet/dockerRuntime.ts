@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runGenesis } from "../cli/genesisCommand.ts";
 import { buildComposeProject, IMAGE_UID } from "./composeProject.ts";
-import { fetchHealth } from "./health.ts";
+import { fetchHeaderRoot, fetchHealth, stopRequested } from "./health.ts";
 import { renderStatusTable } from "./statusTable.ts";
 import { summarize } from "./summary.ts";
 
@@ -155,16 +155,8 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
   const pollAll = () => Promise.all(nodes.map((_, i) => healthOf(i)));
 
   let stopping = false;
-  const stopped = new Promise<void>((resolveStop) => {
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      console.log("\ndevnet (docker): stopping...");
-      resolveStop();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    if (o.duration !== undefined) setTimeout(onSignal, o.duration * 1000).unref();
+  const stopped = stopRequested({ message: "\ndevnet (docker): stopping...", durationS: o.duration }).then(() => {
+    stopping = true;
   });
   let lastSlot = -1;
   const poller = setInterval(async () => {
@@ -187,17 +179,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
     nodes.map((n) => n.nodeId),
     async (index, slot) => {
       const n = nodes[index];
-      if (!n) return null;
-      try {
-        const res = await fetch(`http://127.0.0.1:${n.httpPort}/eth/v1/beacon/headers/${slot}`, {
-          signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-        });
-        if (!res.ok) return null;
-        const body = (await res.json()) as { data?: { root?: string } };
-        return body.data?.root ?? null;
-      } catch {
-        return null;
-      }
+      return n ? fetchHeaderRoot(`http://127.0.0.1:${n.httpPort}`, slot, HTTP_TIMEOUT_MS) : null;
     },
   );
   const targets = prometheusPort > 0 ? await prometheusTargets(prometheusPort) : null;

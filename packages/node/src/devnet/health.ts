@@ -59,6 +59,38 @@ export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHe
   }
 }
 
+/** A node's canonical block root at `slot` (its headers route), or null when it has none or is silent. */
+export async function fetchHeaderRoot(apiBase: string, slot: number, timeoutMs = 2000): Promise<string | null> {
+  try {
+    const res = await fetch(`${apiBase}/eth/v1/beacon/headers/${slot}`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { data?: { root?: string } };
+    return body.data?.root ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves once the run should stop: on SIGINT or SIGTERM, after `durationS` when given, or at once
+ * when `alreadyRequested` says a signal came before the run took over its handling.
+ */
+export function stopRequested(o: { message: string; durationS?: number; alreadyRequested?: boolean }): Promise<void> {
+  return new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(o.message);
+      resolveStop();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    if (o.alreadyRequested === true) onSignal();
+    if (o.durationS !== undefined) setTimeout(onSignal, o.durationS * 1000).unref();
+  });
+}
+
 /**
  * Why a health answer on a node's port is not from that node of this devnet (null when it is): a
  * different fork digest is another chain, a different peer id another devnet of the same genesis
