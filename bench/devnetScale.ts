@@ -7,14 +7,13 @@
 // per-node CPU (constant + per vote/s + per peer) is fitted on all but the held-out configuration,
 // checked against it, and projected to 100 nodes x 10,000 validators.
 //   node bench/devnetScale.ts [--configs 4x32,8x64,...] [--holdout 12x384] [--measure-slots 12]
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultGenesisDelay } from "../packages/node/src/cli/devnetCommand.ts";
-import { runGenesis } from "../packages/node/src/cli/genesisCommand.ts";
 import type { NodeHealth } from "../packages/node/src/devnet/health.ts";
-import { Devnet } from "../packages/node/src/devnet/launcher.ts";
+import type { Devnet } from "../packages/node/src/devnet/launcher.ts";
 import {
   type HistogramSnapshot,
   histogramDelta,
@@ -25,6 +24,7 @@ import {
   promHistogram,
   promValue,
 } from "../packages/node/src/flood/promText.ts";
+import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { fitLinear, predict } from "./lib/costModel.ts";
 import { writePng } from "./lib/plot.ts";
 import { type ProcSample, procSample } from "./lib/procStats.ts";
@@ -46,9 +46,6 @@ const measureSlots = Number(values["measure-slots"]);
 /** Past these the machine is not carrying the configuration: the sweep stops there. */
 const MAX_FINALITY_LAG = 8;
 const MAX_TICK_P99_S = 0.8;
-/** Ports above the fetch standard's blocked list and below Linux's ephemeral range. */
-const PORT_FLOOR = 20_000;
-const PORT_SPAN = 10_000;
 /** Projection target of the cost model. */
 const PROJECTED = { nodes: 100, validators: 10_000 };
 
@@ -142,22 +139,14 @@ function mergedTickLateness(a: Snapshot, b: Snapshot): HistogramSnapshot | null 
 }
 
 async function runConfig(config: Config, holdout: boolean): Promise<ConfigResult> {
-  const out = await mkdtemp(join(tmpdir(), `metronome-scale-${config.nodes}x${config.validators}-`));
-  const base = PORT_FLOOR + Math.floor(Math.random() * (PORT_SPAN - 300));
   const genesisDelay = defaultGenesisDelay(config.nodes);
-  const { nodes } = await runGenesis({
-    validators: config.validators,
+  const { out, devnet } = await createBenchDevnet({
+    name: `scale-${config.nodes}x${config.validators}`,
     nodes: config.nodes,
-    out: join(out, "genesis"),
-    genesisDelay,
+    validators: config.validators,
     slotSeconds,
-    basePort: base,
-    baseHttpPort: base + 100,
-    baseMetricsPort: base + 200,
-    aggregators: 1,
-    host: "127.0.0.1",
+    genesisDelay,
   });
-  const devnet = new Devnet(nodes, { genesisDir: join(out, "genesis"), outDir: out, logLevel: "warn" });
   console.log(`\n# ${config.nodes} nodes x ${config.validators} validators (logs in ${out})`);
   devnet.startAll();
   const slotMs = slotSeconds * 1000;

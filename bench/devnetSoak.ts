@@ -2,13 +2,11 @@
 // and RSS from /proc and each node's health (head, finalized, missed intervals). Prints per-node
 // CPU %, memory and finality lag, and writes bench/results/devnetSoak.json.
 //   node bench/devnetSoak.ts [--duration 300] [--slot-seconds 4] [--nodes 4] [--validators 32]
-import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
+import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { runGenesis } from "../packages/node/src/cli/genesisCommand.ts";
-import { Devnet } from "../packages/node/src/devnet/launcher.ts";
+import { createBenchDevnet } from "./lib/benchDevnet.ts";
+import { procSample } from "./lib/procStats.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 
 const { values } = parseArgs({
@@ -24,7 +22,6 @@ const durationS = Number(values.duration);
 const slotSeconds = Number(values["slot-seconds"]);
 const nodeCount = Number(values.nodes);
 const sampleMs = Number(values["sample-seconds"]) * 1000;
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Sample {
   t: number;
@@ -36,34 +33,13 @@ interface Sample {
   missed: number;
 }
 
-function procSample(pid: number): { cpuSeconds: number; rssMiB: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSeconds, rssMiB: rssKb / 1024 };
-  } catch {
-    return null;
-  }
-}
-
-const base = 30000 + Math.floor(Math.random() * 20000);
-const out = await mkdtemp(join(tmpdir(), "metronome-soak-"));
-const { nodes } = await runGenesis({
-  validators: Number(values.validators),
+const { out, nodes, devnet } = await createBenchDevnet({
+  name: "soak",
   nodes: nodeCount,
-  out: join(out, "genesis"),
-  genesisDelay: 5,
+  validators: Number(values.validators),
   slotSeconds,
-  basePort: base,
-  baseHttpPort: base + 100,
-  baseMetricsPort: base + 200,
-  aggregators: 1,
-  host: "127.0.0.1",
+  genesisDelay: 5,
 });
-const devnet = new Devnet(nodes, { genesisDir: join(out, "genesis"), outDir: out, logLevel: "warn" });
 devnet.startAll();
 console.log(`soak: ${nodeCount} nodes, ${slotSeconds}s slots, ${durationS}s, output in ${out}`);
 
@@ -73,14 +49,15 @@ try {
   while (Date.now() - started < durationS * 1000) {
     await new Promise((r) => setTimeout(r, sampleMs));
     const healths = await devnet.pollAll();
-    devnet.nodes.forEach((n, i) => {
-      const pid = n.child?.pid;
-      const proc = pid === undefined ? null : procSample(pid);
+    const procs = await Promise.all(devnet.nodes.map((n) => (n.child?.pid ? procSample(n.child.pid) : null)));
+    devnet.nodes.forEach((_, i) => {
+      const proc = procs[i];
       const h = healths[i];
       if (proc && h) {
         samples[i]?.push({
           t: (Date.now() - started) / 1000,
-          ...proc,
+          cpuSeconds: proc.cpuSeconds,
+          rssMiB: proc.rssMiB,
           headSlot: h.head_slot,
           finalizedSlot: h.finalized_slot,
           currentSlot: h.current_slot,

@@ -8,20 +8,19 @@
 // Prints one table (a column per period) and writes bench/results/flood.json.
 //   node bench/flood.ts [--flood-seconds 300] [--baseline-seconds 60] [--rate N] [--mix ...]
 //                       [--slot-seconds 4] [--validators 32] [--skip-ablation] [--ablation-seconds 90]
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runGenesis } from "../packages/node/src/cli/genesisCommand.ts";
-import { Devnet } from "../packages/node/src/devnet/launcher.ts";
 import { measureVerificationCapacity } from "../packages/node/src/flood/capacity.ts";
 import type { FloodSummary } from "../packages/node/src/flood/flooder.ts";
 import { DEFAULT_MIX_TEXT, formatMix, mixShare, parseMix, VERIFIED_KINDS } from "../packages/node/src/flood/mix.ts";
 import { type PeriodSummary, procCpuSeconds, TargetProbe } from "../packages/node/src/flood/targetProbe.ts";
 import { defaultWorkerCount } from "../packages/node/src/worker/pool.ts";
+import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { formatTable, type Row, writeResult } from "./lib/report.ts";
 
@@ -97,22 +96,13 @@ log(`flood rate ${rate} msgs/s (${rateReason}), mix ${formatMix(mix)}`);
 
 // ---- 2. devnet -----------------------------------------------------------------------------
 
-const base = 30_000 + Math.floor(Math.random() * 20_000);
-const out = await mkdtemp(join(tmpdir(), "metronome-flood-"));
-const genesisDir = join(out, "genesis");
-const { nodes } = await runGenesis({
-  validators: validatorCount,
+const { out, genesisDir, devnet } = await createBenchDevnet({
+  name: "flood",
   nodes: nodeCount,
-  out: genesisDir,
-  genesisDelay: 3 + 2 * nodeCount,
+  validators: validatorCount,
   slotSeconds,
-  basePort: base,
-  baseHttpPort: base + 100,
-  baseMetricsPort: base + 200,
-  aggregators: 1,
-  host: "127.0.0.1",
+  genesisDelay: 3 + 2 * nodeCount,
 });
-const devnet = new Devnet(nodes, { genesisDir, outDir: out, logLevel: "warn" });
 const target = devnet.nodes[0];
 if (target === undefined) throw new Error("no node 0");
 const targetAddr = `${target.entry.listen}/p2p/${target.entry.peerId}`;
