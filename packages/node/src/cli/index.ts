@@ -9,6 +9,19 @@ import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 
 export const VERSION = "0.1.0";
 
+/** The three per-node port bases `genesis` and `devnet` share: node k listens on base+k. */
+function withBasePorts(cmd: Command): Command {
+  return cmd
+    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_P2P_PORT)
+    .option("--base-http-port <port>", "HTTP API port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_HTTP_PORT)
+    .option(
+      "--base-metrics-port <port>",
+      "metrics port of node 0 (node k uses base+k)",
+      portArg,
+      DEFAULT_BASE_METRICS_PORT,
+    );
+}
+
 export function buildCli(): Command {
   const program = new Command()
     .name("metronome")
@@ -18,32 +31,25 @@ export function buildCli(): Command {
     // `validator` and its `slashing-protection` subcommands share flag names (--data-dir, --genesis).
     .enablePositionalOptions();
 
-  program
-    .command("genesis")
-    .description("write a fresh devnet genesis: chain config, validator split over nodes, node keys, bootnodes")
-    .requiredOption("--validators <n>", "number of validators (interop keys 0..n-1)", intArg(1, 4096))
-    .requiredOption("--nodes <k>", "number of nodes the validators are split over", intArg(1, 4096))
-    .requiredOption("--out <dir>", "folder to write the genesis into")
-    .option("--genesis-delay <s>", "seconds from now until genesis", intArg(0, 86_400), 10)
-    .option("--genesis-time <unix>", "explicit genesis time in unix seconds (overrides --genesis-delay)", intArg(0))
-    .option("--slot-seconds <s>", "slot length in seconds (protocol default 4; shorter for tests)", floatArg(0), 4)
-    .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
-    .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1")
-    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_P2P_PORT)
-    .option("--base-http-port <port>", "HTTP API port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_HTTP_PORT)
-    .option(
-      "--base-metrics-port <port>",
-      "metrics port of node 0 (node k uses base+k)",
-      portArg,
-      DEFAULT_BASE_METRICS_PORT,
-    )
-    .action(async (opts) => {
-      const { runGenesis } = await import("./genesisCommand.ts");
-      const result = await runGenesis(opts);
-      console.log(
-        `genesis written to ${opts.out}: ${opts.validators} validators over ${opts.nodes} nodes, fork digest ${result.chain.forkDigest}, genesis time ${result.chain.genesisTime}`,
-      );
-    });
+  withBasePorts(
+    program
+      .command("genesis")
+      .description("write a fresh devnet genesis: chain config, validator split over nodes, node keys, bootnodes")
+      .requiredOption("--validators <n>", "number of validators (interop keys 0..n-1)", intArg(1, 4096))
+      .requiredOption("--nodes <k>", "number of nodes the validators are split over", intArg(1, 4096))
+      .requiredOption("--out <dir>", "folder to write the genesis into")
+      .option("--genesis-delay <s>", "seconds from now until genesis", intArg(0, 86_400), 10)
+      .option("--genesis-time <unix>", "explicit genesis time in unix seconds (overrides --genesis-delay)", intArg(0))
+      .option("--slot-seconds <s>", "slot length in seconds (protocol default 4; shorter for tests)", floatArg(0), 4)
+      .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
+      .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1"),
+  ).action(async (opts) => {
+    const { runGenesis } = await import("./genesisCommand.ts");
+    const result = await runGenesis(opts);
+    console.log(
+      `genesis written to ${opts.out}: ${opts.validators} validators over ${opts.nodes} nodes, fork digest ${result.chain.forkDigest}, genesis time ${result.chain.genesisTime}`,
+    );
+  });
 
   const node = program
     .command("node")
@@ -167,31 +173,25 @@ export function buildCli(): Command {
       });
   }
 
-  program
-    .command("devnet")
-    .description("start a local devnet: fresh genesis, K node processes on loopback, a live status table")
-    .option("--nodes <k>", "number of nodes", intArg(1, 64), 4)
-    .option("--validators <n>", "total validators (split evenly)", intArg(1, 4096), 32)
-    .option("--slot-seconds <s>", "slot length in seconds", floatArg(0), 4)
-    .option(
-      "--genesis-delay <s>",
-      "seconds from launch until genesis (default: 8, or 3 + 2 per node when larger, so every node has booted)",
-      intArg(1, 3600),
-    )
-    .option(
-      "--duration <s>",
-      "stop after this many seconds, write summary.json, exit non-zero if finality failed",
-      intArg(1),
-    )
-    .option("--out <dir>", "output folder for genesis, data dirs, logs and summary.json", ".devnet")
-    .option("--base-port <port>", "libp2p TCP port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_P2P_PORT)
-    .option("--base-http-port <port>", "HTTP API port of node 0 (node k uses base+k)", portArg, DEFAULT_BASE_HTTP_PORT)
-    .option(
-      "--base-metrics-port <port>",
-      "metrics port of node 0 (node k uses base+k)",
-      portArg,
-      DEFAULT_BASE_METRICS_PORT,
-    )
+  withBasePorts(
+    program
+      .command("devnet")
+      .description("start a local devnet: fresh genesis, K node processes on loopback, a live status table")
+      .option("--nodes <k>", "number of nodes", intArg(1, 64), 4)
+      .option("--validators <n>", "total validators (split evenly)", intArg(1, 4096), 32)
+      .option("--slot-seconds <s>", "slot length in seconds", floatArg(0), 4)
+      .option(
+        "--genesis-delay <s>",
+        "seconds from launch until genesis (default: 8, or 3 + 2 per node when larger, so every node has booted)",
+        intArg(1, 3600),
+      )
+      .option(
+        "--duration <s>",
+        "stop after this many seconds, write summary.json, exit non-zero if finality failed",
+        intArg(1),
+      )
+      .option("--out <dir>", "output folder for genesis, data dirs, logs and summary.json", ".devnet"),
+  )
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
     .option(
       "--ring <k>",
