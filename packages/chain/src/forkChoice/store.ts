@@ -461,7 +461,14 @@ export class ForkChoiceStore implements BlockTreeView {
       if (parent === undefined) break;
       node = parent;
     }
-    while (node.slot > finalizedSlot && !isJustifiableAfter(node.slot, finalizedSlot)) {
+    // Justifiable as the head's own chain judges it: a block on the head counts a vote only when
+    // its target is justifiable after that chain's finalized slot (processAttestations). The
+    // store's finalized checkpoint can be ahead of it when an orphaned fork's state finalized a
+    // common ancestor; judged by the store's, every vote would get a target no block on the head
+    // can count, and justification would stall for good (leanSpec's store takes its finalized
+    // checkpoint from the head state, so there the two agree).
+    const chainFinalizedSlot = this.getHeadState().latestFinalized.slot;
+    while (node.slot > chainFinalizedSlot && !isJustifiableAfter(node.slot, chainFinalizedSlot)) {
       const parent = this.nodes.get(node.parentKey);
       if (parent === undefined) break;
       node = parent;

@@ -9,7 +9,10 @@ import {
   State,
   signAttestation,
   toHex,
+  transitionWithoutStateRootCheck,
 } from "../../src/index.ts";
+import { isJustifiableAfter } from "../../src/stateTransition/slot.ts";
+import { buildBlock as buildUnsignedBlock } from "../../src/validator/produceBlock.ts";
 import {
   aggregate,
   attData,
@@ -280,6 +283,57 @@ describe("ForkChoiceStore: attestation production", () => {
     // The store validates what it produces.
     store.onTick(50, false);
     store.validateAttestationData(d);
+  });
+});
+
+describe("ForkChoiceStore: attestation target when an orphaned fork finalized further", () => {
+  // G ─ b1 ─ b2(J1,F0) ─ a3(J2,F1)                 fork A: finalizes b1, then loses
+  //               └──── c3 ─ c4 ─ … ─ c13 (J1,F0)   fork B: the head, its state still finalized at 0
+  // The store keeps finalized = b1 (slot 1) while the head's chain judges justifiability after 0.
+  // Slot 10 is justifiable after 1 (delta 9) but not after 0, and so on: a target chosen by the
+  // store's finalized slot is a vote no block on the head can count (the crash test's stall).
+  function scenario() {
+    const store = newStore(g);
+    const b1 = buildBlock(g, genesisParent(g), 1);
+    const b2 = buildBlock(g, b1, 2, [aggregate(g, [0, 1, 2], attData(1, b1.checkpoint, b1.checkpoint, g.checkpoint))]);
+    const a3 = buildBlock(g, b2, 3, [aggregate(g, [0, 1, 2], attData(2, b2.checkpoint, b2.checkpoint, b1.checkpoint))]);
+    const forkB = buildChain(g, b2, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    const c13 = forkB[forkB.length - 1] as BuiltBlock;
+    // a3 is the head when it arrives: b1 is finalized and genesis pruned, so the store cannot step
+    // its finalized checkpoint back to the genesis block when fork B takes the head.
+    importAll(store, [b1, b2, a3]);
+    assert.equal(store.latestFinalized.slot, 1);
+    importAll(store, forkB);
+    // Fork B wins the vote; the accepted votes make it the head.
+    store.onAttestation(attData(13, c13.checkpoint, b2.checkpoint, b1.checkpoint), [0, 1, 2, 3]);
+    store.onTick(13 * 5 + 4, false);
+    return { store, a3, c13 };
+  }
+
+  it("the store is finalized further than the head's chain", () => {
+    const { store, a3, c13 } = scenario();
+    sameRoot(store.head.root, c13.root);
+    assert.equal(store.latestFinalized.slot, 1, "a3's finalization of b1 is kept");
+    assert.equal(store.getHeadState().latestFinalized.slot, 0);
+    assert.ok(store.hasBlock(a3.root));
+  });
+
+  it("votes a target the head's chain can justify, and a block on the head counts it", () => {
+    const { store } = scenario();
+    const data = store.produceAttestationData(14);
+    assert.ok(
+      isJustifiableAfter(data.target.slot, store.getHeadState().latestFinalized.slot),
+      `target ${data.target.slot} is not justifiable after the head chain's finalized slot 0`,
+    );
+    assert.ok(
+      data.target.slot > data.source.slot,
+      `target ${data.target.slot} must be after source ${data.source.slot}`,
+    );
+    store.addAggregateToPool(aggregate(g, [0, 1, 2, 3], data));
+    const built = buildUnsignedBlock(store, 14, 14 % g.n);
+    assert.equal(built.block.body.attestations.length, 1, "the block on the head includes the vote");
+    const post = transitionWithoutStateRootCheck(store.getHeadState(), built.block);
+    assert.equal(post.latestJustified.slot, data.target.slot, "and the vote justifies its target");
   });
 });
 
