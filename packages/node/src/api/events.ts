@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import type {
   AttestationEvent,
   BlockEvent,
-  ChainEventMap,
+  ChainEventSource,
   FinalizedEvent,
   HeadEvent,
   ReorgEvent,
@@ -27,10 +27,7 @@ export const DEFAULT_RETRY_MS = 5_000;
 /** Seconds a refused subscriber is told to wait (Retry-After), to damp reconnect storms. */
 const RETRY_AFTER_SECONDS = 5;
 
-/** The only part of ChainEvents this module needs. */
-export interface ChainEventSource {
-  on<K extends keyof ChainEventMap>(topic: K, listener: (event: ChainEventMap[K]) => void): () => void;
-}
+export type { ChainEventSource };
 
 export interface EventsPluginOptions {
   events: ChainEventSource;

@@ -30,7 +30,7 @@ export interface ForkChoiceNodeView {
 export interface LeanRoutesBackend {
   /** null before the node has persisted any anchor. */
   finalizedAnchor(): Promise<FinalizedAnchor | null>;
-  /** Fork-choice tree with counted-vote weights (ForkChoiceStore.forkChoiceNodes). */
+  /** Fork-choice tree with counted-vote weights (the chain's forkChoiceNodes query). */
   forkChoiceNodes(): readonly ForkChoiceNodeView[];
   head(): Checkpoint;
   justified(): Checkpoint;

@@ -1,53 +1,9 @@
-// The supervisor's view of a node (GET /lean/v0/health). The devnet launcher, the flood benchmark
-// and external supervisors read this shape; numbers are plain JSON numbers on this lean route.
+// Reading a node's health and headers over HTTP (GET /lean/v0/health) for the devnet launcher and
+// the flood benchmark; the report's shape lives with the API (api/health.ts).
 
-export interface NodeHealth {
-  status: "healthy" | "unhealthy";
-  reasons: string[];
-  node_id: number | null;
-  peer_id: string;
-  /** The chain's fork digest as in the genesis config.json (hex, no 0x): tells devnets apart. */
-  fork_digest: string;
-  current_slot: number;
-  head_slot: number;
-  head_root: string;
-  justified_slot: number;
-  justified_root: string;
-  finalized_slot: number;
-  finalized_root: string;
-  peers: number;
-  sync_state: "IDLE" | "SYNCING" | "SYNCED";
-  ticks: number;
-  last_tick_age_ms: number;
-  intervals_missed: number;
-  drops: Record<string, number>;
-  /** The database write queue (absent from nodes older than this field). */
-  database?: DatabaseHealth;
-  /**
-   * The in-node validators' signing gate: `off` (no wait) or `passed` sign normally, `waiting`
-   * signs nothing until `first_signing_slot`, `detected` signs nothing until an operator restarts
-   * the node (`doppelganger` names the evidence). Not a health rule: a restart would not help.
-   */
-  signing?: {
-    validators: number;
-    doppelganger_state: "off" | "waiting" | "passed" | "detected";
-    first_signing_slot: number | null;
-    doppelganger: { validator_index: number; duty: string; slot: number; signing_root: string } | null;
-    slashing_protection_refusals: number;
-  };
-}
+import type { NodeHealth } from "../api/health.ts";
 
-export interface DatabaseHealth {
-  queued_writes: number;
-  queued_bytes: number;
-  /** Failures in a row of the write at the head of the queue; the node is unhealthy while > 0. */
-  consecutive_failures: number;
-  write_failures: number;
-  last_error: string | null;
-  finality_superseded: number;
-  imports_refused: number;
-  backpressure: boolean;
-}
+export type { DatabaseHealth, NodeHealth } from "../api/health.ts";
 
 export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHealth | null> {
   try {

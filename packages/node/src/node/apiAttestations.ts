@@ -6,7 +6,7 @@ import type { SignedAttestation } from "@metronome/chain";
 import { ApiError } from "../api/errors.ts";
 import type { ApiServerStats } from "../api/serverLimits.ts";
 import type { PublishResult } from "../api/validatorRoutes.ts";
-import type { AttestationOutcome, ChainService, PreparedAttestation } from "../chain/chainService.ts";
+import type { AttestationOutcome, BeaconChain, PreparedAttestation } from "../chain/interface.ts";
 import { signatureSet } from "../worker/signatureSets.ts";
 import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
 
@@ -20,7 +20,7 @@ export const API_VERIFIER_WAIT_MS = 10_000;
 const ROOM_POLL_MS = 5;
 
 export interface ApiAttestationDeps {
-  chain: ChainService;
+  chain: BeaconChain;
   verifier: BlsVerifier;
   stats: ApiServerStats;
   /** Gossip an accepted attestation. */

@@ -8,13 +8,13 @@ import {
   BlockBody,
   computeForkDigest,
   createGenesisBlock,
-  ForkChoiceStore,
   PubkeyCache,
   type SignedAggregatedAttestation,
   type SignedAttestation,
   type SignedBlock as SignedBlockValue,
   SigningDomains,
   State,
+  type StateTransitionTiming,
   type State as StateValue,
   shortRoot,
   toHex,
@@ -26,16 +26,17 @@ import type { FastifyInstance } from "fastify";
 import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
 import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
+import type { NodeHealth } from "../api/health.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { ApiServerStats } from "../api/serverLimits.ts";
 import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
 import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
+import type { BeaconChain } from "../chain/interface.ts";
 import { genesisStateOf } from "../config/genesisConfig.ts";
 import { ChainDb } from "../db/chainDb.ts";
 import { crashPoint } from "../db/crashHook.ts";
-import type { NodeHealth } from "../devnet/health.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
 import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
@@ -55,6 +56,7 @@ import { fetchCheckpointAnchor } from "./checkpointSync.ts";
 import { GossipIngress } from "./gossipIngress.ts";
 import { buildHealth } from "./health.ts";
 import { MetricsBridge } from "./metricsBridge.ts";
+import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
 
@@ -62,11 +64,11 @@ export const NODE_VERSION = "0.1.0";
 /** Shutdown waits this long for queued database writes (a SIGTERM must stop within 5 s). */
 const SHUTDOWN_WRITE_DRAIN_MS = 2_000;
 
-export class BeaconNode {
+export class BeaconNode implements NodeView {
   readonly options: NodeOptions;
   readonly logger: Logger;
   readonly db: ChainDb;
-  readonly chain: ChainService;
+  readonly chain: BeaconChain;
   readonly network: NetworkHost;
   readonly clock: SlotClock;
   readonly driver: Driver;
@@ -93,7 +95,7 @@ export class BeaconNode {
     options: NodeOptions;
     logger: Logger;
     db: ChainDb;
-    chain: ChainService;
+    chain: BeaconChain;
     network: NetworkHost;
     clock: SlotClock;
     driver: Driver;
@@ -138,9 +140,6 @@ export class BeaconNode {
       const anchor = await loadAnchor(db, genesisState, options, logger);
       const metrics = createMetrics({ client: `metronome_${options.nodeId ?? 0}`, version: NODE_VERSION });
       const metricsBridge = new MetricsBridge(metrics);
-      const store = new ForkChoiceStore(anchor.state, anchor.block.block, pubkeys, domains, {
-        onStateTransition: (timing) => metricsBridge.onStateTransition(timing),
-      });
       const clock = new SlotClock({
         genesisTimeSec: options.chain.genesisTime,
         slotDurationMs: options.chain.slotDurationMs,
@@ -174,11 +173,17 @@ export class BeaconNode {
           return blocks.map((b) => Block.hashTreeRoot(b.block));
         },
         peers: () => network.peers(),
-        isKnown: (root) => store.hasBlock(root) || orphans.has(root),
+        isKnown: (root) => chainRef?.hasBlock(root) === true || orphans.has(root),
       });
       let chainRef: ChainService | null = null;
-      const chain = new ChainService({
-        store,
+      const anchorParts = {
+        state: anchor.state,
+        block: anchor.block.block,
+        pubkeys,
+        domains,
+        onStateTransition: (timing: StateTransitionTiming) => metricsBridge.onStateTransition(timing),
+      };
+      const chain = ChainService.fromAnchor(anchorParts, {
         db,
         events,
         logger: logger.child("chain"),
@@ -198,14 +203,14 @@ export class BeaconNode {
       for await (const block of db.blocksAfter(anchor.block.block.slot)) {
         if (chain.importBlock(block, "restart").status === "imported") replayed++;
       }
-      if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: store.head.slot });
+      if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: chain.head.slot });
 
       const sync = new SyncService({ chain, network, logger: logger.child("sync"), genesisStart: anchor.isGenesis });
       const protection = await SlashingProtection.open(options.dataDir, toHex(forkDigest));
       protectionRef = protection;
       const signingGuard = await startSigningGuard(
         options,
-        { protection, clock, events, store, isListening: () => sync.state === "SYNCED" },
+        { protection, clock, events, chain, isListening: () => sync.state === "SYNCED" },
         logger.child("validator"),
       );
       const duties = new ValidatorDuties({
@@ -245,7 +250,10 @@ export class BeaconNode {
       sync.setBlockSubmitter((blocks, source, peer) => ingress.submitBlocks(blocks, source, peer));
       const slotLogger = new SlotLogger(logger.child("slot"));
 
-      const tracker = new IntervalTracker({ clock, firstInterval: Math.max(store.time + 1, clock.currentInterval()) });
+      const tracker = new IntervalTracker({
+        clock,
+        firstInterval: Math.max(chain.storeInterval + 1, clock.currentInterval()),
+      });
       const driver = new Driver({
         clock,
         tracker,
@@ -279,7 +287,7 @@ export class BeaconNode {
                 chain.onInterval(due.interval, false);
             }
             if (due.intervalInSlot === 4) {
-              slotLogger.log(slot, store, network.peerCount(), sync.state, driver.stats);
+              slotLogger.log(slot, chain, network.peerCount(), sync.state, driver.stats);
             }
             if (nodeRef !== null) metricsBridge.sync(nodeRef);
           },
@@ -292,7 +300,7 @@ export class BeaconNode {
       });
       ingress.attachDriver(driver);
       // Blocks held back by the database write queue's back-pressure go on once it has room.
-      chain.writes.onRoom(() => driver.notify());
+      chain.onWriteRoom(() => driver.notify());
       let nodeRef: BeaconNode | null = null;
 
       const node: BeaconNode = new BeaconNode({
@@ -323,8 +331,8 @@ export class BeaconNode {
       logger.info("node started", {
         peerId: network.peerId,
         listen: network.multiaddrs().join(","),
-        head: `${store.head.slot}/${shortRoot(store.head.root)}`,
-        finalized: store.latestFinalized.slot,
+        head: `${chain.head.slot}/${shortRoot(chain.head.root)}`,
+        finalized: chain.finalized.slot,
         validators: options.validatorIndices.length,
         aggregator: options.isAggregator,
         http: options.httpPort,
@@ -357,21 +365,20 @@ export class BeaconNode {
 
   private async startApi(): Promise<void> {
     if (this.options.httpPort === 0) return;
-    const store = this.chain.store;
     const chain = this.chain;
     this.eventStream = eventsPlugin({
       events: chain.events,
-      blockRootAtSlot: (head, slot) => store.getAncestorAtSlot(head, slot)?.root,
+      blockRootAtSlot: (head, slot) => chain.ancestorAtSlot(head, slot)?.root,
     });
     const leanRoutes = leanRoutesPlugin({
-      finalizedAnchor: () => this.db.getAnchor(),
+      finalizedAnchor: () => chain.finalizedAnchor(),
       forkChoiceNodes: () =>
-        store.forkChoiceNodes().map((n) => ({ ...n, proposerIndex: store.getBlock(n.root)?.proposerIndex })),
-      head: () => store.head,
-      justified: () => store.latestJustified,
-      finalized: () => store.latestFinalized,
-      safeTarget: () => store.safeTarget,
-      validatorCount: () => store.pubkeys.size,
+        chain.forkChoiceNodes().map((n) => ({ ...n, proposerIndex: chain.getBlock(n.root)?.proposerIndex })),
+      head: () => chain.head,
+      justified: () => chain.justified,
+      finalized: () => chain.finalized,
+      safeTarget: () => chain.safeTarget,
+      validatorCount: () => chain.validatorCount(),
     });
     const plugins: ((app: FastifyInstance) => void | Promise<void>)[] = [this.eventStream, leanRoutes];
     if (this.options.validatorApi) plugins.push(await this.validatorRoutes());
@@ -390,7 +397,6 @@ export class BeaconNode {
    * elsewhere they need the bearer token, read from --api-token-file or generated into the data dir.
    */
   private async validatorRoutes(): Promise<(app: FastifyInstance) => void> {
-    const store = this.chain.store;
     const chain = this.chain;
     const network = this.network;
     const subnetCount = this.options.chain.attestationCommitteeCount;
@@ -405,12 +411,12 @@ export class BeaconNode {
     return validatorRoutesPlugin(
       {
         currentSlot: () => Math.max(0, this.clock.currentSlot()),
-        validatorCount: () => store.pubkeys.size,
+        validatorCount: () => chain.validatorCount(),
         validatorPubkey: (i) => genesisValidators[i]?.pubkey,
         attestationSubnetCount: () => subnetCount,
-        attestationData: (slot) => store.produceAttestationData(slot),
+        attestationData: (slot) => chain.attestationData(slot),
         produceBlock: (slot, proposer) => chain.produceBlock(slot, proposer),
-        blockSigningRoot: (b) => store.domains.blockSigningRoot(b),
+        blockSigningRoot: (b) => chain.domains.blockSigningRoot(b),
         publishBlock: async (signed) => {
           const outcome = chain.importBlock(signed, "api");
           if (outcome.status === "imported") {
@@ -449,18 +455,18 @@ export class BeaconNode {
   }
 
   private backend(): ApiBackend {
-    const store = this.chain.store;
+    const chain = this.chain;
     return {
       health: () => this.health(),
       syncState: () => this.sync.state,
-      headSlot: () => store.head.slot,
+      headSlot: () => chain.head.slot,
       currentSlot: () => Math.max(0, this.clock.currentSlot()),
       peerId: () => this.network.peerId,
       listenAddresses: () => this.network.multiaddrs(),
       peers: () => this.network.peers().map((peerId) => ({ peerId, address: "", direction: "outbound" as const })),
       version: () => NODE_VERSION,
-      justified: () => store.latestJustified,
-      finalized: () => store.latestFinalized,
+      justified: () => chain.justified,
+      finalized: () => chain.finalized,
       header: (id) => this.lookupHeader(id),
       genesis: () => ({
         genesisTime: this.options.chain.genesisTime,
@@ -476,38 +482,38 @@ export class BeaconNode {
    * written just after finality moves, so the store answers for that short window).
    */
   private async canonicalRootAt(slot: number): Promise<Uint8Array | undefined> {
-    const store = this.chain.store;
-    return store.getAncestorAtSlot(store.head.root, slot)?.root ?? (await this.db.getFinalizedRoot(slot)) ?? undefined;
+    const chain = this.chain;
+    return chain.ancestorAtSlot(chain.head.root, slot)?.root ?? (await chain.finalizedRootAt(slot)) ?? undefined;
   }
 
   /** Canonical means on the head's chain; finalized history comes from the database. */
   private async lookupHeader(id: BlockIdQuery): Promise<HeaderSummary | null> {
-    const store = this.chain.store;
-    const finalized = store.latestFinalized;
+    const chain = this.chain;
+    const finalized = chain.finalized;
     let root: Uint8Array | null | undefined;
     switch (id.kind) {
       case "head":
-        root = store.head.root;
+        root = chain.head.root;
         break;
       case "finalized":
         root = finalized.root;
         break;
       case "justified":
-        root = store.latestJustified.root;
+        root = chain.justified.root;
         break;
       case "root":
         root = id.root;
         break;
       case "genesis":
-        root = await this.db.getFinalizedRoot(0);
+        root = await chain.finalizedRootAt(0);
         break;
       case "slot":
         root = await this.canonicalRootAt(id.slot);
         break;
     }
     if (root === null || root === undefined) return null;
-    const signed = await this.db.getBlock(root);
-    const block = signed?.block ?? store.getBlock(root);
+    const signed = await chain.signedBlock(root);
+    const block = signed?.block ?? chain.getBlock(root);
     if (block === undefined) return null;
     if (id.kind === "slot" && block.slot !== id.slot) return null;
     const canonicalRoot = await this.canonicalRootAt(block.slot);

@@ -15,10 +15,10 @@ import type { BlockSource } from "../chain/chainEvents.ts";
 import type {
   AttestationKind,
   AttestationOutcome,
+  BeaconChain,
   BlockImportOutcome,
-  ChainService,
   PreparedAttestation,
-} from "../chain/chainService.ts";
+} from "../chain/interface.ts";
 import type { DriverWork } from "../driver/driver.ts";
 import { BoundedQueue } from "../runtime/boundedQueue.ts";
 import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
@@ -77,7 +77,7 @@ export class GossipIngress implements DriverWork {
   /** Gossip blocks from a slot that has not started yet, ignored on arrival. */
   futureBlocks = 0;
   readonly outcomes = { blocks: {} as Record<string, number>, attestations: {} as Record<string, number> };
-  private readonly chain: ChainService;
+  private readonly chain: BeaconChain;
   private readonly sync: SyncService;
   private readonly clock: SlotClock;
   private readonly logger: Logger;
@@ -89,7 +89,7 @@ export class GossipIngress implements DriverWork {
   private aggregatesFirst = true;
 
   constructor(opts: {
-    chain: ChainService;
+    chain: BeaconChain;
     sync: SyncService;
     clock: SlotClock;
     logger: Logger;

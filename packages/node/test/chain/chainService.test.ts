@@ -305,4 +305,31 @@ describe("ChainService", () => {
     await chain.flush();
     await db.close();
   });
+
+  it("hashes a block's root once per import and carries it (orphan park, release, store, database, events)", async (t) => {
+    const { chain, store, db } = await makeChain();
+    const parent = blockFromOtherNode(1);
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    other.onBlock(parent);
+    const child = produceBlock(other, 2, 2, keys[2] as SecretKey);
+    store.onTick(2 * 5 + 1, false);
+    const hashed: number[] = [];
+    const original = Block.hashTreeRoot.bind(Block);
+    t.mock.method(Block, "hashTreeRoot", (block: Parameters<typeof Block.hashTreeRoot>[0]) => {
+      hashed.push(block.slot);
+      return original(block);
+    });
+    // The child first: it parks as an orphan, then imports when its parent arrives.
+    assert.equal(chain.importBlock(child, "gossip").status, "orphan");
+    assert.equal(chain.importBlock(parent, "gossip").status, "imported");
+    assert.equal(store.head.slot, 2);
+    // Per block: one root at import plus one inside its signing root (signature verification).
+    assert.deepEqual(
+      hashed.sort((a, b) => a - b),
+      [1, 1, 2, 2],
+      "each block hashed once at import and once for its signature",
+    );
+    await chain.flush();
+    await db.close();
+  });
 });
