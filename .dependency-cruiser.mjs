@@ -7,8 +7,9 @@ const ALLOWED = {
   chain: [],
   clock: [],
   metrics: [],
+  common: ["chain"],
   network: ["chain"],
-  node: ["chain", "clock", "metrics", "network"],
+  node: ["chain", "clock", "common", "metrics", "network"],
 };
 
 const packages = Object.keys(ALLOWED);

@@ -34,12 +34,12 @@ import {
   type UnsignedBlock,
   verifySignatureSet,
 } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
 import type { Anchor, ChainDb } from "../db/chainDb.ts";
 import { crashPoint } from "../db/crashHook.ts";
 import { WriteQueue, type WriteQueueLimits, type WriteQueueStats } from "../db/writeQueue.ts";
 import type { BlockFetcher } from "../runtime/blockFetcher.ts";
 import type { PendingAttestationBuffer, PendingBufferStats, PendingKind } from "../runtime/pendingBuffer.ts";
-import type { Logger } from "../util/logger.ts";
 import type { BlockSource, ChainEvents } from "./chainEvents.ts";
 import type {
   AttestationKind,

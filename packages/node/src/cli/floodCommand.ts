@@ -3,10 +3,9 @@
 // src/flood/). A benchmark and test tool: it holds the devnet's interop validator keys.
 import { writeFile } from "node:fs/promises";
 import { fromHex, interopSecretKey, toHex } from "@metronome/chain";
-import { type ChainConfig, type GenesisFolder, readGenesisFolder } from "../config/genesisConfig.ts";
+import { assertFetchableUrl, type ChainConfig, type GenesisFolder, readGenesisFolder } from "@metronome/common";
 import { Flooder, type FloodSummary } from "../flood/flooder.ts";
 import { FLOOD_KINDS, formatMix, parseMix } from "../flood/mix.ts";
-import { assertFetchableUrl } from "../util/blockedPorts.ts";
 
 export interface FloodOptions {
   target: string;

@@ -1,8 +1,8 @@
 // `metronome genesis`: writes a fresh devnet genesis folder (see config/genesisConfig.ts).
 import { randomBytes } from "node:crypto";
 import { computeForkDigest, createGenesisState, forkDigestHex, interopValidators } from "@metronome/chain";
+import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "@metronome/common";
 import { peerIdFromSeed } from "@metronome/network";
-import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "../config/genesisConfig.ts";
 import { validateDevnetPorts } from "../devnet/ports.ts";
 
 export interface GenesisOptions {

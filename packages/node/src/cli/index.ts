@@ -1,9 +1,10 @@
 // The `metronome` command line. Subcommands load their modules lazily so `--help` and `genesis`
 // stay fast and never start libp2p.
+
+import { parseLogLevel } from "@metronome/common";
 import { Command, Option } from "commander";
 import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_PORT } from "../devnet/ports.ts";
 import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
-import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
 import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 

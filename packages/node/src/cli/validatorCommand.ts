@@ -2,10 +2,8 @@
 // `metronome validator slashing-protection export|import` for the interchange JSON.
 
 import { resolve } from "node:path";
-import { readGenesisFolder } from "../config/genesisConfig.ts";
+import { assertFetchablePort, type LogFormat, Logger, type LogLevel, readGenesisFolder } from "@metronome/common";
 import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
-import { assertFetchablePort } from "../util/blockedPorts.ts";
-import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { ValidatorClientService } from "../vc/clientService.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 

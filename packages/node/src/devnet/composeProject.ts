@@ -5,7 +5,7 @@
 // the host reaches them as it reaches the process devnet. Prometheus mirrors
 // docs/prometheus/devnet-scrape.yml with one target per node. Grafana is not part of the project:
 // it has no package in Debian's archive and no image registry is reachable (docs/operations.md).
-import type { NodeEntry } from "../config/genesisConfig.ts";
+import type { NodeEntry } from "@metronome/common";
 
 /** The image's non-root user (Dockerfile `useradd --uid`); bind-mounted dirs are given to it. */
 export const IMAGE_UID = 10001;

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NodeEntry } from "../config/genesisConfig.ts";
+import type { NodeEntry } from "@metronome/common";
 import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 
 /** Final-summary health polls: tries per node, and the timeout of each. */

@@ -2,7 +2,7 @@
 // formula an operator can compute, checked once at genesis: every port in range, none used twice,
 // and no HTTP or metrics port on the fetch standard's blocked list (a node there would look dead to
 // the launcher and the validator client). Pure: the launcher's "is it free" probe is in portProbe.ts.
-import { blockedPortReason, isFetchBlockedPort } from "../util/blockedPorts.ts";
+import { blockedPortReason, isFetchBlockedPort } from "@metronome/common";
 
 /**
  * Default bases. HTTP starts at 5100, not the Beacon-API's 5052: 5052+K reaches 5060/5061 (SIP,

@@ -2,7 +2,7 @@
 // every node in one hop. A ring topology makes each node dial only its next k neighbours: most pairs
 // are then not directly connected, and a vote reaches the aggregator only through the gossip mesh,
 // as it does on a real network past the mesh degree.
-import type { NodeEntry } from "../config/genesisConfig.ts";
+import type { NodeEntry } from "@metronome/common";
 
 /** The multiaddr other nodes dial to reach `entry`. */
 export function bootnodeAddr(entry: NodeEntry): string {

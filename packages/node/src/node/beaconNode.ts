@@ -20,6 +20,8 @@ import {
   toHex,
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
+import { genesisStateOf } from "@metronome/common";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
 import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
 import type { FastifyInstance } from "fastify";
@@ -34,7 +36,6 @@ import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
 import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
 import type { BeaconChain } from "../chain/interface.ts";
-import { genesisStateOf } from "../config/genesisConfig.ts";
 import { ChainDb } from "../db/chainDb.ts";
 import { crashPoint } from "../db/crashHook.ts";
 import { Driver } from "../driver/driver.ts";
@@ -43,7 +44,6 @@ import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
 import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../sync/orphanBlocks.ts";
 import { SyncService } from "../sync/syncService.ts";
-import type { Logger } from "../util/logger.ts";
 import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";

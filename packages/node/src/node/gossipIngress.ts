@@ -10,6 +10,7 @@ import {
   type SignedBlock,
 } from "@metronome/chain";
 import type { SlotClock } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
 import type { GossipVerdict, NetworkHost } from "@metronome/network";
 import type { BlockSource } from "../chain/chainEvents.ts";
 import type {
@@ -23,7 +24,6 @@ import type { DriverWork } from "../driver/driver.ts";
 import { BoundedQueue } from "../runtime/boundedQueue.ts";
 import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
 import type { SyncService } from "../sync/syncService.ts";
-import type { Logger } from "../util/logger.ts";
 import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
 import { signatureSet } from "../worker/signatureSets.ts";
 import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";

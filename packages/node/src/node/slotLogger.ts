@@ -1,9 +1,9 @@
 // One line per slot for operators: where the head, justification and finality are, and how the
 // node is keeping time.
 import { shortRoot } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
 import type { ChainQueries } from "../chain/interface.ts";
 import type { DriverStats } from "../driver/driver.ts";
-import type { Logger } from "../util/logger.ts";
 
 export class SlotLogger {
   private readonly logger: Logger;

@@ -1,9 +1,9 @@
 // Sync: exchange Status with every peer, track IDLE/SYNCING/SYNCED, range-sync (BlocksByRange)
 // towards the best peer's head when behind, and serve peers' Status/BlocksByRoot/BlocksByRange.
 import { type Checkpoint, MAX_REQUEST_BLOCKS, rootKey, type SignedBlock, type Status } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
 import type { NetworkHost } from "@metronome/network";
 import type { BeaconChain } from "../chain/interface.ts";
-import type { Logger } from "../util/logger.ts";
 import { type SyncState, SyncTracker } from "./syncState.ts";
 
 /** Blocks asked per BlocksByRange request while catching up. */

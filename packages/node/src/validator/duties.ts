@@ -18,8 +18,8 @@ import {
   signAttestation,
   signBlock,
 } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
 import type { BeaconChain } from "../chain/interface.ts";
-import type { Logger } from "../util/logger.ts";
 import type { AttestationCollector } from "./attestationCollector.ts";
 import type { SigningGuard } from "./signingGuard.ts";
 

@@ -1,12 +1,12 @@
 // Wires the in-node validators' signing gate: the doppelganger watch (fed with the chain's verified
 // votes and imported blocks while it waits) in front of the slashing-protection record.
 import type { SlotClock } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
 import type { ChainEventSource } from "../chain/chainEvents.ts";
 import type { ChainQueries } from "../chain/interface.ts";
 import type { NodeOptions } from "../node/options.ts";
 import { DoppelgangerWatch } from "../slashing/doppelganger.ts";
 import type { SlashingProtection } from "../slashing/slashingProtection.ts";
-import type { Logger } from "../util/logger.ts";
 import { SigningGuard } from "./signingGuard.ts";
 
 /**

@@ -2,7 +2,7 @@
 // counter) and a ranking used for every call: reachable and synced first, then closest to the
 // newest head any node reports, then fewest consecutive errors, then the configured order. A
 // call that fails on one node is retried on the next in rank order.
-import { assertFetchableUrl } from "../util/blockedPorts.ts";
+import { assertFetchableUrl } from "@metronome/common";
 
 export type BeaconNodeErrorKind = "timeout" | "network" | "http" | "decode";
 

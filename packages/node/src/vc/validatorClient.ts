@@ -18,9 +18,9 @@ import {
   toHex,
 } from "@metronome/chain";
 import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
 import { parseSszJson } from "../api/validatorRoutes.ts";
 import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
-import type { Logger } from "../util/logger.ts";
 import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
 import type { HeadUpdate, ReorgUpdate } from "./headMonitor.ts";

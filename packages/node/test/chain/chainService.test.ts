@@ -20,6 +20,7 @@ import {
   signAttestation,
 } from "@metronome/chain";
 import { SlotClock } from "@metronome/clock";
+import { Logger } from "@metronome/common";
 import { BLOCK_SOURCES, ChainEvents } from "../../src/chain/chainEvents.ts";
 import { type ChainObserver, ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
@@ -28,7 +29,6 @@ import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
-import { Logger } from "../../src/util/logger.ts";
 import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
 
 const N = 4;

@@ -3,8 +3,8 @@
 // Prometheus config with one target per node.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { NodeEntry } from "@metronome/common";
 import { buildCli } from "../../src/cli/index.ts";
-import type { NodeEntry } from "../../src/config/genesisConfig.ts";
 import { buildComposeProject, type ComposeInput, toYaml } from "../../src/devnet/composeProject.ts";
 
 const entries: NodeEntry[] = [0, 1, 2].map((nodeId) => ({

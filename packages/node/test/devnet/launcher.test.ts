@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import type { NodeEntry } from "../../src/config/genesisConfig.ts";
+import type { NodeEntry } from "@metronome/common";
 import { foreignReason, type NodeHealth } from "../../src/devnet/health.ts";
 import { Devnet } from "../../src/devnet/launcher.ts";
 import { renderStatusTable } from "../../src/devnet/statusTable.ts";

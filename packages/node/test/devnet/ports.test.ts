@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { isFetchBlockedPort } from "@metronome/common";
 import { type DevnetOptions, runDevnet } from "../../src/cli/devnetCommand.ts";
 import { findPortConflicts, findPortHolders, isPortFree, parseProcNetTcp } from "../../src/devnet/portProbe.ts";
 import {
@@ -14,7 +15,6 @@ import {
   devnetPorts,
   validateDevnetPorts,
 } from "../../src/devnet/ports.ts";
-import { isFetchBlockedPort } from "../../src/util/blockedPorts.ts";
 
 const MAX_DEVNET_NODES = 64;
 const defaults = (nodes: number) => ({

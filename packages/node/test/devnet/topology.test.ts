@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { NodeEntry } from "../../src/config/genesisConfig.ts";
+import type { NodeEntry } from "@metronome/common";
 import { bootnodeAddr, ringBootnodes, ringHops, topologyArgs } from "../../src/devnet/topology.ts";
 
 function entries(n: number): NodeEntry[] {

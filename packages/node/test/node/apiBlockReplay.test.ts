@@ -23,9 +23,9 @@ import {
   signAttestation,
   toHex,
 } from "@metronome/chain";
+import { Logger } from "@metronome/common";
 import type { ChainService } from "../../src/chain/chainService.ts";
 import { BeaconNode } from "../../src/node/beaconNode.ts";
-import { Logger } from "../../src/util/logger.ts";
 
 const N = 4;
 const SLOT_MS = 4000;

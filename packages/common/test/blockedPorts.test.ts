@@ -5,7 +5,7 @@ import {
   assertFetchableUrl,
   FETCH_BLOCKED_PORTS,
   isFetchBlockedPort,
-} from "../../src/util/blockedPorts.ts";
+} from "../src/blockedPorts.ts";
 
 /** What this Node's fetch does with a port: "bad port" when it refuses it before connecting. */
 async function fetchVerdict(port: number): Promise<"bad port" | "allowed"> {
