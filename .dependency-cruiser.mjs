@@ -8,8 +8,9 @@ const ALLOWED = {
   clock: [],
   metrics: [],
   common: ["chain"],
+  api: ["chain"],
   network: ["chain"],
-  node: ["chain", "clock", "common", "metrics", "network"],
+  node: ["api", "chain", "clock", "common", "metrics", "network"],
 };
 
 const packages = Object.keys(ALLOWED);

@@ -4,6 +4,7 @@
 // (never buffered without bound); idle streams get comment lines so proxies keep them open. The
 // lean chain has no epochs: every Beacon `epoch` field carries the slot.
 import type { ServerResponse } from "node:http";
+import { ApiError } from "@metronome/api";
 import { type AttestationData, type Checkpoint, toHex, ZERO_ROOT } from "@metronome/chain";
 import type { FastifyInstance } from "fastify";
 import type {
@@ -14,7 +15,6 @@ import type {
   HeadEvent,
   ReorgEvent,
 } from "../chain/chainEvents.ts";
-import { ApiError } from "./errors.ts";
 
 export const EVENT_TOPICS = ["head", "block", "chain_reorg", "finalized_checkpoint", "attestation"] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];

@@ -1,9 +1,9 @@
 // Reading a node's health and headers over HTTP (GET /lean/v0/health) for the devnet launcher and
 // the flood benchmark; the report's shape lives with the API (api/health.ts).
 
-import type { NodeHealth } from "../api/health.ts";
+import type { NodeHealth } from "@metronome/api";
 
-export type { DatabaseHealth, NodeHealth } from "../api/health.ts";
+export type { DatabaseHealth, NodeHealth } from "@metronome/api";
 
 export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHealth | null> {
   try {

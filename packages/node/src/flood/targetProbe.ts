@@ -3,7 +3,7 @@
 // flood, ...). Gauges (fetches in flight, pending buffer, RSS) are only seen at scrape times, so
 // their maxima are lower bounds; counters and histograms are exact between two scrapes.
 import { readFileSync } from "node:fs";
-import type { NodeHealth } from "../api/health.ts";
+import type { NodeHealth } from "@metronome/api";
 import {
   type HistogramSnapshot,
   histogramDelta,

@@ -2,10 +2,10 @@
 // checks on the main thread, signatures through the BLS verifier, usually the worker pool), in
 // chunks that leave the verifier room for gossip and yield the event loop between them.
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import type { PublishResult } from "@metronome/api";
+import { ApiError } from "@metronome/api";
 import type { SignedAttestation } from "@metronome/chain";
-import { ApiError } from "../api/errors.ts";
 import type { ApiServerStats } from "../api/serverLimits.ts";
-import type { PublishResult } from "../api/validatorRoutes.ts";
 import type { AttestationOutcome, BeaconChain, PreparedAttestation } from "../chain/interface.ts";
 import { signatureSet } from "../worker/signatureSets.ts";
 import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";

@@ -3,6 +3,8 @@
 // the network can deliver anything); stop is the reverse and bounded in time.
 
 import { join } from "node:path";
+import type { NodeHealth } from "@metronome/api";
+import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "@metronome/api";
 import {
   Block,
   BlockBody,
@@ -26,9 +28,7 @@ import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsS
 import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
 import type { FastifyInstance } from "fastify";
 import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
-import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
-import type { NodeHealth } from "../api/health.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { ApiServerStats } from "../api/serverLimits.ts";

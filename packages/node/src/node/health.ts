@@ -2,9 +2,10 @@
 // docs/operations.md: unhealthy when the driver has not ticked for 3 intervals, when there are no
 // peers, when the head trails the clock by more than 8 slots while SYNCED, or while a database write
 // is failing (it is retried; finality is not durable until it lands).
+
+import type { NodeHealth } from "@metronome/api";
 import { toHex } from "@metronome/chain";
 import type { NetworkStats } from "@metronome/network";
-import type { NodeHealth } from "../api/health.ts";
 import type { NodeView } from "./nodeView.ts";
 
 export const STALE_TICK_INTERVALS = 3;

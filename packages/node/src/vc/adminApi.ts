@@ -1,12 +1,12 @@
 // The validator client's own HTTP API: read and replace the beacon node list at run time.
 // Every route needs `Authorization: Bearer <token>`, the token read from a file (generated with
 // 0600 permissions in the data dir when none is given). Errors are {code, message}, by the node's own handlers.
+
+import { ApiError, bearerChecker, installErrorHandlers } from "@metronome/api";
 import Fastify, { type FastifyInstance } from "fastify";
-import { bearerChecker } from "../api/bearerToken.ts";
-import { ApiError, installErrorHandlers } from "../api/errors.ts";
 import { MAX_BEACON_NODES, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
 
-export { loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
+export { loadOrCreateToken, TOKEN_FILE_NAME } from "@metronome/api";
 
 export interface BeaconNodeView {
   url: string;

@@ -2,6 +2,8 @@
 // counter) and a ranking used for every call: reachable and synced first, then closest to the
 // newest head any node reports, then fewest consecutive errors, then the configured order. A
 // call that fails on one node is retried on the next in rank order.
+
+import { VALIDATOR_ROUTES } from "@metronome/api";
 import { assertFetchableUrl } from "@metronome/common";
 
 export type BeaconNodeErrorKind = "timeout" | "network" | "http" | "decode";
@@ -288,7 +290,7 @@ export class BeaconNodes {
     await Promise.all(
       this.nodes.map(async (node) => {
         try {
-          const body = (await node.client.get("/eth/v1/node/syncing", timeoutMs)) as {
+          const body = (await node.client.get(VALIDATOR_ROUTES.syncing, timeoutMs)) as {
             data?: { head_slot?: unknown; is_syncing?: unknown };
           };
           const head = Number(body?.data?.head_slot);

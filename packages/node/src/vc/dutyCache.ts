@@ -1,6 +1,8 @@
 // Duties of the client's validators, fetched a window of slots at a time from the best beacon
 // node and kept per slot. A chain_reorg clears the cache (duties are re-resolved from the new
 // head); slots behind the clock are pruned, so the cache holds at most a window and a bit.
+
+import { VALIDATOR_ROUTES } from "@metronome/api";
 import type { BeaconNodes } from "./beaconNodes.ts";
 
 export interface SlotDuties {
@@ -85,7 +87,7 @@ export class DutyCache {
     const generation = this.generation;
     const run = (async () => {
       const query = `slot=${start}&count=${this.window}&indices=${this.indices.join(",")}`;
-      const { value } = await this.nodes.first("duties", (c) => c.get(`/lean/v0/validator/duties?${query}`));
+      const { value } = await this.nodes.first("duties", (c) => c.get(`${VALIDATOR_ROUTES.duties}?${query}`));
       this.onFetch?.(cause);
       const data = (value as { data?: { proposers?: unknown; attesters?: unknown } } | null)?.data;
       const proposers = parseEntries(data?.proposers, "proposers");

@@ -4,6 +4,8 @@
 // at once, with attestation data from that very node (its head root must match the event's).
 // Every signature goes through slashing protection first. Nothing awaits a beacon node inside the
 // timer callback: duties run as tasks with request deadlines, so one slow node never stalls a slot.
+
+import { parseSszJson, VALIDATOR_ROUTES } from "@metronome/api";
 import {
   AttestationData,
   type AttestationData as AttestationDataValue,
@@ -19,7 +21,6 @@ import {
 } from "@metronome/chain";
 import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
-import { parseSszJson } from "../api/validatorRoutes.ts";
 import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
 import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
@@ -296,7 +297,7 @@ export class ValidatorClient {
         // The node that served the data first: it already has the head the votes point at.
         const result = await this.o.nodes.first(
           "publish attestations",
-          (c) => c.post("/lean/v0/validator/attestation", signed),
+          (c) => c.post(VALIDATOR_ROUTES.attestation, signed),
           { prefer: url },
         );
         published = signed.length;
@@ -325,7 +326,7 @@ export class ValidatorClient {
       const generation = this.reorgGeneration;
       const { value, url } = await this.o.nodes.first(
         "attestation data",
-        (c) => c.get(`/lean/v0/validator/attestation_data?slot=${slot}`),
+        (c) => c.get(`${VALIDATOR_ROUTES.attestationData}?slot=${slot}`),
         { only: head?.url },
       );
       const json = (value as { data?: unknown } | null)?.data;
@@ -399,7 +400,7 @@ export class ValidatorClient {
     const signature = aggregateSignatureBytes([proposerSignature, ...produced.attestationSignatures]);
     const body = { block: Block.toJson(produced.block), signature: toHex(signature) };
     try {
-      const result = await this.o.nodes.first("publish block", (c) => c.post("/lean/v0/validator/block", body), {
+      const result = await this.o.nodes.first("publish block", (c) => c.post(VALIDATOR_ROUTES.block, body), {
         prefer: produced.url,
       });
       metrics.blocksPublished.inc();
@@ -421,7 +422,7 @@ export class ValidatorClient {
     proposer: number,
   ): Promise<{ block: BlockValue; attestationSignatures: Uint8Array[]; url: string }> {
     const { value, url } = await this.o.nodes.first("block production", async (c) => {
-      const res = await c.get(`/lean/v0/validator/block?slot=${slot}&proposer_index=${proposer}`);
+      const res = await c.get(`${VALIDATOR_ROUTES.block}?slot=${slot}&proposer_index=${proposer}`);
       const data = (res as { data?: Record<string, unknown> } | null)?.data;
       let block: BlockValue;
       try {

@@ -3,8 +3,9 @@
 // connections and never answers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { PublishResult } from "@metronome/api";
 import { buildBlock, ChainError, isChainError } from "@metronome/chain";
-import { type PublishResult, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
 import { makeChain, type TestChain } from "../api/chainFixture.ts";
 import { startTestServer, type TestServer } from "../api/helpers.ts";
 

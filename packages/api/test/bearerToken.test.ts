@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { bearerChecker, isLoopbackHost, loadOrCreateToken } from "../../src/api/bearerToken.ts";
+import { bearerChecker, isLoopbackHost, loadOrCreateToken } from "../src/bearerToken.ts";
 
 describe("validator API token", () => {
   it("only loopback addresses count as loopback (anything else needs the token)", () => {
