@@ -10,7 +10,8 @@ const ALLOWED = {
   common: ["chain"],
   api: ["chain"],
   network: ["chain"],
-  node: ["api", "chain", "clock", "common", "metrics", "network"],
+  validator: ["api", "chain", "clock", "common", "metrics"],
+  node: ["api", "chain", "clock", "common", "metrics", "network", "validator"],
 };
 
 const packages = Object.keys(ALLOWED);

@@ -2,9 +2,9 @@
 // stay fast and never start libp2p.
 
 import { parseLogLevel } from "@metronome/common";
+import { DEFAULT_DOPPELGANGER_SLOTS } from "@metronome/validator";
 import { Command, Option } from "commander";
 import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_PORT } from "../devnet/ports.ts";
-import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
 import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 

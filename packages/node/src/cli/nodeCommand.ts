@@ -13,8 +13,8 @@ import {
   readGenesisFolder,
   readNodeKey,
 } from "@metronome/common";
+import { exportRecordToFile, importRecordFromFile } from "@metronome/validator";
 import type { NodeOptions } from "../node/options.ts";
-import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface NodeCommandFlags {

@@ -3,8 +3,7 @@
 
 import { resolve } from "node:path";
 import { assertFetchablePort, type LogFormat, Logger, type LogLevel, readGenesisFolder } from "@metronome/common";
-import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
-import { ValidatorClientService } from "../vc/clientService.ts";
+import { exportRecordToFile, importRecordFromFile, ValidatorClientService } from "@metronome/validator";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface ValidatorCommandFlags {

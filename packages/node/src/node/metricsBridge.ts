@@ -5,10 +5,10 @@
 import type { StateTransitionTiming } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import type { LabelledNetworkStats } from "@metronome/network";
+import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/interface.ts";
 import type { WriteQueueStats } from "../db/writeQueue.ts";
-import type { DoppelgangerState } from "../slashing/doppelganger.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
 import type { BlsVerifierStats } from "../worker/types.ts";

@@ -3,8 +3,7 @@
 // signature is logged and counted, and the duty signs nothing for that validator.
 
 import type { Logger } from "@metronome/common";
-import type { DoppelgangerWatch } from "../slashing/doppelganger.ts";
-import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
+import type { DoppelgangerWatch, SignKind, SlashingCheck, SlashingProtection } from "@metronome/validator";
 
 export type RefusalReason = Extract<SlashingCheck, { status: "refused" }>["reason"];
 export const REFUSAL_REASONS: readonly RefusalReason[] = ["double_sign", "unknown_root", "below_lowest_slot"];

@@ -2,11 +2,11 @@
 // votes and imported blocks while it waits) in front of the slashing-protection record.
 import type { SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
+import type { SlashingProtection } from "@metronome/validator";
+import { DoppelgangerWatch } from "@metronome/validator";
 import type { ChainEventSource } from "../chain/chainEvents.ts";
 import type { ChainQueries } from "../chain/interface.ts";
 import type { NodeOptions } from "../node/options.ts";
-import { DoppelgangerWatch } from "../slashing/doppelganger.ts";
-import type { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { SigningGuard } from "./signingGuard.ts";
 
 /**

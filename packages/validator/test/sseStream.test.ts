@@ -6,7 +6,7 @@ import {
   type SseEvent,
   SseStream,
   type SseStreamOptions,
-} from "../../src/vc/sseStream.ts";
+} from "../src/sseStream.ts";
 import { delay, logCollector, openStream, ScriptedSseServer, waitFor } from "./scriptedSseServer.ts";
 
 const cleanup: (() => Promise<void>)[] = [];

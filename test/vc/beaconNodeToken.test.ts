@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { buildBlock } from "@metronome/chain";
-import { validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { BeaconNodeClient, BeaconNodeError } from "../../src/vc/beaconNodes.ts";
-import { makeChain } from "../api/chainFixture.ts";
-import { startTestServer, type TestServer } from "../api/helpers.ts";
+import { validatorRoutesPlugin } from "../../packages/node/src/api/validatorRoutes.ts";
+import { makeChain } from "../../packages/node/test/api/chainFixture.ts";
+import { startTestServer, type TestServer } from "../../packages/node/test/api/helpers.ts";
+import { BeaconNodeClient, BeaconNodeError } from "../../packages/validator/src/beaconNodes.ts";
 
 describe("validator client bearer token", () => {
   const token = "t".repeat(48);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
+import { deadUrl, startSilentServer } from "../../../test/vc/fakeBeaconNode.ts";
 import {
   AllBeaconNodesFailedError,
   BeaconNodeClient,
@@ -8,8 +9,7 @@ import {
   BeaconNodes,
   MAX_RESPONSE_BYTES,
   normalizeBeaconNodeUrls,
-} from "../../src/vc/beaconNodes.ts";
-import { deadUrl, startSilentServer } from "./fakeBeaconNode.ts";
+} from "../src/beaconNodes.ts";
 
 const apps: FastifyInstance[] = [];
 const closers: (() => Promise<void>)[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
-import { type BeaconNodeView, loadOrCreateToken, startAdminApi } from "../../src/vc/adminApi.ts";
+import { type BeaconNodeView, loadOrCreateToken, startAdminApi } from "../src/adminApi.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const apps: FastifyInstance[] = [];

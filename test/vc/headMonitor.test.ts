@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { eventsPlugin } from "../../src/api/events.ts";
-import { ChainEvents } from "../../src/chain/chainEvents.ts";
+import { eventsPlugin } from "../../packages/node/src/api/events.ts";
+import { ChainEvents } from "../../packages/node/src/chain/chainEvents.ts";
+import { root, startTestServer } from "../../packages/node/test/api/helpers.ts";
 import {
   HeadMonitor,
   type HeadMonitorMetrics,
@@ -9,9 +10,14 @@ import {
   type HeadUpdate,
   MAX_UNREACHABLE_ROUNDS,
   type ReorgUpdate,
-} from "../../src/vc/headMonitor.ts";
-import { root, startTestServer } from "../api/helpers.ts";
-import { delay, logCollector, rootOf, ScriptedSseServer, waitFor } from "./scriptedSseServer.ts";
+} from "../../packages/validator/src/headMonitor.ts";
+import {
+  delay,
+  logCollector,
+  rootOf,
+  ScriptedSseServer,
+  waitFor,
+} from "../../packages/validator/test/scriptedSseServer.ts";
 
 const SLOT_MS = 200;
 

@@ -5,9 +5,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PublishResult } from "@metronome/api";
 import { buildBlock, ChainError, isChainError } from "@metronome/chain";
-import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { makeChain, type TestChain } from "../api/chainFixture.ts";
-import { startTestServer, type TestServer } from "../api/helpers.ts";
+import { type ValidatorBackend, validatorRoutesPlugin } from "../../packages/node/src/api/validatorRoutes.ts";
+import { makeChain, type TestChain } from "../../packages/node/test/api/chainFixture.ts";
+import { startTestServer, type TestServer } from "../../packages/node/test/api/helpers.ts";
 
 export interface FakeBeaconNode {
   url: string;

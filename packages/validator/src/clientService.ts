@@ -9,10 +9,10 @@ import type { Logger } from "@metronome/common";
 import { readGenesisFolder } from "@metronome/common";
 import { type MetricsServer, startMetricsServer } from "@metronome/metrics";
 import type { FastifyInstance } from "fastify";
-import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { type BeaconNodeView, loadOrCreateToken, startAdminApi, TOKEN_FILE_NAME } from "./adminApi.ts";
 import { BeaconNodes, normalizeBeaconNodeUrls } from "./beaconNodes.ts";
 import { HeadMonitor } from "./headMonitor.ts";
+import { SlashingProtection } from "./slashing/slashingProtection.ts";
 import { ValidatorClient, type ValidatorKey } from "./validatorClient.ts";
 import { VcMetrics } from "./vcMetrics.ts";
 

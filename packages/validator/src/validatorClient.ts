@@ -21,10 +21,10 @@ import {
 } from "@metronome/chain";
 import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
-import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
 import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
 import type { HeadUpdate, ReorgUpdate } from "./headMonitor.ts";
+import type { SignKind, SlashingCheck, SlashingProtection } from "./slashing/slashingProtection.ts";
 import type { VcMetrics } from "./vcMetrics.ts";
 
 export const PROPOSE_INTERVAL = 0;
