@@ -11,7 +11,8 @@ const ALLOWED = {
   api: ["chain"],
   network: ["chain"],
   validator: ["api", "chain", "clock", "common", "metrics"],
-  node: ["api", "chain", "clock", "common", "metrics", "network", "validator"],
+  devnet: ["api", "chain", "common", "network"],
+  node: ["api", "chain", "clock", "common", "devnet", "metrics", "network", "validator"],
 };
 
 const packages = Object.keys(ALLOWED);

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NodeEntry } from "@metronome/common";
+import { buildComposeProject, type ComposeInput, toYaml } from "@metronome/devnet";
 import { buildCli } from "../../src/cli/index.ts";
-import { buildComposeProject, type ComposeInput, toYaml } from "../../src/devnet/composeProject.ts";
 
 const entries: NodeEntry[] = [0, 1, 2].map((nodeId) => ({
   nodeId,

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { NodeEntry } from "@metronome/common";
-import { foreignReason, type NodeHealth } from "../../src/devnet/health.ts";
-import { Devnet } from "../../src/devnet/launcher.ts";
-import { renderStatusTable } from "../../src/devnet/statusTable.ts";
+import { foreignReason, type NodeHealth } from "../src/health.ts";
+import { Devnet } from "../src/launcher.ts";
+import { renderStatusTable } from "../src/statusTable.ts";
 
 const OUR_FORK = "1a2b3c4d";
 const servers: Server[] = [];

@@ -11,7 +11,7 @@ import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 const FINAL_POLL_ATTEMPTS = 3;
 const FINAL_POLL_TIMEOUT_MS = 5_000;
 
-const METRONOME_BIN = fileURLToPath(new URL("../bin/metronome.ts", import.meta.url));
+const METRONOME_BIN = fileURLToPath(new URL("../../node/src/bin/metronome.ts", import.meta.url));
 
 export interface DevnetNodeProcess {
   entry: NodeEntry;

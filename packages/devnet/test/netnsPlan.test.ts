@@ -10,7 +10,7 @@ import {
   parseNamespaces,
   planNetns,
   staleCleanup,
-} from "../../src/devnet/netnsPlan.ts";
+} from "../src/netnsPlan.ts";
 
 const created = (setup: string[][], verb: string, kind: string) =>
   setup.filter((c) => c[0] === "ip" && c[1] === kind && c[2] === verb).map((c) => c[3]);

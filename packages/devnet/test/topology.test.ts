@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { NodeEntry } from "@metronome/common";
-import { bootnodeAddr, ringBootnodes, ringHops, topologyArgs } from "../../src/devnet/topology.ts";
+import { bootnodeAddr, ringBootnodes, ringHops, topologyArgs } from "../src/topology.ts";
 
 function entries(n: number): NodeEntry[] {
   return Array.from({ length: n }, (_, i) => ({

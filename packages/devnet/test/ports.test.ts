@@ -6,15 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { isFetchBlockedPort } from "@metronome/common";
-import { type DevnetOptions, runDevnet } from "../../src/cli/devnetCommand.ts";
-import { findPortConflicts, findPortHolders, isPortFree, parseProcNetTcp } from "../../src/devnet/portProbe.ts";
+import { type DevnetOptions, runDevnet } from "../src/devnetCommand.ts";
+import { findPortConflicts, findPortHolders, isPortFree, parseProcNetTcp } from "../src/portProbe.ts";
 import {
   DEFAULT_BASE_HTTP_PORT,
   DEFAULT_BASE_METRICS_PORT,
   DEFAULT_BASE_P2P_PORT,
   devnetPorts,
   validateDevnetPorts,
-} from "../../src/devnet/ports.ts";
+} from "../src/ports.ts";
 
 const MAX_DEVNET_NODES = 64;
 const defaults = (nodes: number) => ({

@@ -4,16 +4,16 @@
 import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fetchHeaderRoot, stopRequested } from "../devnet/health.ts";
-import { Devnet, type LaunchOptions } from "../devnet/launcher.ts";
-import { addressOf } from "../devnet/netnsPlan.ts";
-import type { NetnsNetwork } from "../devnet/netnsRuntime.ts";
-import { describeConflicts, findPortConflicts } from "../devnet/portProbe.ts";
-import { devnetPorts, validateDevnetPorts } from "../devnet/ports.ts";
-import { renderStatusTable } from "../devnet/statusTable.ts";
-import { summarize } from "../devnet/summary.ts";
-import { topologyArgs } from "../devnet/topology.ts";
 import { runGenesis } from "./genesisCommand.ts";
+import { fetchHeaderRoot, stopRequested } from "./health.ts";
+import { Devnet, type LaunchOptions } from "./launcher.ts";
+import { addressOf } from "./netnsPlan.ts";
+import type { NetnsNetwork } from "./netnsRuntime.ts";
+import { describeConflicts, findPortConflicts } from "./portProbe.ts";
+import { devnetPorts, validateDevnetPorts } from "./ports.ts";
+import { renderStatusTable } from "./statusTable.ts";
+import { summarize } from "./summary.ts";
+import { topologyArgs } from "./topology.ts";
 
 export interface DevnetOptions {
   nodes: number;
@@ -87,7 +87,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   else await checkDevnetPortsFree(o);
   if (o.runtime === "docker") {
     if (o.netns) throw new Error("--netns runs node processes; it does not combine with --runtime docker");
-    const { runDockerDevnet } = await import("../devnet/dockerRuntime.ts");
+    const { runDockerDevnet } = await import("./dockerRuntime.ts");
     return runDockerDevnet({ ...o, genesisDelay: o.genesisDelay ?? defaultGenesisDelay(o.nodes) });
   }
   let netns: NetnsNetwork | null = null;
@@ -103,7 +103,7 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   }
   try {
     if (o.netns) {
-      const { NetnsNetwork } = await import("../devnet/netnsRuntime.ts");
+      const { NetnsNetwork } = await import("./netnsRuntime.ts");
       netns = NetnsNetwork.create(
         Array.from({ length: o.nodes }, (_, i) => i),
         (line) => console.log(`devnet: ${line}`),

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { computeForkDigest, createGenesisState, forkDigestHex, interopValidators } from "@metronome/chain";
 import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "@metronome/common";
 import { peerIdFromSeed } from "@metronome/network";
-import { validateDevnetPorts } from "../devnet/ports.ts";
+import { validateDevnetPorts } from "./ports.ts";
 
 export interface GenesisOptions {
   validators: number;
