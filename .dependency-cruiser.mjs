@@ -9,10 +9,12 @@ const ALLOWED = {
   metrics: [],
   common: ["chain"],
   api: ["chain"],
+  bls: ["chain"],
   network: ["chain"],
   validator: ["api", "chain", "clock", "common", "metrics"],
   devnet: ["api", "chain", "common", "network"],
-  node: ["api", "chain", "clock", "common", "devnet", "metrics", "network", "validator"],
+  flood: ["api", "bls", "chain", "common", "network"],
+  node: ["api", "bls", "chain", "clock", "common", "devnet", "flood", "metrics", "network", "validator"],
 };
 
 const packages = Object.keys(ALLOWED);

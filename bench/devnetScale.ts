@@ -23,7 +23,7 @@ import {
   parsePromText,
   promHistogram,
   promValue,
-} from "../packages/node/src/flood/promText.ts";
+} from "../packages/flood/src/promText.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { fitLinear, predict } from "./lib/costModel.ts";
 import { writePng } from "./lib/plot.ts";

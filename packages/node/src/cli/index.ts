@@ -307,7 +307,7 @@ export function buildCli(): Command {
     .option("--report-seconds <s>", "progress line every s seconds (0: none)", intArg(0), 5)
     .option("--summary-file <path>", "write the final counts as JSON")
     .action(async (opts) => {
-      const { runFloodCommand } = await import("./floodCommand.ts");
+      const { runFloodCommand } = await import("@metronome/flood");
       await runFloodCommand(opts);
     });
 

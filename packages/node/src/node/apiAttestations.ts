@@ -4,11 +4,11 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import type { PublishResult } from "@metronome/api";
 import { ApiError } from "@metronome/api";
+import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
+import { signatureSet } from "@metronome/bls";
 import type { SignedAttestation } from "@metronome/chain";
 import type { ApiServerStats } from "../api/serverLimits.ts";
 import type { AttestationOutcome, BeaconChain, PreparedAttestation } from "../chain/interface.ts";
-import { signatureSet } from "../worker/signatureSets.ts";
-import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
 
 /** Sets per verifier call: half a worker batch, so each chunk's structural checks hold the loop ~1-2 ms. */
 export const API_VERIFY_CHUNK = 32;

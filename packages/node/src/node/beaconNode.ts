@@ -5,6 +5,8 @@
 import { join } from "node:path";
 import type { NodeHealth } from "@metronome/api";
 import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "@metronome/api";
+import type { BlsVerifier } from "@metronome/bls";
+import { BlsVerifierPool, MainThreadVerifier } from "@metronome/bls";
 import {
   Block,
   BlockBody,
@@ -48,9 +50,6 @@ import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
 import { startSigningGuard } from "../validator/startSigningGuard.ts";
-import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
-import { BlsVerifierPool } from "../worker/pool.ts";
-import type { BlsVerifier } from "../worker/types.ts";
 import { publishApiAttestations } from "./apiAttestations.ts";
 import { fetchCheckpointAnchor } from "./checkpointSync.ts";
 import { GossipIngress } from "./gossipIngress.ts";

@@ -1,6 +1,9 @@
 // Network ingress: O(1) work per gossip message (sync gate, far-future drop, enqueue into a
 // bounded per-kind queue). The driver drains the queues one bounded batch per pass, so a flood
 // can fill queues and be dropped, but can never delay the interval tick.
+
+import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
+import { MainThreadVerifier, signatureSet } from "@metronome/bls";
 import {
   CLOCK_DISPARITY_MS,
   INTERVALS_PER_SLOT,
@@ -24,9 +27,6 @@ import type { DriverWork } from "../driver/driver.ts";
 import { BoundedQueue } from "../runtime/boundedQueue.ts";
 import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
 import type { SyncService } from "../sync/syncService.ts";
-import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
-import { signatureSet } from "../worker/signatureSets.ts";
-import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
 
 interface Pending<T> {
   value: T;

@@ -2,6 +2,8 @@
 // (testable without prom-client); this bridge mirrors them into the registry: gauges are set,
 // cumulative counters are advanced by their delta since the last sync. Called every interval and
 // before each scrape, so figures are at most one interval stale.
+
+import type { BlsVerifierStats } from "@metronome/bls";
 import type { StateTransitionTiming } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import type { LabelledNetworkStats } from "@metronome/network";
@@ -11,7 +13,6 @@ import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/int
 import type { WriteQueueStats } from "../db/writeQueue.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
-import type { BlsVerifierStats } from "../worker/types.ts";
 import type { NodeView } from "./nodeView.ts";
 
 type LabelValues = Record<string, string>;

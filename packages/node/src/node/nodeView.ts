@@ -1,6 +1,8 @@
 // The parts of a running node that health and the metrics bridge read. BeaconNode implements it;
 // naming the parts here instead of importing BeaconNode keeps those two modules out of an import
 // cycle with the composition root (and lets tests hand them a plain object).
+
+import type { BlsVerifier } from "@metronome/bls";
 import type { SlotClock } from "@metronome/clock";
 import type { NetworkHost } from "@metronome/network";
 import type { EventsPlugin } from "../api/events.ts";
@@ -11,7 +13,6 @@ import type { BlockFetcher } from "../runtime/blockFetcher.ts";
 import type { SyncService } from "../sync/syncService.ts";
 import type { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
-import type { BlsVerifier } from "../worker/types.ts";
 import type { GossipIngress } from "./gossipIngress.ts";
 import type { NodeOptions } from "./options.ts";
 

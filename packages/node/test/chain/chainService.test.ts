@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { MainThreadVerifier } from "@metronome/bls";
 import {
   aggregateAttestations,
   Block,
@@ -29,7 +30,6 @@ import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
-import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
 
 const N = 4;
 const validators = interopValidators(N);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { BlsVerifier } from "@metronome/bls";
 import {
   SignedAttestation,
   type SignedAttestation as SignedAttestationValue,
@@ -13,7 +14,6 @@ import { Driver } from "../../src/driver/driver.ts";
 import { DEFAULT_QUEUE_LIMITS, GossipIngress } from "../../src/node/gossipIngress.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
-import type { BlsVerifier } from "../../src/worker/types.ts";
 
 const GENESIS_MS = 1_000_000_000;
 

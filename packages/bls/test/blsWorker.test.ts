@@ -3,8 +3,8 @@
 // previous job's blst objects (queued as immediates) get to run, whatever piscina does between tasks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import verifyJob from "../../src/worker/blsWorker.ts";
-import { encodeJob, toVerifiableSet, type VerifiableSet } from "../../src/worker/wire.ts";
+import verifyJob from "../src/blsWorker.ts";
+import { encodeJob, toVerifiableSet, type VerifiableSet } from "../src/wire.ts";
 import { distinctMessageSets } from "./fixtures.ts";
 
 function job(seed: number) {

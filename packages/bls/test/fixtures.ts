@@ -1,7 +1,7 @@
 // Real interop keys and real signatures, made once per test file.
 import { interopSecretKeys, type SecretKey } from "@metronome/chain";
-import { signatureSet } from "../../src/worker/signatureSets.ts";
-import type { SignatureSetInput } from "../../src/worker/types.ts";
+import { signatureSet } from "../src/signatureSets.ts";
+import type { SignatureSetInput } from "../src/types.ts";
 
 let keys: SecretKey[] = [];
 

@@ -4,6 +4,9 @@
 //   pool: BlsVerifierPool with the node's worker count, all sets submitted at once (the node's path)
 //   same-batch blst: the same batch code (same-message grouping, per-set fallback) on this thread
 // The flood benchmark sets its default rate from the pool figure.
+
+import type { SignatureSetInput } from "@metronome/bls";
+import { BlsVerifierPool, signatureSet, toVerifiableSet, type VerifiableSet, verifySetBatch } from "@metronome/bls";
 import {
   type Checkpoint,
   computeForkDigest,
@@ -17,11 +20,6 @@ import {
   SigningDomains,
 } from "@metronome/chain";
 import { uncompressBlock } from "@metronome/network";
-import { BlsVerifierPool } from "../worker/pool.ts";
-import { signatureSet } from "../worker/signatureSets.ts";
-import type { SignatureSetInput } from "../worker/types.ts";
-import { verifySetBatch } from "../worker/verifyBatch.ts";
-import { toVerifiableSet, type VerifiableSet } from "../worker/wire.ts";
 import { withOtherCoresBusy } from "./busyCores.ts";
 import type { ChainSnapshot } from "./chainView.ts";
 import { FLOOD_KINDS, type FloodMix, MixPicker, VERIFIED_KINDS } from "./mix.ts";

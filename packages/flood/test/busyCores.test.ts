@@ -2,7 +2,7 @@
 // measurement and are gone after it, even when the measurement throws.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { withOtherCoresBusy } from "../../src/flood/busyCores.ts";
+import { withOtherCoresBusy } from "../src/busyCores.ts";
 
 function waitForSpins(spins: () => number, atLeast: number, deadlineMs: number): number {
   const deadline = performance.now() + deadlineMs;

@@ -4,8 +4,8 @@
 import { writeFile } from "node:fs/promises";
 import { fromHex, interopSecretKey, toHex } from "@metronome/chain";
 import { assertFetchableUrl, type ChainConfig, type GenesisFolder, readGenesisFolder } from "@metronome/common";
-import { Flooder, type FloodSummary } from "../flood/flooder.ts";
-import { FLOOD_KINDS, formatMix, parseMix } from "../flood/mix.ts";
+import { Flooder, type FloodSummary } from "./flooder.ts";
+import { FLOOD_KINDS, formatMix, parseMix } from "./mix.ts";
 
 export interface FloodOptions {
   target: string;

@@ -9,6 +9,7 @@ export {
   defaultWorkerCount,
 } from "./pool.ts";
 export { aggregatedSignatureSet, signatureSet } from "./signatureSets.ts";
+export * from "./stats.ts";
 export * from "./types.ts";
 export { type BatchOutcome, verifySetBatch } from "./verifyBatch.ts";
 export { decodeJob, encodeJob, toVerifiableSet, type VerifiableSet } from "./wire.ts";

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { SecretKey } from "@metronome/chain";
-import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
-import { BlsVerifierPool, defaultMaxQueuedSets } from "../../src/worker/pool.ts";
-import { isBlsVerifierError, type SignatureSetInput } from "../../src/worker/types.ts";
+import { MainThreadVerifier } from "../src/mainThreadVerifier.ts";
+import { BlsVerifierPool, defaultMaxQueuedSets } from "../src/pool.ts";
+import { isBlsVerifierError, type SignatureSetInput } from "../src/types.ts";
 import {
   distinctMessageSets,
   sameMessageSets,

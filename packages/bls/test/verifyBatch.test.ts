@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregateSignatureObjects, type SecretKey } from "@metronome/chain";
-import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
-import { aggregatedSignatureSet } from "../../src/worker/signatureSets.ts";
-import type { SignatureSetInput } from "../../src/worker/types.ts";
-import { decodeJob, encodeJob, RECORD_BYTES, toVerifiableSet, type VerifiableSet } from "../../src/worker/wire.ts";
+import { MainThreadVerifier } from "../src/mainThreadVerifier.ts";
+import { aggregatedSignatureSet } from "../src/signatureSets.ts";
+import type { SignatureSetInput } from "../src/types.ts";
+import { decodeJob, encodeJob, RECORD_BYTES, toVerifiableSet, type VerifiableSet } from "../src/wire.ts";
 import { distinctMessageSets, sameMessageSets, secretKeys, withWrongSignature } from "./fixtures.ts";
 
 const sks = secretKeys(64);
