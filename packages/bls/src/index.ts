@@ -8,7 +8,7 @@ export {
   defaultMaxQueuedSets,
   defaultWorkerCount,
 } from "./pool.ts";
-export { aggregatedSignatureSet, signatureSet } from "./signatureSets.ts";
+export { signatureSet } from "./signatureSets.ts";
 export * from "./stats.ts";
 export * from "./types.ts";
 export { type BatchOutcome, verifySetBatch } from "./verifyBatch.ts";

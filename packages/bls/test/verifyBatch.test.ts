@@ -2,9 +2,8 @@
 // code a worker runs).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { aggregateSignatureObjects, type SecretKey } from "@metronome/chain";
+import type { SecretKey } from "@metronome/chain";
 import { MainThreadVerifier } from "../src/mainThreadVerifier.ts";
-import { aggregatedSignatureSet } from "../src/signatureSets.ts";
 import type { SignatureSetInput } from "../src/types.ts";
 import { decodeJob, encodeJob, RECORD_BYTES, toVerifiableSet, type VerifiableSet } from "../src/wire.ts";
 import { distinctMessageSets, sameMessageSets, secretKeys, withWrongSignature } from "./fixtures.ts";
@@ -143,27 +142,6 @@ describe("MainThreadVerifier (the batch check a worker runs)", () => {
     const group = same.slice(0, 6);
     group[2] = { ...(group[2] as SignatureSetInput), signature: new Uint8Array(96).fill(0xff) };
     assert.deepEqual(falseIndexes(await v.verifySets(group)), [2]);
-  });
-
-  it("an aggregated-key set (keys summed on the main thread) verifies an aggregate signature", async () => {
-    const v = new MainThreadVerifier();
-    const message = new Uint8Array(32).fill(5);
-    const signers = sks.slice(0, 16);
-    const aggregate = aggregateSignatureObjects(signers.map((k) => k.sign(message)));
-    const set = aggregatedSignatureSet(
-      message,
-      signers.map((k) => k.toPublicKey()),
-      aggregate,
-    );
-    assert.ok(set);
-    const missingOne = aggregatedSignatureSet(
-      message,
-      signers.slice(1).map((k) => k.toPublicKey()),
-      aggregate,
-    );
-    assert.ok(missingOne);
-    assert.deepEqual(await v.verifySets([set, missingOne]), [true, false]);
-    assert.equal(aggregatedSignatureSet(message, [], aggregate), null);
   });
 
   it("rejects after close", async () => {
