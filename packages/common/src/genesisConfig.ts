@@ -11,6 +11,7 @@ import {
   createGenesisState,
   forkDigestHex,
   fromHex,
+  INTERVALS_PER_SLOT,
   type State,
   toHex,
   type Validator,
@@ -103,7 +104,11 @@ export async function readGenesisFolder(dir: string): Promise<GenesisFolder> {
     validators,
     forkDigest: String(raw.fork_digest ?? ""),
   };
-  if (chain.slotDurationMs % 5 !== 0) throw new ConfigError(`${configPath}: slot_duration_ms must be a multiple of 5`);
+  if (chain.slotDurationMs % INTERVALS_PER_SLOT !== 0) {
+    throw new ConfigError(
+      `${configPath}: slot_duration_ms must be a multiple of ${INTERVALS_PER_SLOT} (intervals per slot)`,
+    );
+  }
   const computed = forkDigestHex(computeForkDigest(genesisStateOf(chain)));
   if (chain.forkDigest !== computed) {
     throw new ConfigError(

@@ -1,6 +1,12 @@
 // `metronome genesis`: writes a fresh devnet genesis folder (see config/genesisConfig.ts).
 import { randomBytes } from "node:crypto";
-import { computeForkDigest, createGenesisState, forkDigestHex, interopValidators } from "@metronome/chain";
+import {
+  computeForkDigest,
+  createGenesisState,
+  forkDigestHex,
+  INTERVALS_PER_SLOT,
+  interopValidators,
+} from "@metronome/chain";
 import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "@metronome/common";
 import { peerIdFromSeed } from "@metronome/network";
 import { validateDevnetPorts } from "./ports.ts";
@@ -49,9 +55,9 @@ export function validateGenesisOptions(o: GenesisOptions): void {
     throw new Error(`--nodes must be an integer in [1, validators] (got ${o.nodes})`);
   }
   const slotMs = Math.round(o.slotSeconds * 1000);
-  if (!(slotMs >= 50) || slotMs % 5 !== 0) {
+  if (!(slotMs >= 50) || slotMs % INTERVALS_PER_SLOT !== 0) {
     throw new Error(
-      `--slot-seconds must give at least 50 ms and a whole number of ms divisible by 5 (got ${o.slotSeconds})`,
+      `--slot-seconds must give at least 50 ms and a whole number of ms divisible by ${INTERVALS_PER_SLOT} (got ${o.slotSeconds})`,
     );
   }
   if (!Number.isInteger(o.aggregators) || o.aggregators < 0 || o.aggregators > o.nodes) {
