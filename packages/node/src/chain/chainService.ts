@@ -2,14 +2,12 @@
 // and the block fetcher, wired by the rules of PROTOCOL.md section 6. Main thread only; every
 // store mutation goes through here so imports, replays and ticks never interleave.
 import {
-  type AttestationData,
   Block,
   type Block as BlockValue,
   buildBlock,
   ChainError,
   type Checkpoint,
   classifyAttestationRejection,
-  type ForkChoiceNodeInfo,
   ForkChoiceStore,
   getAggregatedAttestationSignatureSet,
   getAttestationSignatureSet,
@@ -25,7 +23,6 @@ import {
   type SignedAggregatedAttestation,
   type SignedAttestation,
   SignedBlock,
-  type SignedBlock as SignedBlockValue,
   type SigningDomains,
   State,
   type StateTransitionTiming,
@@ -35,22 +32,19 @@ import {
   verifySignatureSet,
 } from "@metronome/chain";
 import type { Logger } from "@metronome/common";
-import type { Anchor, ChainDb } from "../db/chainDb.ts";
 import { crashPoint } from "../db/crashHook.ts";
-import { WriteQueue, type WriteQueueLimits, type WriteQueueStats } from "../db/writeQueue.ts";
-import type { BlockFetcher } from "../runtime/blockFetcher.ts";
-import type { PendingAttestationBuffer, PendingBufferStats, PendingKind } from "../runtime/pendingBuffer.ts";
-import type { BlockSource, ChainEvents } from "./chainEvents.ts";
+import type { BlockSource } from "./chainEvents.ts";
+import { ChainReader, type ChainServiceDeps } from "./chainReader.ts";
 import type {
   AttestationKind,
   AttestationOutcome,
   BeaconChain,
   BlockImportOutcome,
-  ChainCounters,
   ChainObserver,
   PreparedAttestation,
 } from "./interface.ts";
 
+export type { ChainServiceDeps, OrphanPool } from "./chainReader.ts";
 export type {
   AttestationKind,
   AttestationOutcome,
@@ -68,55 +62,11 @@ function completeNow(prepared: PreparedAttestation, trusted: boolean): Attestati
 }
 
 /**
- * Where blocks with an unknown parent wait (sync/orphanBlocks.ts implements it). Declared here so
- * the chain depends on no sync module: sync depends on the chain, never the reverse.
- */
-export interface OrphanPool {
-  readonly size: number;
-  add(block: SignedBlock, peer: string | null, root: Uint8Array): unknown;
-  /** Removes and returns the parked children of `parentRoot`, lowest slot first. */
-  takeChildren(parentRoot: Uint8Array): { root: Uint8Array; block: SignedBlock; peer: string | null }[];
-  pruneFinalized(finalizedSlot: number): number;
-}
-
-export interface ChainServiceDeps {
-  store: ForkChoiceStore;
-  db: ChainDb;
-  events: ChainEvents;
-  logger: Logger;
-  fetcher: Pick<BlockFetcher, "want" | "onBlockImported">;
-  pendingSingle: PendingAttestationBuffer<SignedAttestation>;
-  pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
-  orphans: OrphanPool;
-  /** Called with every verified single attestation (the aggregator collects them). */
-  onVerifiedAttestation?: (att: SignedAttestation) => void;
-  observer?: ChainObserver;
-  /** Bounds and retry timing of the database write queue (defaults in writeQueue.ts). */
-  writeLimits?: Partial<WriteQueueLimits>;
-}
-
-/**
  * The BeaconChain implementation. Its parts (store, db, buffers, write queue) are public for the
  * chain's own tests and the composition root's wiring only: the rest of the node holds a
  * BeaconChain, and test/architecture checks that no source file outside chain/ reaches into them.
  */
-export class ChainService implements BeaconChain {
-  readonly store: ForkChoiceStore;
-  readonly db: ChainDb;
-  readonly events: ChainEvents;
-  readonly orphans: OrphanPool;
-  readonly pendingSingle: PendingAttestationBuffer<SignedAttestation>;
-  readonly pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
-  readonly counters: ChainCounters = {
-    blocksImported: 0,
-    blocksInvalid: 0,
-    blocksOrphaned: 0,
-    attestationsAccepted: 0,
-    attestationsRejected: {},
-    signatures: { single: { valid: 0, invalid: 0 }, aggregated: { valid: 0, invalid: 0 } },
-  };
-  /** Database writes: blocks then finality, one at a time, bounded, retried (see writeQueue.ts). */
-  readonly writes: WriteQueue;
+export class ChainService extends ChainReader implements BeaconChain {
   private readonly logger: Logger;
   private readonly fetcher: ChainServiceDeps["fetcher"];
   private readonly onVerifiedAttestation: ((att: SignedAttestation) => void) | undefined;
@@ -142,110 +92,12 @@ export class ChainService implements BeaconChain {
   }
 
   constructor(deps: ChainServiceDeps) {
-    this.store = deps.store;
-    this.db = deps.db;
-    this.events = deps.events;
+    super(deps);
     this.logger = deps.logger;
     this.fetcher = deps.fetcher;
-    this.orphans = deps.orphans;
-    this.pendingSingle = deps.pendingSingle;
-    this.pendingAggregated = deps.pendingAggregated;
     this.onVerifiedAttestation = deps.onVerifiedAttestation;
     this.observer = deps.observer ?? {};
     this.lastQueuedFinalized = this.store.latestFinalized;
-    this.writes = new WriteQueue(deps.logger, deps.writeLimits);
-  }
-
-  // ---- queries ---------------------------------------------------------------------------
-
-  get head(): Checkpoint {
-    return this.store.head;
-  }
-
-  get justified(): Checkpoint {
-    return this.store.latestJustified;
-  }
-
-  get finalized(): Checkpoint {
-    return this.store.latestFinalized;
-  }
-
-  get safeTarget(): Checkpoint {
-    return this.store.safeTarget;
-  }
-
-  get storeInterval(): number {
-    return this.store.time;
-  }
-
-  get storeSlot(): number {
-    return this.store.currentSlot;
-  }
-
-  get domains(): SigningDomains {
-    return this.store.domains;
-  }
-
-  validatorCount(): number {
-    return this.store.pubkeys.size;
-  }
-
-  hasBlock(root: Uint8Array): boolean {
-    return this.store.hasBlock(root);
-  }
-
-  getBlock(root: Uint8Array): BlockValue | undefined {
-    return this.store.getBlock(root);
-  }
-
-  ancestorAtSlot(root: Uint8Array, slot: number): Checkpoint | undefined {
-    return this.store.getAncestorAtSlot(root, slot);
-  }
-
-  forkChoiceNodes(): readonly ForkChoiceNodeInfo[] {
-    return this.store.forkChoiceNodes();
-  }
-
-  attestationData(slot: number): AttestationData {
-    return this.store.produceAttestationData(slot);
-  }
-
-  signedBlock(root: Uint8Array): Promise<SignedBlockValue | null> {
-    return this.db.getBlock(root);
-  }
-
-  finalizedRoots(start: number, count: number): Promise<{ slot: number; root: Uint8Array }[]> {
-    return this.db.finalizedRoots(start, count);
-  }
-
-  finalizedRootAt(slot: number): Promise<Uint8Array | null> {
-    return this.db.getFinalizedRoot(slot);
-  }
-
-  finalizedAnchor(): Promise<Anchor | null> {
-    return this.db.getAnchor();
-  }
-
-  // ---- stats -----------------------------------------------------------------------------
-
-  writeStats(): WriteQueueStats {
-    return this.writes.stats();
-  }
-
-  pendingStats(kind: PendingKind): PendingBufferStats {
-    return (kind === "single" ? this.pendingSingle : this.pendingAggregated).stats();
-  }
-
-  get orphanCount(): number {
-    return this.orphans.size;
-  }
-
-  get aggregatePoolSize(): number {
-    return this.store.aggregatePool.size;
-  }
-
-  get newVoteCount(): number {
-    return this.store.newVoteCount;
   }
 
   // ---- blocks ----------------------------------------------------------------------------

@@ -2,24 +2,18 @@
 // loop, validator duties, sync and the HTTP API. Start order matters (the store is restored before
 // the network can deliver anything); stop is the reverse and bounded in time.
 
-import { join } from "node:path";
 import type { NodeHealth } from "@metronome/api";
-import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "@metronome/api";
 import type { BlsVerifier } from "@metronome/bls";
 import { BlsVerifierPool, MainThreadVerifier } from "@metronome/bls";
 import {
   Block,
-  BlockBody,
   computeForkDigest,
-  createGenesisBlock,
   PubkeyCache,
   type SignedAggregatedAttestation,
   type SignedAttestation,
-  type SignedBlock as SignedBlockValue,
   SigningDomains,
   State,
   type StateTransitionTiming,
-  type State as StateValue,
   shortRoot,
   toHex,
 } from "@metronome/chain";
@@ -30,17 +24,15 @@ import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsS
 import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
 import { SlashingProtection } from "@metronome/validator";
 import type { FastifyInstance } from "fastify";
-import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
+import type { ApiBackend } from "../api/backend.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { ApiServerStats } from "../api/serverLimits.ts";
-import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
 import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
 import type { BeaconChain } from "../chain/interface.ts";
 import { ChainDb } from "../db/chainDb.ts";
-import { crashPoint } from "../db/crashHook.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
 import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
@@ -50,14 +42,15 @@ import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
 import { startSigningGuard } from "../validator/startSigningGuard.ts";
-import { publishApiAttestations } from "./apiAttestations.ts";
-import { fetchCheckpointAnchor } from "./checkpointSync.ts";
 import { GossipIngress } from "./gossipIngress.ts";
+import { lookupHeader } from "./headerLookup.ts";
 import { buildHealth } from "./health.ts";
+import { loadAnchor } from "./loadAnchor.ts";
 import { MetricsBridge } from "./metricsBridge.ts";
 import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
+import { validatorRoutes } from "./validatorApiWiring.ts";
 
 export const NODE_VERSION = "0.1.0";
 /** Shutdown waits this long for queued database writes (a SIGTERM must stop within 5 s). */
@@ -380,7 +373,7 @@ export class BeaconNode implements NodeView {
       validatorCount: () => chain.validatorCount(),
     });
     const plugins: ((app: FastifyInstance) => void | Promise<void>)[] = [this.eventStream, leanRoutes];
-    if (this.options.validatorApi) plugins.push(await this.validatorRoutes());
+    if (this.options.validatorApi) plugins.push(await validatorRoutes(this));
     this.api = await startApiServer({
       host: this.options.httpHost,
       port: this.options.httpPort,
@@ -389,58 +382,6 @@ export class BeaconNode implements NodeView {
       stats: this.apiStats,
       onServerError: (err) => this.logger.error("HTTP API server error", undefined, err),
     });
-  }
-
-  /**
-   * The validator client's routes. Bound to loopback they are open to this machine's users; bound
-   * elsewhere they need the bearer token, read from --api-token-file or generated into the data dir.
-   */
-  private async validatorRoutes(): Promise<(app: FastifyInstance) => void> {
-    const chain = this.chain;
-    const network = this.network;
-    const subnetCount = this.options.chain.attestationCommitteeCount;
-    const genesisValidators = this.options.chain.validators;
-    const { apiTokenFile, httpHost, dataDir } = this.options;
-    let token: string | undefined;
-    if (apiTokenFile !== undefined || !isLoopbackHost(httpHost)) {
-      const file = apiTokenFile ?? join(dataDir, TOKEN_FILE_NAME);
-      token = await loadOrCreateToken(file, apiTokenFile === undefined);
-      this.logger.info("validator API needs a bearer token", { tokenFile: file });
-    }
-    return validatorRoutesPlugin(
-      {
-        currentSlot: () => Math.max(0, this.clock.currentSlot()),
-        validatorCount: () => chain.validatorCount(),
-        validatorPubkey: (i) => genesisValidators[i]?.pubkey,
-        attestationSubnetCount: () => subnetCount,
-        attestationData: (slot) => chain.attestationData(slot),
-        produceBlock: (slot, proposer) => chain.produceBlock(slot, proposer),
-        blockSigningRoot: (b) => chain.domains.blockSigningRoot(b),
-        publishBlock: async (signed) => {
-          const outcome = chain.importBlock(signed, "api");
-          if (outcome.status === "imported") {
-            void network.publishBlock(signed).catch(() => {});
-            return { status: "imported" };
-          }
-          if (outcome.status === "known") return { status: "known" };
-          if (outcome.status === "orphan") return { status: "pending" };
-          // The database write queue is full: not imported, not invalid; the client may post again.
-          if (outcome.status === "deferred") return { status: "rejected", code: "DATABASE_BUSY" };
-          return { status: "rejected", code: outcome.status === "invalid" ? outcome.code : "PRE_FINALIZED_SLOT" };
-        },
-        publishAttestations: (atts) =>
-          publishApiAttestations(
-            {
-              chain,
-              verifier: this.verifier,
-              stats: this.apiStats,
-              publish: (att) => void network.publishAttestation(att.validatorIndex % subnetCount, att).catch(() => {}),
-            },
-            atts,
-          ),
-      },
-      { token, stats: this.apiStats },
-    );
   }
 
   /** hash_tree_root of the genesis state (the fork digest is its first 4 bytes). */
@@ -466,67 +407,12 @@ export class BeaconNode implements NodeView {
       version: () => NODE_VERSION,
       justified: () => chain.justified,
       finalized: () => chain.finalized,
-      header: (id) => this.lookupHeader(id),
+      header: (id) => lookupHeader(this.chain, id),
       genesis: () => ({
         genesisTime: this.options.chain.genesisTime,
         genesisValidatorsRoot: this.genesisStateRoot,
         genesisForkVersion: this.genesisStateRoot.slice(0, 4),
       }),
-    };
-  }
-
-  /**
-   * The canonical block root at `slot`: the head's chain in the store, else the database's
-   * finalized index (the store keeps nothing below the finalized block; the database's index is
-   * written just after finality moves, so the store answers for that short window).
-   */
-  private async canonicalRootAt(slot: number): Promise<Uint8Array | undefined> {
-    const chain = this.chain;
-    return chain.ancestorAtSlot(chain.head.root, slot)?.root ?? (await chain.finalizedRootAt(slot)) ?? undefined;
-  }
-
-  /** Canonical means on the head's chain; finalized history comes from the database. */
-  private async lookupHeader(id: BlockIdQuery): Promise<HeaderSummary | null> {
-    const chain = this.chain;
-    const finalized = chain.finalized;
-    let root: Uint8Array | null | undefined;
-    switch (id.kind) {
-      case "head":
-        root = chain.head.root;
-        break;
-      case "finalized":
-        root = finalized.root;
-        break;
-      case "justified":
-        root = chain.justified.root;
-        break;
-      case "root":
-        root = id.root;
-        break;
-      case "genesis":
-        root = await chain.finalizedRootAt(0);
-        break;
-      case "slot":
-        root = await this.canonicalRootAt(id.slot);
-        break;
-    }
-    if (root === null || root === undefined) return null;
-    const signed = await chain.signedBlock(root);
-    const block = signed?.block ?? chain.getBlock(root);
-    if (block === undefined) return null;
-    if (id.kind === "slot" && block.slot !== id.slot) return null;
-    const canonicalRoot = await this.canonicalRootAt(block.slot);
-    return {
-      root,
-      canonical: canonicalRoot !== null && canonicalRoot !== undefined && toHex(canonicalRoot) === toHex(root),
-      header: {
-        slot: block.slot,
-        proposerIndex: block.proposerIndex,
-        parentRoot: block.parentRoot,
-        stateRoot: block.stateRoot,
-        bodyRoot: BlockBody.hashTreeRoot(block.body),
-      },
-      signature: signed?.signature ?? new Uint8Array(96),
     };
   }
 
@@ -551,62 +437,4 @@ export class BeaconNode implements NodeView {
     await this.db.close();
     this.logger.info("stopped");
   }
-}
-
-interface LoadedAnchor {
-  state: StateValue;
-  block: SignedBlockValue;
-  isGenesis: boolean;
-}
-
-/** The database's finalized anchor, or genesis for a fresh data dir (written as the first anchor). */
-async function loadAnchor(
-  db: ChainDb,
-  genesisState: StateValue,
-  options: NodeOptions,
-  logger: Logger,
-): Promise<LoadedAnchor> {
-  const stored = await db.getAnchor();
-  if (stored !== null) {
-    // A start killed between its first anchor and the marker: the anchor is durable, say so.
-    if (!db.initialized) await db.markInitialized();
-    const check = await db.checkCanonicalChain();
-    logger.info("resuming from the database", {
-      anchorSlot: stored.checkpoint.slot,
-      root: shortRoot(stored.checkpoint.root),
-      canonicalBlocksChecked: check.blocks,
-      checkMs: Math.round(check.ms),
-    });
-    if (check.repaired > 0) {
-      logger.warn("repaired the finalized index from the stored blocks' parent links", { entries: check.repaired });
-    }
-    return { state: stored.state, block: stored.block, isGenesis: stored.checkpoint.slot === 0 };
-  }
-  if (options.checkpointSyncUrl !== undefined) {
-    const anchor = await fetchCheckpointAnchor(options.checkpointSyncUrl, {
-      expected: { genesisState },
-      timeoutMs: 60_000,
-    });
-    const checkpoint = { root: anchor.root, slot: anchor.block.block.slot };
-    await db.putBlock(anchor.root, anchor.block);
-    crashPoint("init:after-block");
-    await db.finalize(checkpoint, State.serialize(anchor.state));
-    crashPoint("init:after-anchor");
-    await db.markInitialized();
-    logger.info("starting from a checkpoint", {
-      url: options.checkpointSyncUrl,
-      slot: checkpoint.slot,
-      root: shortRoot(checkpoint.root),
-    });
-    return { state: anchor.state, block: anchor.block, isGenesis: false };
-  }
-  const block: SignedBlockValue = { block: createGenesisBlock(genesisState), signature: new Uint8Array(96) };
-  const root = Block.hashTreeRoot(block.block);
-  await db.putBlock(root, block);
-  crashPoint("init:after-block");
-  await db.finalize({ root, slot: 0 }, State.serialize(genesisState));
-  crashPoint("init:after-anchor");
-  await db.markInitialized();
-  logger.info("starting from genesis", { genesisTime: options.chain.genesisTime, root: shortRoot(root) });
-  return { state: genesisState, block, isGenesis: true };
 }
