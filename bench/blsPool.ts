@@ -17,7 +17,7 @@ import {
   signatureSet,
   toVerifiableSet,
   type VerifiableSet,
-} from "../packages/node/src/worker/index.ts";
+} from "../packages/bls/src/index.ts";
 
 const BATCH = 64;
 const TOTAL = Number(process.argv[2] ?? 512);

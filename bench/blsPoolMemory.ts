@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { interopSecretKeys } from "@metronome/chain";
 import { Piscina } from "piscina";
-import type { BlsJob, BlsJobResult } from "../packages/node/src/worker/blsWorker.ts";
+import type { BlsJob, BlsJobResult } from "../packages/bls/src/blsWorker.ts";
 import {
   BlsVerifierPool,
   encodeJob,
@@ -21,7 +21,7 @@ import {
   signatureSet,
   toVerifiableSet,
   type VerifiableSet,
-} from "../packages/node/src/worker/index.ts";
+} from "../packages/bls/src/index.ts";
 
 const BATCH = 64;
 const WARMUP_S = 5;
@@ -79,7 +79,7 @@ async function runMode(mode: string, seconds: number): Promise<ModeResult> {
   }
   const verifiable = sets.map((s) => toVerifiableSet(s) as VerifiableSet);
   const piscina = new Piscina<BlsJob, BlsJobResult>({
-    filename: new URL("../packages/node/src/worker/blsWorker.ts", import.meta.url).href,
+    filename: new URL("../packages/bls/src/blsWorker.ts", import.meta.url).href,
     minThreads: 1,
     maxThreads: 1,
     atomics: "sync",

@@ -11,9 +11,9 @@
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultGenesisDelay } from "../packages/node/src/cli/devnetCommand.ts";
-import type { NodeHealth } from "../packages/node/src/devnet/health.ts";
-import type { Devnet } from "../packages/node/src/devnet/launcher.ts";
+import { defaultGenesisDelay } from "../packages/devnet/src/devnetCommand.ts";
+import type { NodeHealth } from "../packages/devnet/src/health.ts";
+import type { Devnet } from "../packages/devnet/src/launcher.ts";
 import {
   type HistogramSnapshot,
   histogramDelta,
@@ -23,7 +23,7 @@ import {
   parsePromText,
   promHistogram,
   promValue,
-} from "../packages/node/src/flood/promText.ts";
+} from "../packages/flood/src/promText.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { fitLinear, predict } from "./lib/costModel.ts";
 import { writePng } from "./lib/plot.ts";

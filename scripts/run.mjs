@@ -14,16 +14,20 @@ const PNPM = "pnpm@10.34.8";
 
 const TEST_GLOBS = ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"];
 const METRONOME = ["node", "packages/node/src/bin/metronome.ts"];
+/** The import-graph check (no cycles, packages depend downwards only; rules in .dependency-cruiser.mjs). */
+const DEPS = ["depcruise", "--config", ".dependency-cruiser.mjs", "--output-type", "err", "packages", "test", "bench"];
 
 /** Each task is a list of commands run in order; the first failure stops the task. */
 const tasks = {
   test: (args) => [
     ["biome", "check", "."],
+    DEPS,
     ["tsc", "-p", "tsconfig.json"],
     ["node", "--test", "--test-reporter=spec", ...(args.length > 0 ? args : TEST_GLOBS)],
   ],
   "test:unit": (args) => [["node", "--test", "--test-reporter=spec", ...(args.length > 0 ? args : TEST_GLOBS)]],
   lint: () => [["biome", "check", "."]],
+  deps: () => [DEPS],
   typecheck: () => [["tsc", "-p", "tsconfig.json"]],
   devnet: (args) => [[...METRONOME, "devnet", ...args]],
   metronome: (args) => [[...METRONOME, ...args]],

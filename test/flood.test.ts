@@ -26,16 +26,16 @@ import {
   verifySignatureSet,
 } from "@metronome/chain";
 import { uncompressBlock } from "@metronome/network";
-import type { ChainSnapshot } from "../packages/node/src/flood/chainView.ts";
-import type { FloodSummary } from "../packages/node/src/flood/flooder.ts";
-import { DEFAULT_MIX_TEXT, MixError, MixPicker, parseMix } from "../packages/node/src/flood/mix.ts";
+import type { ChainSnapshot } from "../packages/flood/src/chainView.ts";
+import type { FloodSummary } from "../packages/flood/src/flooder.ts";
+import { DEFAULT_MIX_TEXT, MixError, MixPicker, parseMix } from "../packages/flood/src/mix.ts";
 import {
   bitlistBytes,
   type FactoryKind,
   type FloodPayload,
   PayloadFactory,
   validDataVariants,
-} from "../packages/node/src/flood/payloadFactory.ts";
+} from "../packages/flood/src/payloadFactory.ts";
 import {
   histogramDelta,
   histogramMaxBound,
@@ -43,9 +43,9 @@ import {
   parsePromText,
   promHistogram,
   promValue,
-} from "../packages/node/src/flood/promText.ts";
-import { RateScheduler } from "../packages/node/src/flood/rateScheduler.ts";
-import { type PeriodSummary, type ProbeSample, TargetProbe } from "../packages/node/src/flood/targetProbe.ts";
+} from "../packages/flood/src/promText.ts";
+import { RateScheduler } from "../packages/flood/src/rateScheduler.ts";
+import { type PeriodSummary, type ProbeSample, TargetProbe } from "../packages/flood/src/targetProbe.ts";
 import { TestDevnet } from "./helpers/devnet.ts";
 
 // ---- the flood tool's pieces (fast) --------------------------------------------------------

@@ -8,7 +8,7 @@
 //    here proves that multi-hop votes arrive.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ringHops, topologyArgs } from "../packages/node/src/devnet/topology.ts";
+import { ringHops, topologyArgs } from "../packages/devnet/src/topology.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
 
 /**

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { fetchHealth, type NodeHealth } from "../packages/node/src/devnet/health.ts";
-import { addressOf, namespaceOf } from "../packages/node/src/devnet/netnsPlan.ts";
-import { leftovers, NetnsNetwork, netnsUnavailableReason } from "../packages/node/src/devnet/netnsRuntime.ts";
-import { DEFAULT_BASE_HTTP_PORT } from "../packages/node/src/devnet/ports.ts";
+import { fetchHealth, type NodeHealth } from "../packages/devnet/src/health.ts";
+import { addressOf, namespaceOf } from "../packages/devnet/src/netnsPlan.ts";
+import { leftovers, NetnsNetwork, netnsUnavailableReason } from "../packages/devnet/src/netnsRuntime.ts";
+import { DEFAULT_BASE_HTTP_PORT } from "../packages/devnet/src/ports.ts";
 
 const METRONOME = fileURLToPath(new URL("../packages/node/src/bin/metronome.ts", import.meta.url));
 const NODES = 4;

@@ -14,8 +14,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { NodeHealth } from "../packages/node/src/devnet/health.ts";
-import { DEFAULT_DOPPELGANGER_SLOTS } from "../packages/node/src/slashing/doppelganger.ts";
+import type { NodeHealth } from "../packages/devnet/src/health.ts";
+import { DEFAULT_DOPPELGANGER_SLOTS } from "../packages/validator/src/slashing/doppelganger.ts";
 import { sleep, TestDevnet } from "./helpers/devnet.ts";
 import { SignedMessageRecorder } from "./helpers/signedMessages.ts";
 

@@ -3,9 +3,9 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGenesis } from "../../packages/node/src/cli/genesisCommand.ts";
-import type { NodeEntry } from "../../packages/node/src/config/genesisConfig.ts";
-import { Devnet } from "../../packages/node/src/devnet/launcher.ts";
+import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
+import { runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
+import { Devnet } from "../../packages/devnet/src/launcher.ts";
 
 /** Random base ports in [PORT_FLOOR, PORT_FLOOR + PORT_SPAN); HTTP and metrics sit 100 and 200 above. */
 const PORT_FLOOR = 30_000;

@@ -7,11 +7,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GenesisResult, runGenesis } from "../../packages/node/src/cli/genesisCommand.ts";
-import type { NodeEntry } from "../../packages/node/src/config/genesisConfig.ts";
-import { fetchHealth, type NodeHealth } from "../../packages/node/src/devnet/health.ts";
-import { Devnet, type DevnetNodeProcess, nodeArgs } from "../../packages/node/src/devnet/launcher.ts";
-import { renderStatusTable } from "../../packages/node/src/devnet/statusTable.ts";
+import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
+import { type GenesisResult, runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
+import { fetchHealth, type NodeHealth } from "../../packages/devnet/src/health.ts";
+import { Devnet, type DevnetNodeProcess, nodeArgs } from "../../packages/devnet/src/launcher.ts";
+import { renderStatusTable } from "../../packages/devnet/src/statusTable.ts";
 
 export type { NodeHealth };
 

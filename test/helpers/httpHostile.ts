@@ -13,7 +13,7 @@ import {
   parsePromText,
   promHistogram,
   promValue,
-} from "../../packages/node/src/flood/promText.ts";
+} from "../../packages/flood/src/promText.ts";
 
 export interface HostileOptions {
   httpPort: number;

@@ -71,6 +71,8 @@ export interface BlockImportResult {
 export interface BlockImportOptions {
   /** Default true. False only for blocks whose signature was already checked (own proposal, worker). */
   verifySignatures?: boolean;
+  /** The block's root when the caller already hashed it (the node hashes each block once per import). */
+  root?: Uint8Array;
 }
 
 export interface ForkChoiceNodeInfo {
@@ -287,7 +289,7 @@ export class ForkChoiceStore implements BlockTreeView {
 
   onBlock(signedBlock: SignedBlock, opts: BlockImportOptions = {}): BlockImportResult {
     const block = signedBlock.block;
-    const root = Block.hashTreeRoot(block);
+    const root = opts.root ?? Block.hashTreeRoot(block);
     const key = rootKey(root);
 
     if (this.nodes.has(key)) {

@@ -1,7 +1,8 @@
 // What the HTTP API needs from a running node. The server only formats; the node implements this,
 // and tests can implement it with plain objects.
+
+import type { NodeHealth } from "@metronome/api";
 import type { BlockHeader, Checkpoint } from "@metronome/chain";
-import type { NodeHealth } from "../devnet/health.ts";
 
 export interface HeaderSummary {
   root: Uint8Array;

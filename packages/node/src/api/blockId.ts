@@ -1,6 +1,6 @@
+import { ApiError } from "@metronome/api";
 import { fromHex } from "@metronome/chain";
 import type { BlockIdQuery } from "./backend.ts";
-import { ApiError } from "./errors.ts";
 
 export function parseBlockId(id: string): BlockIdQuery {
   if (id === "head" || id === "finalized" || id === "justified" || id === "genesis") return { kind: id };

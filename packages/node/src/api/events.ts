@@ -4,17 +4,17 @@
 // (never buffered without bound); idle streams get comment lines so proxies keep them open. The
 // lean chain has no epochs: every Beacon `epoch` field carries the slot.
 import type { ServerResponse } from "node:http";
+import { ApiError } from "@metronome/api";
 import { type AttestationData, type Checkpoint, toHex, ZERO_ROOT } from "@metronome/chain";
 import type { FastifyInstance } from "fastify";
 import type {
   AttestationEvent,
   BlockEvent,
-  ChainEventMap,
+  ChainEventSource,
   FinalizedEvent,
   HeadEvent,
   ReorgEvent,
 } from "../chain/chainEvents.ts";
-import { ApiError } from "./errors.ts";
 
 export const EVENT_TOPICS = ["head", "block", "chain_reorg", "finalized_checkpoint", "attestation"] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
@@ -27,10 +27,7 @@ export const DEFAULT_RETRY_MS = 5_000;
 /** Seconds a refused subscriber is told to wait (Retry-After), to damp reconnect storms. */
 const RETRY_AFTER_SECONDS = 5;
 
-/** The only part of ChainEvents this module needs. */
-export interface ChainEventSource {
-  on<K extends keyof ChainEventMap>(topic: K, listener: (event: ChainEventMap[K]) => void): () => void;
-}
+export type { ChainEventSource };
 
 export interface EventsPluginOptions {
   events: ChainEventSource;

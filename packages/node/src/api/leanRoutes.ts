@@ -1,5 +1,7 @@
 // Lean routes (PROTOCOL.md section 7, leanSpec node/api): the finalized State and SignedBlock as SSZ
 // for checkpoint sync, the justified checkpoint, and the fork-choice tree for debugging.
+
+import { ApiError } from "@metronome/api";
 import {
   type Checkpoint,
   rootKey,
@@ -10,7 +12,6 @@ import {
   toHex,
 } from "@metronome/chain";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { ApiError } from "./errors.ts";
 
 /** The finalized checkpoint with its post-state and signed block (ChainDb.getAnchor has this shape). */
 export interface FinalizedAnchor {
@@ -30,7 +31,7 @@ export interface ForkChoiceNodeView {
 export interface LeanRoutesBackend {
   /** null before the node has persisted any anchor. */
   finalizedAnchor(): Promise<FinalizedAnchor | null>;
-  /** Fork-choice tree with counted-vote weights (ForkChoiceStore.forkChoiceNodes). */
+  /** Fork-choice tree with counted-vote weights (the chain's forkChoiceNodes query). */
   forkChoiceNodes(): readonly ForkChoiceNodeView[];
   head(): Checkpoint;
   justified(): Checkpoint;

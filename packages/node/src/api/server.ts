@@ -1,10 +1,11 @@
 // The node's HTTP API (PROTOCOL.md section 7): Beacon-API shaped routes under /eth/v1 and lean
 // routes under /lean/v0. Integers are quoted decimal strings and bytes 0x-hex on Beacon routes.
+
+import { ApiError, installErrorHandlers } from "@metronome/api";
 import { BlockHeader, toHex } from "@metronome/chain";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiBackend } from "./backend.ts";
 import { parseBlockId } from "./blockId.ts";
-import { ApiError, installErrorHandlers } from "./errors.ts";
 import {
   ApiServerStats,
   clientErrorHandler,

@@ -6,6 +6,19 @@
 // JSON follows the SSZ containers' snake_case form: quoted integers, 0x-hex bytes.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import {
+  ApiError,
+  ATTESTATION_POST_BODY_LIMIT_BYTES,
+  BLOCK_POST_BODY_LIMIT_BYTES,
+  bearerChecker,
+  MAX_ATTESTATIONS_PER_POST,
+  MAX_DUTY_ENTRIES,
+  MAX_DUTY_SLOTS,
+  type ProducedBlock,
+  type PublishResult,
+  parseSszJson,
+  VALIDATOR_ROUTES,
+} from "@metronome/api";
+import {
   AttestationData,
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
@@ -19,20 +32,10 @@ import {
   type SignedBlock,
   signatureFromBytes,
   toHex,
-  type UnsignedBlock,
 } from "@metronome/chain";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
-import { bearerChecker } from "./bearerToken.ts";
 import { ClientLimiter, RETRY_AFTER_SECONDS } from "./clientLimiter.ts";
-import { ApiError } from "./errors.ts";
 import { ApiServerStats } from "./serverLimits.ts";
-
-/** An unsigned block and, in body order, each body attestation's aggregate signature. */
-export type ProducedBlock = UnsignedBlock;
-
-export type PublishResult =
-  | { status: "imported" | "known" | "pending" }
-  | { status: "rejected"; code: string; message?: string };
 
 export interface ValidatorBackend {
   currentSlot(): number;
@@ -65,15 +68,8 @@ export interface ValidatorRoutesOptions {
   stats?: ApiServerStats;
 }
 
-export const MAX_DUTY_SLOTS = 64;
-export const MAX_DUTY_ENTRIES = 8192;
-export const MAX_ATTESTATIONS_PER_POST = 1024;
 const DEFAULT_MAX_PRODUCED_BLOCKS = 32;
 
-/** A POST /lean/v0/validator/attestation body: 1024 attestations of ~620 bytes of JSON each. */
-export const ATTESTATION_POST_BODY_LIMIT_BYTES = 768 * 1024;
-/** A signed block: 8 aggregates with their bit lists, far below this. */
-export const BLOCK_POST_BODY_LIMIT_BYTES = 1024 * 1024;
 /**
  * Attestations parsed per event-loop turn: strict SSZ-JSON parsing costs ~0.1-0.2 ms each on a busy
  * 2-core box, so a chunk holds the loop ~2-3 ms and a 1024-item request never delays a tick.
@@ -112,68 +108,6 @@ export function parseIndices(raw: unknown, validatorCount: number): number[] {
     out.add(index);
   }
   return [...out].sort((a, b) => a - b);
-}
-
-const UINT_JSON = /^-?\d+$/;
-
-/**
- * Whether `input` is exactly the JSON `canonical` came from. Catches what @chainsafe/ssz's fromJson
- * lets through: negative or fractional integers, non-hex digits in bytes, unknown fields.
- */
-function sameJson(input: unknown, canonical: unknown, path: string): string | null {
-  if (typeof canonical === "string") {
-    if (UINT_JSON.test(canonical)) {
-      // uint64 fields are JS numbers here: 2^64-1 decodes to Infinity and re-encodes to the same
-      // text, so anything above 2^53 is refused by value rather than rounded or clipped.
-      if (typeof input === "string" && /^\d+$/.test(input) && BigInt(input) > BigInt(Number.MAX_SAFE_INTEGER)) {
-        return `${path}: ${input.slice(0, 24)} is above 2^53 - 1, the largest value this node represents exactly`;
-      }
-      const ok =
-        (typeof input === "string" && /^\d+$/.test(input) && BigInt(input) === BigInt(canonical)) ||
-        (typeof input === "number" && Number.isSafeInteger(input) && input >= 0 && String(input) === canonical);
-      return ok ? null : `${path}: expected an unsigned integer`;
-    }
-    return typeof input === "string" && input.toLowerCase() === canonical.toLowerCase()
-      ? null
-      : `${path}: expected 0x-prefixed hex`;
-  }
-  if (Array.isArray(canonical)) {
-    if (!Array.isArray(input) || input.length !== canonical.length) return `${path}: malformed list`;
-    for (let i = 0; i < canonical.length; i++) {
-      const err = sameJson(input[i], canonical[i], `${path}[${i}]`);
-      if (err !== null) return err;
-    }
-    return null;
-  }
-  if (typeof canonical === "object" && canonical !== null) {
-    if (typeof input !== "object" || input === null || Array.isArray(input)) return `${path}: expected an object`;
-    const record = input as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (!(key in canonical)) return `${path}.${key}: unknown field`;
-    for (const [key, value] of Object.entries(canonical)) {
-      const err = sameJson(record[key], value, `${path}.${key}`);
-      if (err !== null) return err;
-    }
-    return null;
-  }
-  return input === canonical ? null : `${path}: unexpected value`;
-}
-
-interface JsonType<T> {
-  fromJson(json: unknown): T;
-  toJson(value: T): unknown;
-}
-
-/** Strict SSZ-JSON decoding: anything fromJson would bend into shape is a 400 instead. */
-export function parseSszJson<T>(type: JsonType<T>, json: unknown, what: string): T {
-  let value: T;
-  try {
-    value = type.fromJson(json);
-  } catch (err) {
-    throw new ApiError(400, `Invalid ${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const mismatch = sameJson(json, type.toJson(value), what);
-  if (mismatch !== null) throw new ApiError(400, `Invalid ${mismatch}`);
-  return value;
 }
 
 function parseSignature(raw: unknown, what: string): Uint8Array {
@@ -265,7 +199,7 @@ export function validatorRoutesPlugin(
 
   return (app) => {
     app.get<{ Querystring: { slot?: string; indices?: string | string[]; count?: string } }>(
-      "/lean/v0/validator/duties",
+      VALIDATOR_ROUTES.duties,
       { onRequest: authenticate },
       async (req) => {
         const slot = parseUint(req.query.slot, "slot");
@@ -306,7 +240,7 @@ export function validatorRoutesPlugin(
     );
 
     app.get<{ Querystring: { slot?: string } }>(
-      "/lean/v0/validator/attestation_data",
+      VALIDATOR_ROUTES.attestationData,
       { onRequest: authenticate },
       async (req) => {
         const slot = parseUint(req.query.slot, "slot");
@@ -322,7 +256,7 @@ export function validatorRoutesPlugin(
     );
 
     app.get<{ Querystring: { slot?: string; proposer_index?: string } }>(
-      "/lean/v0/validator/block",
+      VALIDATOR_ROUTES.block,
       { onRequest: authenticate },
       async (req) => {
         const slot = parseUint(req.query.slot, "slot");
@@ -352,7 +286,7 @@ export function validatorRoutesPlugin(
     );
 
     app.post<{ Body: unknown }>(
-      "/lean/v0/validator/block",
+      VALIDATOR_ROUTES.block,
       { onRequest: authenticate, bodyLimit: BLOCK_POST_BODY_LIMIT_BYTES },
       async (req, reply) => {
         const body = req.body;
@@ -391,7 +325,7 @@ export function validatorRoutesPlugin(
     );
 
     app.post<{ Body: unknown }>(
-      "/lean/v0/validator/attestation",
+      VALIDATOR_ROUTES.attestation,
       { onRequest: [authenticate, admit], bodyLimit: ATTESTATION_POST_BODY_LIMIT_BYTES },
       async (req, reply) => {
         const body = req.body;

@@ -51,6 +51,11 @@ export interface ChainEventMap {
 
 type Listener<T> = (event: T) => void;
 
+/** The subscribing half of ChainEvents: what the rest of the node is given. */
+export interface ChainEventSource {
+  on<K extends keyof ChainEventMap>(topic: K, listener: Listener<ChainEventMap[K]>): () => void;
+}
+
 export class ChainEvents {
   private readonly listeners: { [K in keyof ChainEventMap]: Set<Listener<ChainEventMap[K]>> } = {
     block: new Set(),

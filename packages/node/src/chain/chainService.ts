@@ -3,16 +3,19 @@
 // store mutation goes through here so imports, replays and ticks never interleave.
 import {
   Block,
+  type Block as BlockValue,
   buildBlock,
   ChainError,
   type Checkpoint,
   classifyAttestationRejection,
-  type ForkChoiceStore,
+  ForkChoiceStore,
   getAggregatedAttestationSignatureSet,
   getAttestationSignatureSet,
   type HeadUpdate,
+  INTERVALS_PER_SLOT,
   isChainError,
   type ProduceBlockOptions,
+  type PubkeyCache,
   RejectionCode,
   type RejectionCode as RejectionCodeValue,
   referencesKnownBlocks,
@@ -20,45 +23,37 @@ import {
   type SignedAggregatedAttestation,
   type SignedAttestation,
   SignedBlock,
+  type SigningDomains,
   State,
+  type StateTransitionTiming,
+  type State as StateValue,
   shortRoot,
   type UnsignedBlock,
   verifySignatureSet,
 } from "@metronome/chain";
-import type { ChainDb } from "../db/chainDb.ts";
+import type { Logger } from "@metronome/common";
 import { crashPoint } from "../db/crashHook.ts";
-import { WriteQueue, type WriteQueueLimits } from "../db/writeQueue.ts";
-import type { BlockFetcher } from "../runtime/blockFetcher.ts";
-import type { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
-import type { OrphanBlocks } from "../sync/orphanBlocks.ts";
-import type { Logger } from "../util/logger.ts";
-import type { BlockSource, ChainEvents } from "./chainEvents.ts";
+import type { BlockSource } from "./chainEvents.ts";
+import { ChainReader, type ChainServiceDeps } from "./chainReader.ts";
+import type {
+  AttestationKind,
+  AttestationOutcome,
+  BeaconChain,
+  BlockImportOutcome,
+  ChainObserver,
+  PreparedAttestation,
+} from "./interface.ts";
 
-export type BlockImportOutcome =
-  | { status: "imported"; root: Uint8Array }
-  | { status: "known"; root: Uint8Array }
-  | { status: "orphan"; root: Uint8Array; parentRoot: Uint8Array }
-  | { status: "pre_finalized"; root: Uint8Array }
-  /** The database write queue is at its bound: not imported, the block can come again. */
-  | { status: "deferred"; root: Uint8Array }
-  | { status: "invalid"; root: Uint8Array; code: RejectionCodeValue | "INTERNAL" };
-
-export type AttestationOutcome =
-  | { status: "accepted" }
-  | { status: "buffered"; reason: "unknown_block" | "future_slot" }
-  | { status: "rejected"; code: RejectionCodeValue };
-
-export type AttestationKind = "single" | "aggregated";
-
-/** An attestation past its structural checks: done, or waiting for its signature verdict. */
-export type PreparedAttestation =
-  | { kind: "done"; outcome: AttestationOutcome }
-  | {
-      kind: "verify";
-      set: SignatureSet;
-      /** `verified`: false when the check was skipped (own, trusted vote); such a verdict is not counted. */
-      complete: (valid: boolean, verified?: boolean) => AttestationOutcome;
-    };
+export type { ChainServiceDeps, OrphanPool } from "./chainReader.ts";
+export type {
+  AttestationKind,
+  AttestationOutcome,
+  BeaconChain,
+  BlockImportOutcome,
+  ChainCounters,
+  ChainObserver,
+  PreparedAttestation,
+} from "./interface.ts";
 
 function completeNow(prepared: PreparedAttestation, trusted: boolean): AttestationOutcome {
   if (prepared.kind === "done") return prepared.outcome;
@@ -67,60 +62,11 @@ function completeNow(prepared: PreparedAttestation, trusted: boolean): Attestati
 }
 
 /**
- * Timing observations for the attestation histograms. Called for every attestation, so an
- * implementation must stay O(1) (the metrics bridge samples).
+ * The BeaconChain implementation. Its parts (store, db, buffers, write queue) are public for the
+ * chain's own tests and the composition root's wiring only: the rest of the node holds a
+ * BeaconChain, and test/architecture checks that no source file outside chain/ reaches into them.
  */
-export interface ChainObserver {
-  /** The structural checks of one attestation (signature-set lookup, data validation). */
-  attestationValidated?(seconds: number): void;
-  /** A signature's verdict arrived `seconds` after the checks handed it to the verifier. */
-  signatureVerified?(kind: AttestationKind, seconds: number): void;
-}
-
-export interface ChainServiceDeps {
-  store: ForkChoiceStore;
-  db: ChainDb;
-  events: ChainEvents;
-  logger: Logger;
-  fetcher: Pick<BlockFetcher, "want" | "onBlockImported">;
-  pendingSingle: PendingAttestationBuffer<SignedAttestation>;
-  pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
-  orphans: OrphanBlocks;
-  /** Called with every verified single attestation (the aggregator collects them). */
-  onVerifiedAttestation?: (att: SignedAttestation) => void;
-  observer?: ChainObserver;
-  /** Bounds and retry timing of the database write queue (defaults in writeQueue.ts). */
-  writeLimits?: Partial<WriteQueueLimits>;
-}
-
-/** Counters read by metrics and the health route. */
-export interface ChainCounters {
-  blocksImported: number;
-  blocksInvalid: number;
-  blocksOrphaned: number;
-  attestationsAccepted: number;
-  attestationsRejected: Record<string, number>;
-  /** Signature verdicts by kind; trusted (own) votes are not checked and not counted. */
-  signatures: Record<AttestationKind, { valid: number; invalid: number }>;
-}
-
-export class ChainService {
-  readonly store: ForkChoiceStore;
-  readonly db: ChainDb;
-  readonly events: ChainEvents;
-  readonly orphans: OrphanBlocks;
-  readonly pendingSingle: PendingAttestationBuffer<SignedAttestation>;
-  readonly pendingAggregated: PendingAttestationBuffer<SignedAggregatedAttestation>;
-  readonly counters: ChainCounters = {
-    blocksImported: 0,
-    blocksInvalid: 0,
-    blocksOrphaned: 0,
-    attestationsAccepted: 0,
-    attestationsRejected: {},
-    signatures: { single: { valid: 0, invalid: 0 }, aggregated: { valid: 0, invalid: 0 } },
-  };
-  /** Database writes: blocks then finality, one at a time, bounded, retried (see writeQueue.ts). */
-  readonly writes: WriteQueue;
+export class ChainService extends ChainReader implements BeaconChain {
   private readonly logger: Logger;
   private readonly fetcher: ChainServiceDeps["fetcher"];
   private readonly onVerifiedAttestation: ((att: SignedAttestation) => void) | undefined;
@@ -128,19 +74,30 @@ export class ChainService {
   /** The latest finalized checkpoint handed to the write queue (at start: the stored anchor). */
   private lastQueuedFinalized: Checkpoint;
 
+  /** A chain whose fork choice starts from a finalized anchor (genesis, the database's, a checkpoint's). */
+  static fromAnchor(
+    anchor: {
+      state: StateValue;
+      block: BlockValue;
+      pubkeys: PubkeyCache;
+      domains: SigningDomains;
+      onStateTransition?: (timing: StateTransitionTiming) => void;
+    },
+    deps: Omit<ChainServiceDeps, "store">,
+  ): ChainService {
+    const store = new ForkChoiceStore(anchor.state, anchor.block, anchor.pubkeys, anchor.domains, {
+      onStateTransition: anchor.onStateTransition,
+    });
+    return new ChainService({ ...deps, store });
+  }
+
   constructor(deps: ChainServiceDeps) {
-    this.store = deps.store;
-    this.db = deps.db;
-    this.events = deps.events;
+    super(deps);
     this.logger = deps.logger;
     this.fetcher = deps.fetcher;
-    this.orphans = deps.orphans;
-    this.pendingSingle = deps.pendingSingle;
-    this.pendingAggregated = deps.pendingAggregated;
     this.onVerifiedAttestation = deps.onVerifiedAttestation;
     this.observer = deps.observer ?? {};
     this.lastQueuedFinalized = this.store.latestFinalized;
-    this.writes = new WriteQueue(deps.logger, deps.writeLimits);
   }
 
   // ---- blocks ----------------------------------------------------------------------------
@@ -164,34 +121,43 @@ export class ChainService {
   importBlock(signed: SignedBlock, source: BlockSource, peer: string | null = null): BlockImportOutcome {
     // The write queue's hard bound. Children released below are bounded by the orphan pool
     // instead: refusing them here would strand them (their parent is already known).
+    // The root is hashed once here and carried through fork choice, the orphan pool, the
+    // database write and the events.
+    const root = Block.hashTreeRoot(signed.block);
     if (source !== "restart" && !this.writes.admitsBlock()) {
-      const root = Block.hashTreeRoot(signed.block);
       return this.store.hasBlock(root) ? { status: "known", root } : { status: "deferred", root };
     }
-    const outcome = this.importOne(signed, source, peer);
+    const outcome = this.importOne(signed, root, source, peer);
     if (outcome.status !== "imported") return outcome;
     // Children parked on this block (and their children) can go now; iterative, not recursive.
     const queue = this.orphans.takeChildren(outcome.root);
     while (queue.length > 0) {
       const child = queue.shift();
       if (!child) break;
-      const childOutcome = this.importOne(child.block, source, child.peer);
+      const childOutcome = this.importOne(child.block, child.root, source, child.peer);
       if (childOutcome.status === "imported") queue.push(...this.orphans.takeChildren(childOutcome.root));
     }
     return outcome;
   }
 
-  private importOne(signed: SignedBlock, source: BlockSource, peer: string | null): BlockImportOutcome {
+  private importOne(
+    signed: SignedBlock,
+    root: Uint8Array,
+    source: BlockSource,
+    peer: string | null,
+  ): BlockImportOutcome {
     const block = signed.block;
-    const root = Block.hashTreeRoot(block);
     if (this.store.hasBlock(root)) return { status: "known", root };
     let result: ReturnType<ForkChoiceStore["onBlock"]>;
     try {
       // Own proposals were signed here and checked while building.
-      result = this.store.onBlock(signed, { verifySignatures: source !== "own_proposal" && source !== "restart" });
+      result = this.store.onBlock(signed, {
+        verifySignatures: source !== "own_proposal" && source !== "restart",
+        root,
+      });
     } catch (err) {
       if (isChainError(err, RejectionCode.UNKNOWN_PARENT_BLOCK)) {
-        this.orphans.add(signed, peer);
+        this.orphans.add(signed, peer, root);
         this.counters.blocksOrphaned++;
         this.fetcher.want(block.parentRoot, "unknown_parent");
         return { status: "orphan", root, parentRoot: block.parentRoot };
@@ -360,11 +326,19 @@ export class ChainService {
 
   /** Advances the store to `interval`, running each interval's fork-choice duty once. */
   onInterval(interval: number, hasProposal: boolean): void {
+    this.tick(interval, hasProposal);
+    // Near-future attestations become valid as each slot starts.
+    if (interval % INTERVALS_PER_SLOT === 0) this.replayPending();
+  }
+
+  prepareProposal(slot: number): void {
+    this.tick(slot * INTERVALS_PER_SLOT, true);
+  }
+
+  private tick(interval: number, hasProposal: boolean): void {
     const finalizedBefore = this.store.latestFinalized.slot;
     for (const update of this.store.onTick(interval, hasProposal)) this.afterHeadChange(update);
     if (this.store.latestFinalized.slot > finalizedBefore) this.onFinalized();
-    // Near-future attestations become valid as time moves on.
-    if (interval % 5 === 0) this.replayPending();
   }
 
   // ---- events and persistence ------------------------------------------------------------
@@ -447,6 +421,10 @@ export class ChainService {
   /** False while the write queue is past its back-pressure mark: block import should wait. */
   acceptsBlocks(): boolean {
     return this.writes.acceptsImports();
+  }
+
+  onWriteRoom(listener: () => void): void {
+    this.writes.onRoom(listener);
   }
 
   get queuedWrites(): number {

@@ -1,9 +1,10 @@
 // The `metronome` command line. Subcommands load their modules lazily so `--help` and `genesis`
 // stay fast and never start libp2p.
+
+import { parseLogLevel } from "@metronome/common";
+import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_PORT } from "@metronome/devnet";
+import { DEFAULT_DOPPELGANGER_SLOTS } from "@metronome/validator";
 import { Command, Option } from "commander";
-import { DEFAULT_BASE_HTTP_PORT, DEFAULT_BASE_METRICS_PORT, DEFAULT_BASE_P2P_PORT } from "../devnet/ports.ts";
-import { DEFAULT_DOPPELGANGER_SLOTS } from "../slashing/doppelganger.ts";
-import { parseLogLevel } from "../util/logger.ts";
 import { floatArg, indicesArg, intArg, listArg, portArg } from "./args.ts";
 import { nodeIdArg, nodeOptionsWithAliases } from "./quickstartAliases.ts";
 
@@ -44,7 +45,7 @@ export function buildCli(): Command {
       .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
       .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1"),
   ).action(async (opts) => {
-    const { runGenesis } = await import("./genesisCommand.ts");
+    const { runGenesis } = await import("@metronome/devnet");
     const result = await runGenesis(opts);
     console.log(
       `genesis written to ${opts.out}: ${opts.validators} validators over ${opts.nodes} nodes, fork digest ${result.chain.forkDigest}, genesis time ${result.chain.genesisTime}`,
@@ -217,7 +218,7 @@ export function buildCli(): Command {
     .option("--image <tag>", "docker runtime: node image (deploy/docker/build-image.sh)", "metronome:local")
     .option("--prometheus-image <tag>", "docker runtime: Prometheus image", "metronome/prometheus:local")
     .action(async (opts) => {
-      const { runDevnet } = await import("./devnetCommand.ts");
+      const { runDevnet } = await import("@metronome/devnet");
       process.exitCode = await runDevnet(opts);
     });
 
@@ -306,7 +307,7 @@ export function buildCli(): Command {
     .option("--report-seconds <s>", "progress line every s seconds (0: none)", intArg(0), 5)
     .option("--summary-file <path>", "write the final counts as JSON")
     .action(async (opts) => {
-      const { runFloodCommand } = await import("./floodCommand.ts");
+      const { runFloodCommand } = await import("@metronome/flood");
       await runFloodCommand(opts);
     });
 

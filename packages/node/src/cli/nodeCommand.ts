@@ -3,11 +3,18 @@
 
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, readGenesisFolder, readNodeKey } from "../config/genesisConfig.ts";
+import {
+  assertFetchablePort,
+  assertFetchableUrl,
+  ConfigError,
+  type LogFormat,
+  Logger,
+  type LogLevel,
+  readGenesisFolder,
+  readNodeKey,
+} from "@metronome/common";
+import { exportRecordToFile, importRecordFromFile } from "@metronome/validator";
 import type { NodeOptions } from "../node/options.ts";
-import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
-import { assertFetchablePort, assertFetchableUrl } from "../util/blockedPorts.ts";
-import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface NodeCommandFlags {

@@ -1,7 +1,7 @@
 // How a long-running command lives and dies: crashes exit non-zero for the supervisor to restart
 // (the process never restarts itself), and SIGTERM/SIGINT stop the service cleanly, never taking
 // longer than a supervisor will wait. Shared by `metronome node` and `metronome validator`.
-import type { Logger } from "../util/logger.ts";
+import type { Logger } from "@metronome/common";
 
 /** Exit code for a crash (EX_SOFTWARE): the supervisor restarts the process. */
 export const CRASH_EXIT_CODE = 70;

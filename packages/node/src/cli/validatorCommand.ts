@@ -2,11 +2,8 @@
 // `metronome validator slashing-protection export|import` for the interchange JSON.
 
 import { resolve } from "node:path";
-import { readGenesisFolder } from "../config/genesisConfig.ts";
-import { exportRecordToFile, importRecordFromFile } from "../slashing/interchangeFile.ts";
-import { assertFetchablePort } from "../util/blockedPorts.ts";
-import { type LogFormat, Logger, type LogLevel } from "../util/logger.ts";
-import { ValidatorClientService } from "../vc/clientService.ts";
+import { assertFetchablePort, type LogFormat, Logger, type LogLevel, readGenesisFolder } from "@metronome/common";
+import { exportRecordToFile, importRecordFromFile, ValidatorClientService } from "@metronome/validator";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface ValidatorCommandFlags {

@@ -1,7 +1,7 @@
 // The node's database write queue: one write at a time in arrival order (a finality batch never
 // overtakes the blocks it names), bounded in writes and bytes, and a failed write is retried with
 // backoff instead of being forgotten. Block import is back-pressured before the bound is reached.
-import type { Logger } from "../util/logger.ts";
+import type { Logger } from "@metronome/common";
 
 export type WriteKind = "block" | "finality";
 

@@ -2,13 +2,13 @@
 // checks on the main thread, signatures through the BLS verifier, usually the worker pool), in
 // chunks that leave the verifier room for gossip and yield the event loop between them.
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import type { PublishResult } from "@metronome/api";
+import { ApiError } from "@metronome/api";
+import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
+import { signatureSet } from "@metronome/bls";
 import type { SignedAttestation } from "@metronome/chain";
-import { ApiError } from "../api/errors.ts";
 import type { ApiServerStats } from "../api/serverLimits.ts";
-import type { PublishResult } from "../api/validatorRoutes.ts";
-import type { AttestationOutcome, ChainService, PreparedAttestation } from "../chain/chainService.ts";
-import { signatureSet } from "../worker/signatureSets.ts";
-import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
+import type { AttestationOutcome, BeaconChain, PreparedAttestation } from "../chain/interface.ts";
 
 /** Sets per verifier call: half a worker batch, so each chunk's structural checks hold the loop ~1-2 ms. */
 export const API_VERIFY_CHUNK = 32;
@@ -20,7 +20,7 @@ export const API_VERIFIER_WAIT_MS = 10_000;
 const ROOM_POLL_MS = 5;
 
 export interface ApiAttestationDeps {
-  chain: ChainService;
+  chain: BeaconChain;
   verifier: BlsVerifier;
   stats: ApiServerStats;
   /** Gossip an accepted attestation. */

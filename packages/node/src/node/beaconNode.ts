@@ -2,71 +2,65 @@
 // loop, validator duties, sync and the HTTP API. Start order matters (the store is restored before
 // the network can deliver anything); stop is the reverse and bounded in time.
 
-import { join } from "node:path";
+import type { NodeHealth } from "@metronome/api";
+import type { BlsVerifier } from "@metronome/bls";
+import { BlsVerifierPool, MainThreadVerifier } from "@metronome/bls";
 import {
   Block,
-  BlockBody,
   computeForkDigest,
-  createGenesisBlock,
-  ForkChoiceStore,
   PubkeyCache,
   type SignedAggregatedAttestation,
   type SignedAttestation,
-  type SignedBlock as SignedBlockValue,
   SigningDomains,
   State,
-  type State as StateValue,
+  type StateTransitionTiming,
   shortRoot,
   toHex,
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
+import { genesisStateOf } from "@metronome/common";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
 import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
+import { SlashingProtection } from "@metronome/validator";
 import type { FastifyInstance } from "fastify";
-import type { ApiBackend, BlockIdQuery, HeaderSummary } from "../api/backend.ts";
-import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "../api/bearerToken.ts";
+import type { ApiBackend } from "../api/backend.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { ApiServerStats } from "../api/serverLimits.ts";
-import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
 import { ChainEvents } from "../chain/chainEvents.ts";
 import { ChainService } from "../chain/chainService.ts";
-import { genesisStateOf } from "../config/genesisConfig.ts";
+import type { BeaconChain } from "../chain/interface.ts";
 import { ChainDb } from "../db/chainDb.ts";
-import { crashPoint } from "../db/crashHook.ts";
-import type { NodeHealth } from "../devnet/health.ts";
 import { Driver } from "../driver/driver.ts";
 import { BlockFetcher } from "../runtime/blockFetcher.ts";
 import { PendingAttestationBuffer } from "../runtime/pendingBuffer.ts";
-import { SlashingProtection } from "../slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../sync/orphanBlocks.ts";
 import { SyncService } from "../sync/syncService.ts";
-import type { Logger } from "../util/logger.ts";
 import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
 import { startSigningGuard } from "../validator/startSigningGuard.ts";
-import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
-import { BlsVerifierPool } from "../worker/pool.ts";
-import type { BlsVerifier } from "../worker/types.ts";
-import { publishApiAttestations } from "./apiAttestations.ts";
-import { fetchCheckpointAnchor } from "./checkpointSync.ts";
 import { GossipIngress } from "./gossipIngress.ts";
+import { lookupHeader } from "./headerLookup.ts";
 import { buildHealth } from "./health.ts";
+import { loadAnchor } from "./loadAnchor.ts";
 import { MetricsBridge } from "./metricsBridge.ts";
+import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
+import { validatorRoutes } from "./validatorApiWiring.ts";
 
 export const NODE_VERSION = "0.1.0";
 /** Shutdown waits this long for queued database writes (a SIGTERM must stop within 5 s). */
 const SHUTDOWN_WRITE_DRAIN_MS = 2_000;
 
-export class BeaconNode {
+export class BeaconNode implements NodeView {
   readonly options: NodeOptions;
   readonly logger: Logger;
   readonly db: ChainDb;
-  readonly chain: ChainService;
+  readonly chain: BeaconChain;
   readonly network: NetworkHost;
   readonly clock: SlotClock;
   readonly driver: Driver;
@@ -93,7 +87,7 @@ export class BeaconNode {
     options: NodeOptions;
     logger: Logger;
     db: ChainDb;
-    chain: ChainService;
+    chain: BeaconChain;
     network: NetworkHost;
     clock: SlotClock;
     driver: Driver;
@@ -138,9 +132,6 @@ export class BeaconNode {
       const anchor = await loadAnchor(db, genesisState, options, logger);
       const metrics = createMetrics({ client: `metronome_${options.nodeId ?? 0}`, version: NODE_VERSION });
       const metricsBridge = new MetricsBridge(metrics);
-      const store = new ForkChoiceStore(anchor.state, anchor.block.block, pubkeys, domains, {
-        onStateTransition: (timing) => metricsBridge.onStateTransition(timing),
-      });
       const clock = new SlotClock({
         genesisTimeSec: options.chain.genesisTime,
         slotDurationMs: options.chain.slotDurationMs,
@@ -174,11 +165,17 @@ export class BeaconNode {
           return blocks.map((b) => Block.hashTreeRoot(b.block));
         },
         peers: () => network.peers(),
-        isKnown: (root) => store.hasBlock(root) || orphans.has(root),
+        isKnown: (root) => chainRef?.hasBlock(root) === true || orphans.has(root),
       });
       let chainRef: ChainService | null = null;
-      const chain = new ChainService({
-        store,
+      const anchorParts = {
+        state: anchor.state,
+        block: anchor.block.block,
+        pubkeys,
+        domains,
+        onStateTransition: (timing: StateTransitionTiming) => metricsBridge.onStateTransition(timing),
+      };
+      const chain = ChainService.fromAnchor(anchorParts, {
         db,
         events,
         logger: logger.child("chain"),
@@ -198,14 +195,14 @@ export class BeaconNode {
       for await (const block of db.blocksAfter(anchor.block.block.slot)) {
         if (chain.importBlock(block, "restart").status === "imported") replayed++;
       }
-      if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: store.head.slot });
+      if (replayed > 0) logger.info("restored blocks from the database", { count: replayed, head: chain.head.slot });
 
       const sync = new SyncService({ chain, network, logger: logger.child("sync"), genesisStart: anchor.isGenesis });
       const protection = await SlashingProtection.open(options.dataDir, toHex(forkDigest));
       protectionRef = protection;
       const signingGuard = await startSigningGuard(
         options,
-        { protection, clock, events, store, isListening: () => sync.state === "SYNCED" },
+        { protection, clock, events, chain, isListening: () => sync.state === "SYNCED" },
         logger.child("validator"),
       );
       const duties = new ValidatorDuties({
@@ -245,7 +242,10 @@ export class BeaconNode {
       sync.setBlockSubmitter((blocks, source, peer) => ingress.submitBlocks(blocks, source, peer));
       const slotLogger = new SlotLogger(logger.child("slot"));
 
-      const tracker = new IntervalTracker({ clock, firstInterval: Math.max(store.time + 1, clock.currentInterval()) });
+      const tracker = new IntervalTracker({
+        clock,
+        firstInterval: Math.max(chain.storeInterval + 1, clock.currentInterval()),
+      });
       const driver = new Driver({
         clock,
         tracker,
@@ -279,7 +279,7 @@ export class BeaconNode {
                 chain.onInterval(due.interval, false);
             }
             if (due.intervalInSlot === 4) {
-              slotLogger.log(slot, store, network.peerCount(), sync.state, driver.stats);
+              slotLogger.log(slot, chain, network.peerCount(), sync.state, driver.stats);
             }
             if (nodeRef !== null) metricsBridge.sync(nodeRef);
           },
@@ -292,7 +292,7 @@ export class BeaconNode {
       });
       ingress.attachDriver(driver);
       // Blocks held back by the database write queue's back-pressure go on once it has room.
-      chain.writes.onRoom(() => driver.notify());
+      chain.onWriteRoom(() => driver.notify());
       let nodeRef: BeaconNode | null = null;
 
       const node: BeaconNode = new BeaconNode({
@@ -323,8 +323,8 @@ export class BeaconNode {
       logger.info("node started", {
         peerId: network.peerId,
         listen: network.multiaddrs().join(","),
-        head: `${store.head.slot}/${shortRoot(store.head.root)}`,
-        finalized: store.latestFinalized.slot,
+        head: `${chain.head.slot}/${shortRoot(chain.head.root)}`,
+        finalized: chain.finalized.slot,
         validators: options.validatorIndices.length,
         aggregator: options.isAggregator,
         http: options.httpPort,
@@ -357,24 +357,23 @@ export class BeaconNode {
 
   private async startApi(): Promise<void> {
     if (this.options.httpPort === 0) return;
-    const store = this.chain.store;
     const chain = this.chain;
     this.eventStream = eventsPlugin({
       events: chain.events,
-      blockRootAtSlot: (head, slot) => store.getAncestorAtSlot(head, slot)?.root,
+      blockRootAtSlot: (head, slot) => chain.ancestorAtSlot(head, slot)?.root,
     });
     const leanRoutes = leanRoutesPlugin({
-      finalizedAnchor: () => this.db.getAnchor(),
+      finalizedAnchor: () => chain.finalizedAnchor(),
       forkChoiceNodes: () =>
-        store.forkChoiceNodes().map((n) => ({ ...n, proposerIndex: store.getBlock(n.root)?.proposerIndex })),
-      head: () => store.head,
-      justified: () => store.latestJustified,
-      finalized: () => store.latestFinalized,
-      safeTarget: () => store.safeTarget,
-      validatorCount: () => store.pubkeys.size,
+        chain.forkChoiceNodes().map((n) => ({ ...n, proposerIndex: chain.getBlock(n.root)?.proposerIndex })),
+      head: () => chain.head,
+      justified: () => chain.justified,
+      finalized: () => chain.finalized,
+      safeTarget: () => chain.safeTarget,
+      validatorCount: () => chain.validatorCount(),
     });
     const plugins: ((app: FastifyInstance) => void | Promise<void>)[] = [this.eventStream, leanRoutes];
-    if (this.options.validatorApi) plugins.push(await this.validatorRoutes());
+    if (this.options.validatorApi) plugins.push(await validatorRoutes(this));
     this.api = await startApiServer({
       host: this.options.httpHost,
       port: this.options.httpPort,
@@ -383,59 +382,6 @@ export class BeaconNode {
       stats: this.apiStats,
       onServerError: (err) => this.logger.error("HTTP API server error", undefined, err),
     });
-  }
-
-  /**
-   * The validator client's routes. Bound to loopback they are open to this machine's users; bound
-   * elsewhere they need the bearer token, read from --api-token-file or generated into the data dir.
-   */
-  private async validatorRoutes(): Promise<(app: FastifyInstance) => void> {
-    const store = this.chain.store;
-    const chain = this.chain;
-    const network = this.network;
-    const subnetCount = this.options.chain.attestationCommitteeCount;
-    const genesisValidators = this.options.chain.validators;
-    const { apiTokenFile, httpHost, dataDir } = this.options;
-    let token: string | undefined;
-    if (apiTokenFile !== undefined || !isLoopbackHost(httpHost)) {
-      const file = apiTokenFile ?? join(dataDir, TOKEN_FILE_NAME);
-      token = await loadOrCreateToken(file, apiTokenFile === undefined);
-      this.logger.info("validator API needs a bearer token", { tokenFile: file });
-    }
-    return validatorRoutesPlugin(
-      {
-        currentSlot: () => Math.max(0, this.clock.currentSlot()),
-        validatorCount: () => store.pubkeys.size,
-        validatorPubkey: (i) => genesisValidators[i]?.pubkey,
-        attestationSubnetCount: () => subnetCount,
-        attestationData: (slot) => store.produceAttestationData(slot),
-        produceBlock: (slot, proposer) => chain.produceBlock(slot, proposer),
-        blockSigningRoot: (b) => store.domains.blockSigningRoot(b),
-        publishBlock: async (signed) => {
-          const outcome = chain.importBlock(signed, "api");
-          if (outcome.status === "imported") {
-            void network.publishBlock(signed).catch(() => {});
-            return { status: "imported" };
-          }
-          if (outcome.status === "known") return { status: "known" };
-          if (outcome.status === "orphan") return { status: "pending" };
-          // The database write queue is full: not imported, not invalid; the client may post again.
-          if (outcome.status === "deferred") return { status: "rejected", code: "DATABASE_BUSY" };
-          return { status: "rejected", code: outcome.status === "invalid" ? outcome.code : "PRE_FINALIZED_SLOT" };
-        },
-        publishAttestations: (atts) =>
-          publishApiAttestations(
-            {
-              chain,
-              verifier: this.verifier,
-              stats: this.apiStats,
-              publish: (att) => void network.publishAttestation(att.validatorIndex % subnetCount, att).catch(() => {}),
-            },
-            atts,
-          ),
-      },
-      { token, stats: this.apiStats },
-    );
   }
 
   /** hash_tree_root of the genesis state (the fork digest is its first 4 bytes). */
@@ -449,79 +395,24 @@ export class BeaconNode {
   }
 
   private backend(): ApiBackend {
-    const store = this.chain.store;
+    const chain = this.chain;
     return {
       health: () => this.health(),
       syncState: () => this.sync.state,
-      headSlot: () => store.head.slot,
+      headSlot: () => chain.head.slot,
       currentSlot: () => Math.max(0, this.clock.currentSlot()),
       peerId: () => this.network.peerId,
       listenAddresses: () => this.network.multiaddrs(),
       peers: () => this.network.peers().map((peerId) => ({ peerId, address: "", direction: "outbound" as const })),
       version: () => NODE_VERSION,
-      justified: () => store.latestJustified,
-      finalized: () => store.latestFinalized,
-      header: (id) => this.lookupHeader(id),
+      justified: () => chain.justified,
+      finalized: () => chain.finalized,
+      header: (id) => lookupHeader(this.chain, id),
       genesis: () => ({
         genesisTime: this.options.chain.genesisTime,
         genesisValidatorsRoot: this.genesisStateRoot,
         genesisForkVersion: this.genesisStateRoot.slice(0, 4),
       }),
-    };
-  }
-
-  /**
-   * The canonical block root at `slot`: the head's chain in the store, else the database's
-   * finalized index (the store keeps nothing below the finalized block; the database's index is
-   * written just after finality moves, so the store answers for that short window).
-   */
-  private async canonicalRootAt(slot: number): Promise<Uint8Array | undefined> {
-    const store = this.chain.store;
-    return store.getAncestorAtSlot(store.head.root, slot)?.root ?? (await this.db.getFinalizedRoot(slot)) ?? undefined;
-  }
-
-  /** Canonical means on the head's chain; finalized history comes from the database. */
-  private async lookupHeader(id: BlockIdQuery): Promise<HeaderSummary | null> {
-    const store = this.chain.store;
-    const finalized = store.latestFinalized;
-    let root: Uint8Array | null | undefined;
-    switch (id.kind) {
-      case "head":
-        root = store.head.root;
-        break;
-      case "finalized":
-        root = finalized.root;
-        break;
-      case "justified":
-        root = store.latestJustified.root;
-        break;
-      case "root":
-        root = id.root;
-        break;
-      case "genesis":
-        root = await this.db.getFinalizedRoot(0);
-        break;
-      case "slot":
-        root = await this.canonicalRootAt(id.slot);
-        break;
-    }
-    if (root === null || root === undefined) return null;
-    const signed = await this.db.getBlock(root);
-    const block = signed?.block ?? store.getBlock(root);
-    if (block === undefined) return null;
-    if (id.kind === "slot" && block.slot !== id.slot) return null;
-    const canonicalRoot = await this.canonicalRootAt(block.slot);
-    return {
-      root,
-      canonical: canonicalRoot !== null && canonicalRoot !== undefined && toHex(canonicalRoot) === toHex(root),
-      header: {
-        slot: block.slot,
-        proposerIndex: block.proposerIndex,
-        parentRoot: block.parentRoot,
-        stateRoot: block.stateRoot,
-        bodyRoot: BlockBody.hashTreeRoot(block.body),
-      },
-      signature: signed?.signature ?? new Uint8Array(96),
     };
   }
 
@@ -546,62 +437,4 @@ export class BeaconNode {
     await this.db.close();
     this.logger.info("stopped");
   }
-}
-
-interface LoadedAnchor {
-  state: StateValue;
-  block: SignedBlockValue;
-  isGenesis: boolean;
-}
-
-/** The database's finalized anchor, or genesis for a fresh data dir (written as the first anchor). */
-async function loadAnchor(
-  db: ChainDb,
-  genesisState: StateValue,
-  options: NodeOptions,
-  logger: Logger,
-): Promise<LoadedAnchor> {
-  const stored = await db.getAnchor();
-  if (stored !== null) {
-    // A start killed between its first anchor and the marker: the anchor is durable, say so.
-    if (!db.initialized) await db.markInitialized();
-    const check = await db.checkCanonicalChain();
-    logger.info("resuming from the database", {
-      anchorSlot: stored.checkpoint.slot,
-      root: shortRoot(stored.checkpoint.root),
-      canonicalBlocksChecked: check.blocks,
-      checkMs: Math.round(check.ms),
-    });
-    if (check.repaired > 0) {
-      logger.warn("repaired the finalized index from the stored blocks' parent links", { entries: check.repaired });
-    }
-    return { state: stored.state, block: stored.block, isGenesis: stored.checkpoint.slot === 0 };
-  }
-  if (options.checkpointSyncUrl !== undefined) {
-    const anchor = await fetchCheckpointAnchor(options.checkpointSyncUrl, {
-      expected: { genesisState },
-      timeoutMs: 60_000,
-    });
-    const checkpoint = { root: anchor.root, slot: anchor.block.block.slot };
-    await db.putBlock(anchor.root, anchor.block);
-    crashPoint("init:after-block");
-    await db.finalize(checkpoint, State.serialize(anchor.state));
-    crashPoint("init:after-anchor");
-    await db.markInitialized();
-    logger.info("starting from a checkpoint", {
-      url: options.checkpointSyncUrl,
-      slot: checkpoint.slot,
-      root: shortRoot(checkpoint.root),
-    });
-    return { state: anchor.state, block: anchor.block, isGenesis: false };
-  }
-  const block: SignedBlockValue = { block: createGenesisBlock(genesisState), signature: new Uint8Array(96) };
-  const root = Block.hashTreeRoot(block.block);
-  await db.putBlock(root, block);
-  crashPoint("init:after-block");
-  await db.finalize({ root, slot: 0 }, State.serialize(genesisState));
-  crashPoint("init:after-anchor");
-  await db.markInitialized();
-  logger.info("starting from genesis", { genesisTime: options.chain.genesisTime, root: shortRoot(root) });
-  return { state: genesisState, block, isGenesis: true };
 }

@@ -1,6 +1,9 @@
 // Network ingress: O(1) work per gossip message (sync gate, far-future drop, enqueue into a
 // bounded per-kind queue). The driver drains the queues one bounded batch per pass, so a flood
 // can fill queues and be dropped, but can never delay the interval tick.
+
+import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
+import { MainThreadVerifier, signatureSet } from "@metronome/bls";
 import {
   CLOCK_DISPARITY_MS,
   INTERVALS_PER_SLOT,
@@ -10,23 +13,20 @@ import {
   type SignedBlock,
 } from "@metronome/chain";
 import type { SlotClock } from "@metronome/clock";
+import type { Logger } from "@metronome/common";
 import type { GossipVerdict, NetworkHost } from "@metronome/network";
 import type { BlockSource } from "../chain/chainEvents.ts";
 import type {
   AttestationKind,
   AttestationOutcome,
+  BeaconChain,
   BlockImportOutcome,
-  ChainService,
   PreparedAttestation,
-} from "../chain/chainService.ts";
+} from "../chain/interface.ts";
 import type { DriverWork } from "../driver/driver.ts";
 import { BoundedQueue } from "../runtime/boundedQueue.ts";
 import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
 import type { SyncService } from "../sync/syncService.ts";
-import type { Logger } from "../util/logger.ts";
-import { MainThreadVerifier } from "../worker/mainThreadVerifier.ts";
-import { signatureSet } from "../worker/signatureSets.ts";
-import type { BlsVerifier, SignatureSetInput } from "../worker/types.ts";
 
 interface Pending<T> {
   value: T;
@@ -77,7 +77,7 @@ export class GossipIngress implements DriverWork {
   /** Gossip blocks from a slot that has not started yet, ignored on arrival. */
   futureBlocks = 0;
   readonly outcomes = { blocks: {} as Record<string, number>, attestations: {} as Record<string, number> };
-  private readonly chain: ChainService;
+  private readonly chain: BeaconChain;
   private readonly sync: SyncService;
   private readonly clock: SlotClock;
   private readonly logger: Logger;
@@ -89,7 +89,7 @@ export class GossipIngress implements DriverWork {
   private aggregatesFirst = true;
 
   constructor(opts: {
-    chain: ChainService;
+    chain: BeaconChain;
     sync: SyncService;
     clock: SlotClock;
     logger: Logger;

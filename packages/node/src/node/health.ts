@@ -2,16 +2,17 @@
 // docs/operations.md: unhealthy when the driver has not ticked for 3 intervals, when there are no
 // peers, when the head trails the clock by more than 8 slots while SYNCED, or while a database write
 // is failing (it is retried; finality is not durable until it lands).
+
+import type { NodeHealth } from "@metronome/api";
 import { toHex } from "@metronome/chain";
 import type { NetworkStats } from "@metronome/network";
-import type { NodeHealth } from "../devnet/health.ts";
-import type { BeaconNode } from "./beaconNode.ts";
+import type { NodeView } from "./nodeView.ts";
 
 export const STALE_TICK_INTERVALS = 3;
 export const MAX_HEAD_LAG_SLOTS = 8;
 
-export function buildHealth(node: BeaconNode): NodeHealth {
-  const store = node.chain.store;
+export function buildHealth(node: NodeView): NodeHealth {
+  const chain = node.chain;
   const now = node.clock.now();
   const stats = node.driver.stats;
   const currentSlot = Math.max(0, node.clock.currentSlot());
@@ -30,11 +31,10 @@ export function buildHealth(node: BeaconNode): NodeHealth {
     reasons.push("the driver has not ticked since start");
   }
   if (peers === 0) reasons.push("no peers");
-  if (node.sync.state === "SYNCED" && currentSlot - store.head.slot > MAX_HEAD_LAG_SLOTS) {
-    reasons.push(`head ${store.head.slot} trails slot ${currentSlot}`);
+  if (node.sync.state === "SYNCED" && currentSlot - chain.head.slot > MAX_HEAD_LAG_SLOTS) {
+    reasons.push(`head ${chain.head.slot} trails slot ${currentSlot}`);
   }
-  const chain = node.chain;
-  const db = chain.writes.stats();
+  const db = chain.writeStats();
   if (db.consecutiveFailures > 0) {
     reasons.push(`database writes failing (${db.consecutiveFailures} in a row, retrying): ${db.lastError}`);
   }
@@ -45,12 +45,12 @@ export function buildHealth(node: BeaconNode): NodeHealth {
     peer_id: node.network.peerId,
     fork_digest: node.options.chain.forkDigest,
     current_slot: currentSlot,
-    head_slot: store.head.slot,
-    head_root: toHex(store.head.root),
-    justified_slot: store.latestJustified.slot,
-    justified_root: toHex(store.latestJustified.root),
-    finalized_slot: store.latestFinalized.slot,
-    finalized_root: toHex(store.latestFinalized.root),
+    head_slot: chain.head.slot,
+    head_root: toHex(chain.head.root),
+    justified_slot: chain.justified.slot,
+    justified_root: toHex(chain.justified.root),
+    finalized_slot: chain.finalized.slot,
+    finalized_root: toHex(chain.finalized.root),
     peers,
     sync_state: node.sync.state,
     ticks: stats.ticks,
@@ -60,8 +60,8 @@ export function buildHealth(node: BeaconNode): NodeHealth {
       ...node.ingress.dropCounters(),
       ...networkDrops(node.network.stats()),
       blocks_invalid: chain.counters.blocksInvalid,
-      pending_single_evicted: chain.pendingSingle.stats().evicted,
-      pending_aggregated_evicted: chain.pendingAggregated.stats().evicted,
+      pending_single_evicted: chain.pendingStats("single").evicted,
+      pending_aggregated_evicted: chain.pendingStats("aggregated").evicted,
     },
     database: {
       queued_writes: db.writes,
@@ -77,7 +77,7 @@ export function buildHealth(node: BeaconNode): NodeHealth {
   };
 }
 
-function signingHealth(node: BeaconNode, currentSlot: number): NonNullable<NodeHealth["signing"]> {
+function signingHealth(node: NodeView, currentSlot: number): NonNullable<NodeHealth["signing"]> {
   const guard = node.signingGuard;
   const watch = guard.doppelganger;
   const evidence = watch.evidence;

@@ -2,17 +2,18 @@
 // (testable without prom-client); this bridge mirrors them into the registry: gauges are set,
 // cumulative counters are advanced by their delta since the last sync. Called every interval and
 // before each scrape, so figures are at most one interval stale.
+
+import type { BlsVerifierStats } from "@metronome/bls";
 import type { StateTransitionTiming } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import type { LabelledNetworkStats } from "@metronome/network";
+import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
-import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/chainService.ts";
+import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/interface.ts";
 import type { WriteQueueStats } from "../db/writeQueue.ts";
-import type { DoppelgangerState } from "../slashing/doppelganger.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
-import type { BlsVerifierStats } from "../worker/types.ts";
-import type { BeaconNode } from "./beaconNode.ts";
+import type { NodeView } from "./nodeView.ts";
 
 type LabelValues = Record<string, string>;
 
@@ -156,17 +157,17 @@ export class MetricsBridge {
   }
 
   /** Mirrors every component counter and gauge into the registry. */
-  sync(node: BeaconNode): void {
+  sync(node: NodeView): void {
     const { m } = this;
-    const store = node.chain.store;
-    m.forkChoice.headSlot.set(store.head.slot);
+    const chain = node.chain;
+    m.forkChoice.headSlot.set(chain.head.slot);
     m.forkChoice.currentSlot.set(Math.max(0, node.clock.currentSlot()));
-    m.forkChoice.safeTargetSlot.set(store.safeTarget.slot);
-    m.stateTransition.latestJustifiedSlot.set(store.latestJustified.slot);
-    m.stateTransition.latestFinalizedSlot.set(store.latestFinalized.slot);
-    m.stateTransition.justifiedSlot.set(store.latestJustified.slot);
-    m.stateTransition.finalizedSlot.set(store.latestFinalized.slot);
-    m.forkChoice.latestKnownAggregatedPayloads.set(store.aggregatePool.size);
+    m.forkChoice.safeTargetSlot.set(chain.safeTarget.slot);
+    m.stateTransition.latestJustifiedSlot.set(chain.justified.slot);
+    m.stateTransition.latestFinalizedSlot.set(chain.finalized.slot);
+    m.stateTransition.justifiedSlot.set(chain.justified.slot);
+    m.stateTransition.finalizedSlot.set(chain.finalized.slot);
+    m.forkChoice.latestKnownAggregatedPayloads.set(chain.aggregatePoolSize);
     m.setSyncStatus(node.sync.state.toLowerCase() as "idle" | "syncing" | "synced");
     m.network.connectedPeers.set({ client: m.client }, node.network.peerCount());
     m.validator.validatorsCount.set(node.duties.indices.length);
@@ -191,8 +192,7 @@ export class MetricsBridge {
       for (const [reason, n] of Object.entries(ingress.drops[kind])) {
         this.advance(m.runtime.gossipAttestationsDropped, `drop_${kind}_${reason}`, n, { kind, reason });
       }
-      const buffer = kind === "single" ? node.chain.pendingSingle : node.chain.pendingAggregated;
-      const s = buffer.stats();
+      const s = chain.pendingStats(kind);
       m.runtime.pendingAttestationsSize.set({ kind }, s.size);
       this.advance(m.runtime.pendingAttestationsEvicted, `pending_evicted_${kind}`, s.evicted, { kind });
       for (const [reason, n] of Object.entries(s.buffered)) {
@@ -210,7 +210,7 @@ export class MetricsBridge {
     for (const [outcome, n] of Object.entries(fetcher.dedupOutcomes)) {
       this.advance(m.runtime.blockFetchDedup, `dedup_${outcome}`, n, { outcome });
     }
-    m.runtime.orphanBlocks.set(node.chain.orphans.size);
+    m.runtime.orphanBlocks.set(chain.orphanCount);
 
     const net = node.network.stats();
     // A topic that does not parse has no kind (decode failures by kind are in syncNetwork).
@@ -235,7 +235,7 @@ export class MetricsBridge {
     for (const [result, n] of Object.entries(api.signatures)) {
       this.advance(m.runtime.httpApiSignatures, `http_sig_${result}`, n, { result });
     }
-    const counters = node.chain.counters;
+    const counters = chain.counters;
     this.advance(m.forkChoice.attestationsValid, "attestations_valid", counters.attestationsAccepted);
     const invalid = Object.values(counters.attestationsRejected).reduce((a, b) => a + b, 0);
     this.advance(m.forkChoice.attestationsInvalid, "attestations_invalid", invalid);
@@ -244,10 +244,10 @@ export class MetricsBridge {
 
     this.syncSigningGuard(node.signingGuard.counters, node.signingGuard.doppelganger.state(node.clock.currentSlot()));
     m.forkChoice.gossipSignatures.set(node.duties.heldVotes);
-    m.forkChoice.latestNewAggregatedPayloads.set(store.newVoteCount);
+    m.forkChoice.latestNewAggregatedPayloads.set(chain.newVoteCount);
     m.network.gossipMeshPeers.set({ client: m.client }, node.network.meshPeerCount());
     this.syncSignatures(counters.signatures, node.duties.counters);
-    this.syncDatabase(node.chain.writes.stats());
+    this.syncDatabase(chain.writeStats());
     this.syncVerifier(node.verifier.stats());
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());

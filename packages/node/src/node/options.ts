@@ -1,4 +1,4 @@
-import type { ChainConfig } from "../config/genesisConfig.ts";
+import type { ChainConfig } from "@metronome/common";
 
 /** Everything a node needs to run, resolved from flags and the genesis folder. */
 export interface NodeOptions {

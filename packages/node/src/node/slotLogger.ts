@@ -1,8 +1,9 @@
 // One line per slot for operators: where the head, justification and finality are, and how the
 // node is keeping time.
-import { type ForkChoiceStore, shortRoot } from "@metronome/chain";
+import { shortRoot } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
+import type { ChainQueries } from "../chain/interface.ts";
 import type { DriverStats } from "../driver/driver.ts";
-import type { Logger } from "../util/logger.ts";
 
 export class SlotLogger {
   private readonly logger: Logger;
@@ -12,10 +13,14 @@ export class SlotLogger {
     this.logger = logger;
   }
 
-  log(slot: number, store: ForkChoiceStore, peers: number, syncState: string, driver: DriverStats): void {
-    const head = store.head;
-    const justified = store.latestJustified;
-    const finalized = store.latestFinalized;
+  log(
+    slot: number,
+    chain: Pick<ChainQueries, "head" | "justified" | "finalized">,
+    peers: number,
+    syncState: string,
+    driver: DriverStats,
+  ): void {
+    const { head, justified, finalized } = chain;
     this.logger.info(`slot ${slot}`, {
       head: `${head.slot}/${shortRoot(head.root)}`,
       justified: `${justified.slot}/${shortRoot(justified.root)}`,

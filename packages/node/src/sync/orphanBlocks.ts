@@ -26,8 +26,8 @@ export class OrphanBlocks {
     return this.byRoot.has(rootKey(root));
   }
 
-  add(block: SignedBlock, peer: string | null): OrphanEntry {
-    const root = Block.hashTreeRoot(block.block);
+  /** `root`: the block's root when the caller already hashed it. */
+  add(block: SignedBlock, peer: string | null, root: Uint8Array = Block.hashTreeRoot(block.block)): OrphanEntry {
     const key = rootKey(root);
     const existing = this.byRoot.get(key);
     if (existing) return existing;

@@ -1,9 +1,9 @@
 // Sync: exchange Status with every peer, track IDLE/SYNCING/SYNCED, range-sync (BlocksByRange)
 // towards the best peer's head when behind, and serve peers' Status/BlocksByRoot/BlocksByRange.
 import { type Checkpoint, MAX_REQUEST_BLOCKS, rootKey, type SignedBlock, type Status } from "@metronome/chain";
+import type { Logger } from "@metronome/common";
 import type { NetworkHost } from "@metronome/network";
-import type { ChainService } from "../chain/chainService.ts";
-import type { Logger } from "../util/logger.ts";
+import type { BeaconChain } from "../chain/interface.ts";
 import { type SyncState, SyncTracker } from "./syncState.ts";
 
 /** Blocks asked per BlocksByRange request while catching up. */
@@ -14,7 +14,7 @@ const STATUS_REFRESH_MS = 8_000;
 export type BlockSubmitter = (blocks: SignedBlock[], source: "blocks_by_range", peer: string) => Promise<void>;
 
 export interface SyncServiceOptions {
-  chain: ChainService;
+  chain: BeaconChain;
   network: NetworkHost;
   logger: Logger;
   genesisStart: boolean;
@@ -33,7 +33,7 @@ export class SyncService {
   };
   /** Peers whose range request failed or came back empty rest before being asked again. */
   private readonly rangeBackoff = new Map<string, { until: number; failures: number }>();
-  private readonly chain: ChainService;
+  private readonly chain: BeaconChain;
   private readonly network: NetworkHost;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -65,8 +65,7 @@ export class SyncService {
   }
 
   ourStatus(): Status {
-    const store = this.chain.store;
-    return { finalized: store.latestFinalized, head: store.head };
+    return { finalized: this.chain.finalized, head: this.chain.head };
   }
 
   start(): void {
@@ -99,7 +98,7 @@ export class SyncService {
     for (const peer of this.network.peers()) {
       if (now - (this.lastStatusAt.get(peer) ?? 0) >= STATUS_REFRESH_MS) this.requestStatus(peer);
     }
-    const head = this.chain.store.head.slot;
+    const head = this.chain.head.slot;
     this.tracker.checkGap(head);
     this.tracker.checkComplete(head, this.isBehind());
     if (!this.rangeInFlight && this.submit !== null && this.isBehind()) void this.rangeSyncStep();
@@ -109,16 +108,13 @@ export class SyncService {
   isBehind(): boolean {
     const best = this.rangePeer();
     return (
-      best !== null &&
-      best.status.head.slot > this.chain.store.head.slot + 1 &&
-      !this.chain.store.hasBlock(best.status.head.root)
+      best !== null && best.status.head.slot > this.chain.head.slot + 1 && !this.chain.hasBlock(best.status.head.root)
     );
   }
 
   private onPeerStatus(peer: string, status: Status): void {
     this.lastStatusAt.set(peer, this.now());
-    const store = this.chain.store;
-    if (!this.tracker.onPeerStatus(peer, status, store.head.slot, store.currentSlot)) {
+    if (!this.tracker.onPeerStatus(peer, status, this.chain.head.slot, this.chain.storeSlot)) {
       this.counters.implausibleStatuses++;
       this.logger.debug("ignoring an impossible status", {
         peer,
@@ -166,7 +162,7 @@ export class SyncService {
     this.rangeInFlight = true;
     // Right above our head: if our head sits on another fork, the first block's parent is unknown,
     // it parks as an orphan and the fetcher walks its ancestry back by root.
-    const start = this.chain.store.head.slot + 1;
+    const start = this.chain.head.slot + 1;
     const count = Math.min(RANGE_BATCH, MAX_REQUEST_BLOCKS, best.status.head.slot - start + 1);
     try {
       this.counters.rangeRequests++;
@@ -188,28 +184,28 @@ export class SyncService {
   private async serveByRoot(roots: Uint8Array[]): Promise<SignedBlock[]> {
     const out: SignedBlock[] = [];
     for (const root of roots) {
-      const block = await this.chain.db.getBlock(root);
+      const block = await this.chain.signedBlock(root);
       if (block !== null) out.push(block);
     }
     return out;
   }
 
   private async serveByRange(start: number, count: number): Promise<SignedBlock[]> {
-    const store = this.chain.store;
+    const chain = this.chain;
     const end = start + count;
     const roots: { slot: number; root: Uint8Array }[] = [];
-    const finalized = store.latestFinalized;
+    const finalized = chain.finalized;
     if (start <= finalized.slot)
-      roots.push(...(await this.chain.db.finalizedRoots(start, Math.min(end, finalized.slot + 1) - start)));
+      roots.push(...(await chain.finalizedRoots(start, Math.min(end, finalized.slot + 1) - start)));
     // Above finality: the canonical chain is the head's ancestry in the fork-choice store.
     const recent: Checkpoint[] = [];
-    let cursor: Checkpoint | undefined = store.head;
+    let cursor: Checkpoint | undefined = chain.head;
     while (cursor !== undefined && cursor.slot > finalized.slot) {
       if (cursor.slot >= start && cursor.slot < end) recent.push(cursor);
-      const block = store.getBlock(cursor.root);
+      const block = chain.getBlock(cursor.root);
       if (block === undefined) break;
       cursor =
-        block.slot === 0 ? undefined : { root: block.parentRoot, slot: store.getBlock(block.parentRoot)?.slot ?? -1 };
+        block.slot === 0 ? undefined : { root: block.parentRoot, slot: chain.getBlock(block.parentRoot)?.slot ?? -1 };
     }
     recent.reverse();
     const seen = new Set(roots.map((r) => rootKey(r.root)));
@@ -217,7 +213,7 @@ export class SyncService {
     roots.sort((a, b) => a.slot - b.slot);
     const out: SignedBlock[] = [];
     for (const { root } of roots) {
-      const block = await this.chain.db.getBlock(root);
+      const block = await this.chain.signedBlock(root);
       if (block !== null) out.push(block);
     }
     return out;

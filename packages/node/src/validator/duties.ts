@@ -8,7 +8,6 @@ import {
   aggregateAttestations,
   attestationDataKey,
   type BuiltBlock,
-  INTERVALS_PER_SLOT,
   interopSecretKey,
   isProposer,
   type SecretKey,
@@ -19,8 +18,8 @@ import {
   signAttestation,
   signBlock,
 } from "@metronome/chain";
-import type { ChainService } from "../chain/chainService.ts";
-import type { Logger } from "../util/logger.ts";
+import type { Logger } from "@metronome/common";
+import type { BeaconChain } from "../chain/interface.ts";
 import type { AttestationCollector } from "./attestationCollector.ts";
 import type { SigningGuard } from "./signingGuard.ts";
 
@@ -90,7 +89,7 @@ export class ValidatorDuties {
   readonly isAggregator: boolean;
   readonly counters: DutyCounters = emptyDutyCounters();
   private readonly keys: Map<number, SecretKey>;
-  private readonly chain: ChainService;
+  private readonly chain: BeaconChain;
   private readonly publisher: DutyPublisher;
   private readonly collector: AttestationCollector;
   private readonly logger: Logger;
@@ -105,7 +104,7 @@ export class ValidatorDuties {
   constructor(opts: {
     indices: number[];
     isAggregator: boolean;
-    chain: ChainService;
+    chain: BeaconChain;
     publisher: DutyPublisher;
     collector: AttestationCollector;
     logger: Logger;
@@ -133,7 +132,7 @@ export class ValidatorDuties {
 
   /** Whether one of our validators proposes `slot` (the store then accepts new votes first). */
   proposerFor(slot: number): number | null {
-    const count = this.chain.store.getHeadState().validators.length;
+    const count = this.chain.validatorCount();
     for (const i of this.indices) if (isProposer(slot, i, count)) return i;
     return null;
   }
@@ -170,7 +169,7 @@ export class ValidatorDuties {
     try {
       // PROTOCOL.md: the proposer's own store first accepts its new votes (leanSpec's tick with the
       // proposal signal); the block itself is built by the chain's one pure producer.
-      this.chain.store.onTick(slot * INTERVALS_PER_SLOT, true);
+      this.chain.prepareProposal(slot);
       built = this.chain.produceBlock(slot, proposer, {
         onAttestationsSelected: (ms) => this.observer.blockAttestationsSelected?.(ms / 1000),
       });
@@ -179,7 +178,7 @@ export class ValidatorDuties {
       this.logger.error("block production failed", { slot, proposer }, err);
       return;
     }
-    const domains = this.chain.store.domains;
+    const domains = this.chain.domains;
     const signingRoot = domains.blockSigningRoot(built.block);
     const [approved] = await this.guard.approve("block", [{ validatorIndex: proposer, slot, signingRoot }]);
     if (approved !== true) {
@@ -213,8 +212,8 @@ export class ValidatorDuties {
   private async attestNow(slot: number): Promise<void> {
     if (this.indices.length === 0) return;
     const started = performance.now();
-    const data = this.chain.store.produceAttestationData(slot);
-    const signingRoot = this.chain.store.domains.attestationSigningRoot(data);
+    const data = this.chain.attestationData(slot);
+    const signingRoot = this.chain.domains.attestationSigningRoot(data);
     const signers = this.indices.filter((index) => this.keys.has(index));
     const approved = await this.guard.approve(
       "attestation",
@@ -228,7 +227,7 @@ export class ValidatorDuties {
         return;
       }
       const signStarted = performance.now();
-      const att = signAttestation(key, index, data, this.chain.store.domains);
+      const att = signAttestation(key, index, data, this.chain.domains);
       this.observer.attestationSigned?.(secondsSince(signStarted));
       this.counters.attestationsProduced++;
       this.chain.onAttestation(att, { trusted: true });

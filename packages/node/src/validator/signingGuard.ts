@@ -1,9 +1,9 @@
 // The one gate every in-node signature passes before it is made: the doppelganger wait, then the
 // slashing-protection record (checked and written, synced, in one batch per duty). A refused
 // signature is logged and counted, and the duty signs nothing for that validator.
-import type { DoppelgangerWatch } from "../slashing/doppelganger.ts";
-import type { SignKind, SlashingCheck, SlashingProtection } from "../slashing/slashingProtection.ts";
-import type { Logger } from "../util/logger.ts";
+
+import type { Logger } from "@metronome/common";
+import type { DoppelgangerWatch, SignKind, SlashingCheck, SlashingProtection } from "@metronome/validator";
 
 export type RefusalReason = Extract<SlashingCheck, { status: "refused" }>["reason"];
 export const REFUSAL_REASONS: readonly RefusalReason[] = ["double_sign", "unknown_root", "below_lowest_slot"];

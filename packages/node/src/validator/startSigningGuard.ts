@@ -1,12 +1,12 @@
 // Wires the in-node validators' signing gate: the doppelganger watch (fed with the chain's verified
 // votes and imported blocks while it waits) in front of the slashing-protection record.
-import type { ForkChoiceStore } from "@metronome/chain";
 import type { SlotClock } from "@metronome/clock";
-import type { ChainEvents } from "../chain/chainEvents.ts";
+import type { Logger } from "@metronome/common";
+import type { SlashingProtection } from "@metronome/validator";
+import { DoppelgangerWatch } from "@metronome/validator";
+import type { ChainEventSource } from "../chain/chainEvents.ts";
+import type { ChainQueries } from "../chain/interface.ts";
 import type { NodeOptions } from "../node/options.ts";
-import { DoppelgangerWatch } from "../slashing/doppelganger.ts";
-import type { SlashingProtection } from "../slashing/slashingProtection.ts";
-import type { Logger } from "../util/logger.ts";
 import { SigningGuard } from "./signingGuard.ts";
 
 /**
@@ -19,14 +19,14 @@ export async function startSigningGuard(
   parts: {
     protection: SlashingProtection;
     clock: SlotClock;
-    events: ChainEvents;
-    store: ForkChoiceStore;
+    events: ChainEventSource;
+    chain: Pick<ChainQueries, "domains" | "getBlock">;
     /** The node hears the network's votes (synced); the wait counts from then. */
     isListening: () => boolean;
   },
   logger: Logger,
 ): Promise<SigningGuard> {
-  const { protection, clock, events, store } = parts;
+  const { protection, clock, events, chain } = parts;
   const pubkeys = new Map<number, Uint8Array>();
   for (const i of options.validatorIndices) {
     const validator = options.chain.validators[i];
@@ -59,15 +59,15 @@ export async function startSigningGuard(
       if (!watching()) return stopAttestations();
       const own = e.validatorIndices.filter((i) => pubkeys.has(i));
       if (own.length === 0) return;
-      const root = store.domains.attestationSigningRoot(e.data);
+      const root = chain.domains.attestationSigningRoot(e.data);
       for (const i of own) doppelganger.observe("attestation", i, e.data.slot, root, clock.currentSlot());
     });
     const stopBlocks = events.on("block", (e) => {
       if (!watching()) return stopBlocks();
       if (e.source === "own_proposal" || e.source === "restart") return;
-      const block = store.getBlock(e.root);
+      const block = chain.getBlock(e.root);
       if (block === undefined || !pubkeys.has(block.proposerIndex)) return;
-      const root = store.domains.blockSigningRoot(block);
+      const root = chain.domains.blockSigningRoot(block);
       doppelganger.observe("block", block.proposerIndex, block.slot, root, clock.currentSlot());
     });
   } else if (pubkeys.size > 0) {

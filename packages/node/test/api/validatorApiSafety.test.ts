@@ -2,6 +2,7 @@
 // guards the routes when one is set, and a client past its share of verifications gets a 429.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import type { PublishResult } from "@metronome/api";
 import {
   aggregateAttestations,
   Block,
@@ -14,7 +15,7 @@ import {
 } from "@metronome/chain";
 import { ClientLimiter } from "../../src/api/clientLimiter.ts";
 import { ApiServerStats } from "../../src/api/serverLimits.ts";
-import { type PublishResult, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
 import { makeChain, type TestChain, tickTo } from "./chainFixture.ts";
 import { startTestServer, type TestServer, waitFor } from "./helpers.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import type { PublishResult } from "@metronome/api";
 import {
   AttestationData,
   aggregateAttestations,
@@ -14,7 +15,7 @@ import {
   signAttestation,
   toHex,
 } from "@metronome/chain";
-import { type PublishResult, type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
 import { makeChain, type TestChain, tickTo, VALIDATORS } from "./chainFixture.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 

@@ -19,13 +19,13 @@ import {
   type SignedBlock as SignedBlockValue,
   State,
 } from "@metronome/chain";
+import { Logger } from "@metronome/common";
 import { ChainEvents } from "../../src/chain/chainEvents.ts";
 import { ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
 import type { WriteQueueLimits } from "../../src/db/writeQueue.ts";
 import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
-import { Logger } from "../../src/util/logger.ts";
 
 const genesisState = createGenesisState(0, interopValidators(4));
 const genesis: SignedBlockValue = { block: createGenesisBlock(genesisState), signature: new Uint8Array(96) };

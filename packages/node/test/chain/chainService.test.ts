@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { MainThreadVerifier } from "@metronome/bls";
 import {
   aggregateAttestations,
   Block,
@@ -20,6 +21,7 @@ import {
   signAttestation,
 } from "@metronome/chain";
 import { SlotClock } from "@metronome/clock";
+import { Logger } from "@metronome/common";
 import { BLOCK_SOURCES, ChainEvents } from "../../src/chain/chainEvents.ts";
 import { type ChainObserver, ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
@@ -28,8 +30,6 @@ import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
-import { Logger } from "../../src/util/logger.ts";
-import { MainThreadVerifier } from "../../src/worker/mainThreadVerifier.ts";
 
 const N = 4;
 const validators = interopValidators(N);
@@ -302,6 +302,33 @@ describe("ChainService", () => {
     assert.equal(await imported, "accept");
     assert.equal(chain.pendingAggregated.stats().replayOutcomes.accepted, 1);
     assert.equal(store.aggregatePool.size, 1);
+    await chain.flush();
+    await db.close();
+  });
+
+  it("hashes a block's root once per import and carries it (orphan park, release, store, database, events)", async (t) => {
+    const { chain, store, db } = await makeChain();
+    const parent = blockFromOtherNode(1);
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    other.onBlock(parent);
+    const child = produceBlock(other, 2, 2, keys[2] as SecretKey);
+    store.onTick(2 * 5 + 1, false);
+    const hashed: number[] = [];
+    const original = Block.hashTreeRoot.bind(Block);
+    t.mock.method(Block, "hashTreeRoot", (block: Parameters<typeof Block.hashTreeRoot>[0]) => {
+      hashed.push(block.slot);
+      return original(block);
+    });
+    // The child first: it parks as an orphan, then imports when its parent arrives.
+    assert.equal(chain.importBlock(child, "gossip").status, "orphan");
+    assert.equal(chain.importBlock(parent, "gossip").status, "imported");
+    assert.equal(store.head.slot, 2);
+    // Per block: one root at import plus one inside its signing root (signature verification).
+    assert.deepEqual(
+      hashed.sort((a, b) => a - b),
+      [1, 1, 2, 2],
+      "each block hashed once at import and once for its signature",
+    );
     await chain.flush();
     await db.close();
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runGenesis } from "../../src/cli/genesisCommand.ts";
+import { runGenesis } from "@metronome/devnet";
 
 const BIN = fileURLToPath(new URL("../../src/bin/metronome.ts", import.meta.url));
 const RUN_TIMEOUT_MS = 30_000;

@@ -2,8 +2,8 @@
 // back-pressure signal.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Logger } from "@metronome/common";
 import { retryDelayMs, WriteQueue, type WriteTask } from "../../src/db/writeQueue.ts";
-import { Logger } from "../../src/util/logger.ts";
 
 const quiet = new Logger({ level: "error", format: "text", write: () => {} });
 const fast = { retryBaseMs: 1, retryMaxMs: 4 };

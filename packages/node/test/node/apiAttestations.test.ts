@@ -3,12 +3,12 @@
 // stand-ins here: this tests the code around them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ApiError } from "@metronome/api";
+import type { BlsVerifier, BlsVerifierStats, SignatureSetInput } from "@metronome/bls";
 import { RejectionCode, type SignedAttestation } from "@metronome/chain";
-import { ApiError } from "../../src/api/errors.ts";
 import { ApiServerStats } from "../../src/api/serverLimits.ts";
 import type { AttestationOutcome, ChainService, PreparedAttestation } from "../../src/chain/chainService.ts";
 import { API_VERIFIER_RESERVE, API_VERIFY_CHUNK, publishApiAttestations } from "../../src/node/apiAttestations.ts";
-import type { BlsVerifier, BlsVerifierStats, SignatureSetInput } from "../../src/worker/types.ts";
 
 function att(i: number): SignedAttestation {
   return { validatorIndex: i, data: {} as SignedAttestation["data"], signature: new Uint8Array(96) };

@@ -23,8 +23,9 @@ import {
   signAttestation,
   toHex,
 } from "@metronome/chain";
+import { Logger } from "@metronome/common";
+import type { ChainService } from "../../src/chain/chainService.ts";
 import { BeaconNode } from "../../src/node/beaconNode.ts";
-import { Logger } from "../../src/util/logger.ts";
 
 const N = 4;
 const SLOT_MS = 4000;
@@ -91,7 +92,8 @@ after(async () => {
 describe("HTTP API block import", () => {
   it("replays a vote buffered for the block the moment the block is POSTed", async () => {
     assert.ok(node);
-    const chain = node.chain;
+    // White-box: the test reads the chain's pending buffer and store behind the BeaconChain interface.
+    const chain = node.chain as ChainService;
     // A slot-1 block from another node's view of the same genesis.
     const other = new ForkChoiceStore(genesis, genesisBlock, new PubkeyCache(validators), domains);
     const signed = produceBlock(other, 1, 1, interopSecretKey(1));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { BlsVerifier } from "@metronome/bls";
 import {
   SignedAttestation,
   type SignedAttestation as SignedAttestationValue,
@@ -7,13 +8,12 @@ import {
   type SignedBlock as SignedBlockValue,
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
+import { Logger } from "@metronome/common";
 import type { ChainService } from "../../src/chain/chainService.ts";
 import { Driver } from "../../src/driver/driver.ts";
 import { DEFAULT_QUEUE_LIMITS, GossipIngress } from "../../src/node/gossipIngress.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
-import { Logger } from "../../src/util/logger.ts";
-import type { BlsVerifier } from "../../src/worker/types.ts";
 
 const GENESIS_MS = 1_000_000_000;
 

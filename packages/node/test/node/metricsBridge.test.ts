@@ -3,11 +3,11 @@
 // per-message timings are sampled so a flood cannot make them per-message work.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { BlsVerifierStats } from "@metronome/bls";
 import { createMetrics, type MetronomeMetrics } from "@metronome/metrics";
 import { LabelledNetworkCounters } from "@metronome/network";
 import { MetricsBridge } from "../../src/node/metricsBridge.ts";
 import { type DutyCounters, emptyDutyCounters } from "../../src/validator/duties.ts";
-import type { BlsVerifierStats } from "../../src/worker/types.ts";
 
 function metrics(): MetronomeMetrics {
   return createMetrics({ processMetrics: false, client: "metronome_test" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BoundedQueue, KeyedBatchQueue, type QueueDropReason } from "../../src/runtime/boundedQueue.ts";
+import { BoundedQueue, type QueueDropReason } from "../../src/runtime/boundedQueue.ts";
 
 function filled(
   policy: "drop_oldest" | "drop_newest" | "lifo",
@@ -152,86 +152,5 @@ describe("BoundedQueue", () => {
     assert.equal(newest.length, 1000);
     assert.equal(newest[0], n - 1);
     assert.equal(newest[999], n - 1000);
-  });
-});
-
-describe("KeyedBatchQueue", () => {
-  it("groups items by key and serves the newest key first, whole", () => {
-    const q = new KeyedBatchQueue<string>({ maxItems: 100, maxKeys: 10 });
-    q.push("a", "a1");
-    q.push("b", "b1");
-    q.push("a", "a2");
-    q.push("c", "c1");
-    q.push("b", "b2");
-    assert.equal(q.size, 5);
-    assert.equal(q.keyCount, 3);
-    // Adding to "a" and "b" later does not make them newer: "c" was first seen last.
-    assert.deepEqual(q.keys(), ["c", "b", "a"]);
-    assert.deepEqual(q.popKeyBatch(10), { key: "c", items: ["c1"] });
-    assert.deepEqual(q.popKeyBatch(10), { key: "b", items: ["b1", "b2"] });
-    assert.deepEqual(q.popKeyBatch(10), { key: "a", items: ["a1", "a2"] });
-    assert.equal(q.popKeyBatch(10), undefined);
-    assert.equal(q.size, 0);
-    assert.equal(q.popped, 5);
-  });
-
-  it("a partial batch takes the newest items of the key and leaves the rest queued", () => {
-    const q = new KeyedBatchQueue<number>({ maxItems: 100, maxKeys: 10 });
-    for (let i = 1; i <= 5; i++) q.push("k", i);
-    assert.deepEqual(q.popKeyBatch(2), { key: "k", items: [4, 5] });
-    assert.equal(q.size, 3);
-    assert.equal(q.countForKey("k"), 3);
-    assert.equal(q.popKeyBatch(0), undefined);
-    assert.deepEqual(q.popKeyBatch(3), { key: "k", items: [1, 2, 3] });
-    assert.equal(q.keyCount, 0);
-  });
-
-  it("evicts the oldest key group when the key cap is reached", () => {
-    const dropped: string[] = [];
-    const q = new KeyedBatchQueue<string>({ maxItems: 100, maxKeys: 2, onDrop: (i) => dropped.push(i) });
-    q.push("a", "a1");
-    q.push("a", "a2");
-    q.push("b", "b1");
-    q.push("b", "b2"); // existing key: no eviction
-    assert.equal(q.evictedKeys, 0);
-    q.push("c", "c1");
-    assert.deepEqual(dropped, ["a1", "a2"]);
-    assert.equal(q.evictedKeys, 1);
-    assert.equal(q.dropped.queue_full, 2);
-    assert.deepEqual(q.keys(), ["c", "b"]);
-    assert.equal(q.size, 3);
-  });
-
-  it("evicts whole oldest groups when the item cap is reached, including the pushing key's own", () => {
-    const q = new KeyedBatchQueue<string>({ maxItems: 3, maxKeys: 10 });
-    q.push("a", "a1");
-    q.push("b", "b1");
-    q.push("b", "b2");
-    q.push("b", "b3"); // full: the oldest group "a" goes
-    assert.deepEqual(q.keys(), ["b"]);
-    assert.equal(q.dropped.queue_full, 1);
-    q.push("b", "b4"); // full and "b" is the oldest group: it is evicted and restarted
-    assert.deepEqual(q.keys(), ["b"]);
-    assert.equal(q.countForKey("b"), 1);
-    assert.equal(q.dropped.queue_full, 4);
-    assert.equal(q.evictedKeys, 2);
-    assert.deepEqual(q.popKeyBatch(10), { key: "b", items: ["b4"] });
-  });
-
-  it("never exceeds its caps over a long mixed run and accounts for every item", () => {
-    const q = new KeyedBatchQueue<number>({ maxItems: 64, maxKeys: 8 });
-    let out = 0;
-    for (let i = 0; i < 20_000; i++) {
-      q.push(`k${(i * 7) % 13}`, i);
-      assert.ok(q.size <= 64 && q.keyCount <= 8);
-      if (i % 5 === 0) out += q.popKeyBatch(4)?.items.length ?? 0;
-    }
-    const s = q.stats();
-    assert.equal(s.pushed, 20_000);
-    assert.equal(s.popped, out);
-    assert.equal(s.pushed, s.popped + s.dropped.queue_full + s.size);
-    assert.equal(q.clear(), s.size);
-    assert.equal(q.keyCount, 0);
-    assert.equal(q.popKeyBatch(1), undefined);
   });
 });

@@ -17,14 +17,13 @@ import {
   SigningDomains,
   signAttestation,
 } from "@metronome/chain";
+import { Logger } from "@metronome/common";
+import { DoppelgangerWatch, SlashingProtection } from "@metronome/validator";
 import { ChainEvents } from "../../src/chain/chainEvents.ts";
 import { ChainService } from "../../src/chain/chainService.ts";
 import { ChainDb } from "../../src/db/chainDb.ts";
 import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
-import { DoppelgangerWatch } from "../../src/slashing/doppelganger.ts";
-import { SlashingProtection } from "../../src/slashing/slashingProtection.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
-import { Logger } from "../../src/util/logger.ts";
 import { AttestationCollector } from "../../src/validator/attestationCollector.ts";
 import { ValidatorDuties } from "../../src/validator/duties.ts";
 import { SigningGuard } from "../../src/validator/signingGuard.ts";

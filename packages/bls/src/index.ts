@@ -1,0 +1,15 @@
+export type { BlsJob, BlsJobResult } from "./blsWorker.ts";
+export { MainThreadVerifier, type MainThreadVerifierOptions } from "./mainThreadVerifier.ts";
+export {
+  BlsVerifierPool,
+  type BlsVerifierPoolOptions,
+  DEFAULT_JOBS_PER_WORKER,
+  DEFAULT_MAX_BUFFER_WAIT_MS,
+  defaultMaxQueuedSets,
+  defaultWorkerCount,
+} from "./pool.ts";
+export { signatureSet } from "./signatureSets.ts";
+export * from "./stats.ts";
+export * from "./types.ts";
+export { type BatchOutcome, verifySetBatch } from "./verifyBatch.ts";
+export { decodeJob, encodeJob, toVerifiableSet, type VerifiableSet } from "./wire.ts";

@@ -1,0 +1,3 @@
+export * from "./blockedPorts.ts";
+export * from "./genesisConfig.ts";
+export * from "./logger.ts";

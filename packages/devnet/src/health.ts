@@ -1,0 +1,66 @@
+// Reading a node's health and headers over HTTP (GET /lean/v0/health) for the devnet launcher and
+// the flood benchmark; the report's shape lives with the API (api/health.ts).
+
+import type { NodeHealth } from "@metronome/api";
+
+export type { DatabaseHealth, NodeHealth } from "@metronome/api";
+
+export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHealth | null> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status !== 200 && res.status !== 503) return null;
+    return (await res.json()) as NodeHealth;
+  } catch {
+    return null;
+  }
+}
+
+/** A node's canonical block root at `slot` (its headers route), or null when it has none or is silent. */
+export async function fetchHeaderRoot(apiBase: string, slot: number, timeoutMs = 2000): Promise<string | null> {
+  try {
+    const res = await fetch(`${apiBase}/eth/v1/beacon/headers/${slot}`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { data?: { root?: string } };
+    return body.data?.root ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves once the run should stop: on SIGINT or SIGTERM, after `durationS` when given, or at once
+ * when `alreadyRequested` says a signal came before the run took over its handling.
+ */
+export function stopRequested(o: { message: string; durationS?: number; alreadyRequested?: boolean }): Promise<void> {
+  return new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(o.message);
+      resolveStop();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    if (o.alreadyRequested === true) onSignal();
+    if (o.durationS !== undefined) setTimeout(onSignal, o.durationS * 1000).unref();
+  });
+}
+
+/**
+ * Why a health answer on a node's port is not from that node of this devnet (null when it is): a
+ * different fork digest is another chain, a different peer id another devnet of the same genesis
+ * second. Such a node is shown as foreign and never counted as one of ours.
+ */
+export function foreignReason(
+  health: Pick<NodeHealth, "fork_digest" | "peer_id">,
+  expected: { forkDigest?: string; peerId?: string },
+): string | null {
+  if (expected.forkDigest !== undefined && health.fork_digest !== expected.forkDigest) {
+    return `foreign: fork ${String(health.fork_digest ?? "(none)").slice(0, 10)}`;
+  }
+  if (expected.peerId !== undefined && expected.peerId !== "" && health.peer_id !== expected.peerId) {
+    return `foreign: peer ${String(health.peer_id).slice(0, 16)}`;
+  }
+  return null;
+}

@@ -1,0 +1,148 @@
+// How many of the flood's signature sets per second this machine can verify, measured on the very
+// sets a flood in `mix` would make the target check: the verified kinds (valid, invalid_sig,
+// unknown_root) in their mix proportions, batched as the node batches them. Two figures:
+//   pool: BlsVerifierPool with the node's worker count, all sets submitted at once (the node's path)
+//   same-batch blst: the same batch code (same-message grouping, per-set fallback) on this thread
+// The flood benchmark sets its default rate from the pool figure.
+
+import type { SignatureSetInput } from "@metronome/bls";
+import { BlsVerifierPool, signatureSet, toVerifiableSet, type VerifiableSet, verifySetBatch } from "@metronome/bls";
+import {
+  type Checkpoint,
+  computeForkDigest,
+  createGenesisState,
+  getAggregatedAttestationSignatureSet,
+  getAttestationSignatureSet,
+  interopValidators,
+  PubkeyCache,
+  SignedAggregatedAttestation,
+  SignedAttestation,
+  SigningDomains,
+} from "@metronome/chain";
+import { uncompressBlock } from "@metronome/network";
+import { withOtherCoresBusy } from "./busyCores.ts";
+import type { ChainSnapshot } from "./chainView.ts";
+import { FLOOD_KINDS, type FloodMix, MixPicker, VERIFIED_KINDS } from "./mix.ts";
+import { type FloodPayload, PayloadFactory } from "./payloadFactory.ts";
+
+export interface CapacityOptions {
+  validatorCount: number;
+  mix: FloodMix;
+  /** Sets verified per measurement. */
+  sets: number;
+  workers: number;
+  batchSize?: number;
+}
+
+export interface CapacityResult {
+  sets: number;
+  workers: number;
+  batchSize: number;
+  /** Fraction of the sets that verify (valid + unknown_root). */
+  validFraction: number;
+  poolSetsPerSec: number;
+  /** The same batch code on one thread of an otherwise idle machine. */
+  sameBatchBlstSetsPerSec: number;
+  /** The same, with every other core kept busy (as during a flood; see busyCores.ts). */
+  sameBatchBlstOtherCoresBusySetsPerSec: number;
+}
+
+const DEFAULT_BATCH = 64;
+
+function syntheticSnapshot(): ChainSnapshot {
+  const block = (slot: number): Checkpoint => ({ root: crypto.getRandomValues(new Uint8Array(32)), slot });
+  const blocks = [10, 11, 12, 13, 14, 15, 16].map(block);
+  const at = (slot: number) => blocks.find((b) => b.slot === slot) as Checkpoint;
+  return { head: at(16), justified: at(13), finalized: at(10), blocks, currentSlot: 18 };
+}
+
+/** The signature set the node would verify for a payload (null if it never reaches a pairing). */
+export function payloadSignatureSet(
+  payload: FloodPayload,
+  pubkeys: PubkeyCache,
+  domains: SigningDomains,
+): SignatureSetInput | null {
+  try {
+    const ssz = uncompressBlock(payload.bytes);
+    const set =
+      payload.topic === "attestation"
+        ? getAttestationSignatureSet(pubkeys, domains, SignedAttestation.deserialize(ssz))
+        : getAggregatedAttestationSignatureSet(pubkeys, domains, SignedAggregatedAttestation.deserialize(ssz));
+    return signatureSet(set.message, set.publicKey, set.signature);
+  } catch {
+    return null;
+  }
+}
+
+/** The flood's verified sets, in mix order, as the target would receive them. */
+export function floodSignatureSets(validatorCount: number, mix: FloodMix, count: number): SignatureSetInput[] {
+  const validators = interopValidators(validatorCount);
+  const forkDigest = computeForkDigest(createGenesisState(0, validators));
+  const pubkeys = new PubkeyCache(validators);
+  const domains = new SigningDomains(forkDigest);
+  const factory = new PayloadFactory({ validatorCount, forkDigest });
+  factory.setSnapshot(syntheticSnapshot());
+  const verifiedOnly = Object.fromEntries(
+    FLOOD_KINDS.map((k) => [k, VERIFIED_KINDS.includes(k) ? mix[k] : 0]),
+  ) as unknown as FloodMix;
+  if (VERIFIED_KINDS.every((k) => mix[k] === 0)) return [];
+  const picker = new MixPicker(verifiedOnly);
+  const out: SignatureSetInput[] = [];
+  while (out.length < count) {
+    const kind = picker.next();
+    if (kind === "duplicate" || kind === "future_slot" || kind === "malformed") continue;
+    const [payload] = factory.produce(kind, 1);
+    const set = payload === undefined ? null : payloadSignatureSet(payload, pubkeys, domains);
+    if (set !== null) out.push(set);
+  }
+  return out;
+}
+
+export async function measureVerificationCapacity(o: CapacityOptions): Promise<CapacityResult> {
+  const batchSize = o.batchSize ?? DEFAULT_BATCH;
+  const sets = floodSignatureSets(o.validatorCount, o.mix, o.sets);
+  const verifiable = sets.map((s) => toVerifiableSet(s)).filter((s): s is VerifiableSet => s !== null);
+
+  const idle = timeSameBatch(verifiable, batchSize);
+  const loaded = await withOtherCoresBusy(() => timeSameBatch(verifiable, batchSize));
+
+  const pool = new BlsVerifierPool({ workers: o.workers, maxQueuedSets: Math.max(sets.length, 1024) });
+  let poolMs = Number.POSITIVE_INFINITY;
+  try {
+    await pool.ready();
+    await pool.verifySets(sets.slice(0, batchSize));
+    for (let rep = 0; rep < 2; rep++) {
+      const started = performance.now();
+      const calls: Promise<boolean[]>[] = [];
+      for (let i = 0; i < sets.length; i += batchSize) calls.push(pool.verifySets(sets.slice(i, i + batchSize)));
+      await Promise.all(calls);
+      poolMs = Math.min(poolMs, performance.now() - started);
+    }
+  } finally {
+    await pool.close();
+  }
+  return {
+    sets: sets.length,
+    workers: o.workers,
+    batchSize,
+    validFraction: sets.length === 0 ? 0 : idle.valid / sets.length,
+    poolSetsPerSec: (sets.length * 1000) / poolMs,
+    sameBatchBlstSetsPerSec: (verifiable.length * 1000) / idle.ms,
+    sameBatchBlstOtherCoresBusySetsPerSec: (verifiable.length * 1000) / loaded.ms,
+  };
+}
+
+/** The node's batch code on this thread, batch by batch: best of two runs (the machine is shared). */
+function timeSameBatch(verifiable: readonly VerifiableSet[], batchSize: number): { ms: number; valid: number } {
+  let ms = Number.POSITIVE_INFINITY;
+  let valid = 0;
+  for (let rep = 0; rep < 2; rep++) {
+    const started = performance.now();
+    valid = 0;
+    for (let i = 0; i < verifiable.length; i += batchSize) {
+      for (const r of verifySetBatch(verifiable.slice(i, i + batchSize)).results) valid += r;
+    }
+    ms = Math.min(ms, performance.now() - started);
+  }
+  return { ms, valid };
+}
