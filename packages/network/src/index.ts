@@ -17,11 +17,18 @@ export {
   GOSSIP_MCACHE_LENGTH,
   GOSSIP_SEEN_TTL_MS,
   gossipSeenTtlMs,
-  IP_COLOCATION_WHITELIST,
   type MeshDegrees,
   meshDegrees,
 } from "./gossip/options.ts";
 export type { GossipHandler, GossipMessageInfo, GossipVerdict } from "./gossip/router.ts";
+export {
+  GOSSIP_THRESHOLD,
+  GRAYLIST_THRESHOLD,
+  IP_COLOCATION_WHITELIST,
+  PEER_SCORE_THRESHOLDS,
+  PUBLISH_THRESHOLD,
+} from "./gossip/scoring.ts";
+export { GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "./gossip/topicLimits.ts";
 export {
   aggregationTopic,
   attestationTopic,
