@@ -57,10 +57,11 @@ const BEHAVIOUR_PENALTY_THRESHOLD = 6;
 /** Sixteen events past the threshold reach the gossip threshold. */
 const BEHAVIOUR_PENALTY_WEIGHT = GOSSIP_THRESHOLD / 16 ** 2;
 /**
- * The application score (req/resp abuse, peerScores.ts) runs from 0 down to about -100;
- * weighted by this, an application score of -100 alone reaches the graylist.
+ * The application score (req/resp abuse, peerScores.ts) runs from 0 down to -100; weighted by
+ * this, -50 alone reaches the graylist (and -20, where the peer is disconnected anyway, is past the
+ * gossip threshold), so no positive topic score can keep a req/resp abuser's gossip flowing.
  */
-export const APP_SCORE_WEIGHT = -GRAYLIST_THRESHOLD / 100;
+export const APP_SCORE_WEIGHT = (-2 * GRAYLIST_THRESHOLD) / 100;
 
 /** Per-interval factor that halves a counter every `halfLifeMs`. */
 export function decayPerInterval(halfLifeMs: number, intervalMs = DECAY_INTERVAL_MS): number {

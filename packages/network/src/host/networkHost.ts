@@ -78,9 +78,13 @@ export type NetworkHostOptions = {
    * misbehave on purpose); scores are still kept and gossipsub still applies its thresholds.
    */
   peerScoreDisconnects?: boolean;
+  /** The clock the application peer score decays and bans expire by (tests move it). */
+  scoreClock?: () => number;
   reqResp?: {
     /** Whole-exchange timeout, outbound and inbound. Default 10 s. */
     timeoutMs?: number;
+    /** Bytes one response may bring, all chunks together. Default MAX_RESPONSE_BYTES (32 MiB). */
+    maxResponseBytes?: number;
     rateLimits?: Partial<RateLimits>;
   };
   redial?: Partial<RedialOptions>;
@@ -119,7 +123,7 @@ export class NetworkHost {
   private readonly subnetCount: number;
   private readonly counters = new NetworkCounters();
   private readonly payloads = new DecompressedPayloads();
-  private readonly scores = new PeerScoreStore();
+  private readonly scores: PeerScoreStore;
   private defence: PeerDefence | undefined;
   private readonly server: ReqRespServer;
   private readonly client: ReqRespClient;
@@ -146,6 +150,7 @@ export class NetworkHost {
       throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, "attestationSubnetCount must be >= 1");
     }
     const timeoutMs = options.reqResp?.timeoutMs;
+    this.scores = new PeerScoreStore(options.scoreClock);
     const onPeerAction = (peer: string, action: PeerAction) => this.penalise(peer, action);
     this.server = new ReqRespServer({
       counters: this.counters,
@@ -156,6 +161,7 @@ export class NetworkHost {
     this.client = new ReqRespClient((peer, protocol, signal) => this.openStream(peer, protocol, signal), {
       counters: this.counters,
       timeoutMs,
+      maxResponseBytes: options.reqResp?.maxResponseBytes,
       onPeerAction,
     });
   }
