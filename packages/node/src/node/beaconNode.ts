@@ -161,6 +161,7 @@ export class BeaconNode {
         bootnodes: options.bootnodes,
         attestationSubnetCount: options.chain.attestationCommitteeCount,
         gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
+        slotDurationMs: options.chain.slotDurationMs,
         gossipMeshDegree: options.gossipMeshDegree,
       });
       const orphans = new OrphanBlocks();
