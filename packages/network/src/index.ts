@@ -41,7 +41,15 @@ export {
 } from "./gossip/topics.ts";
 export { DEFAULT_REDIAL, type RedialOptions } from "./host/bootnodes.ts";
 export { IDENTITY_SEED_LENGTH, peerIdFromSeed } from "./host/identity.ts";
-export { NetworkHost, type NetworkHostOptions, type PeerListener } from "./host/networkHost.ts";
+export { NetworkHost, type NetworkHostOptions, type PeerListener, type PeerScoreSummary } from "./host/networkHost.ts";
+export type { PeerDefenceStats } from "./host/peerDefence.ts";
+export {
+  BAN_COOLDOWN_MS,
+  DISCONNECT_APP_SCORE,
+  PEER_ACTION_PENALTY,
+  type PeerAction,
+  type PeerScoreStats,
+} from "./host/peerScores.ts";
 export {
   MAX_ERROR_MESSAGE_SIZE,
   RESPONSE_TIMEOUT_MS,

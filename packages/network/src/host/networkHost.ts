@@ -99,6 +99,9 @@ export type NetworkHostOptions = {
 
 export type PeerListener = (peer: string) => void;
 
+/** What the host reports about peer scores (application store plus the graylist counts). */
+export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
+
 type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
 type GossipHandlers = { [K in GossipKind]?: GossipHandler<K> };
 
@@ -454,7 +457,7 @@ export class NetworkHost {
   }
 
   /** Penalties, score disconnections by reason, bans, and the graylist counts. */
-  peerScoreStats(): PeerScoreStats & PeerDefenceStats {
+  peerScoreStats(): PeerScoreSummary {
     const defence = this.defence?.stats() ?? { graylistedNow: 0, graylistedTotal: 0 };
     return { ...this.scores.snapshot(), ...defence };
   }
