@@ -24,6 +24,7 @@ import {
   shortRoot,
   type UnsignedBlock,
   verifySignatureSet,
+  verifySignedBlock,
 } from "@metronome/chain";
 import type { ChainDb } from "../db/chainDb.ts";
 import { crashPoint } from "../db/crashHook.ts";
@@ -181,6 +182,17 @@ export class ChainService {
     return outcome;
   }
 
+  /** The rejection code of a block that fails the parent-free checks, null when it passes. */
+  private orphanCheckFailure(signed: SignedBlock): RejectionCodeValue | null {
+    try {
+      verifySignedBlock(this.store.pubkeys, signed, this.store.domains);
+      return null;
+    } catch (err) {
+      if (err instanceof ChainError) return err.code;
+      throw err;
+    }
+  }
+
   private importOne(signed: SignedBlock, source: BlockSource, peer: string | null): BlockImportOutcome {
     const block = signed.block;
     const root = Block.hashTreeRoot(block);
@@ -191,6 +203,16 @@ export class ChainService {
       result = this.store.onBlock(signed, { verifySignatures: source !== "own_proposal" && source !== "restart" });
     } catch (err) {
       if (isChainError(err, RejectionCode.UNKNOWN_PARENT_BLOCK)) {
+        // The signature (proposer and body votes; the validator set is fixed at genesis) and the
+        // body's structure are checkable without the parent: a junk block is rejected here, not
+        // cached while its parent is fetched from the network on its sender's word.
+        const unchecked = source !== "own_proposal" && source !== "restart";
+        const failure = unchecked ? this.orphanCheckFailure(signed) : null;
+        if (failure !== null) {
+          this.counters.blocksInvalid++;
+          this.logger.warn("invalid orphan block", { slot: block.slot, root: shortRoot(root), code: failure, peer });
+          return { status: "invalid", root, code: failure };
+        }
         this.orphans.add(signed, peer);
         this.counters.blocksOrphaned++;
         this.fetcher.want(block.parentRoot, "unknown_parent");
