@@ -104,6 +104,8 @@ describe("gossip peer scoring between real hosts", () => {
 
   it("a peer flooding invalid messages is graylisted, disconnected, and refused on redial", async () => {
     const { a, b, seen } = await pair(pool);
+    const told: string[] = [];
+    a.onPeerScoreDisconnect((peer, reason, score) => told.push(`${peer} ${reason} ${score < GRAYLIST_THRESHOLD}`));
     seen.next = "reject";
     for (let i = 0; i <= INVALID_MESSAGES_TO_GRAYLIST; i++) {
       await b.publishBlock(sampleBlock(100 + i)).catch(() => 0);
@@ -113,6 +115,7 @@ describe("gossip peer scoring between real hosts", () => {
     assert.equal(stats.disconnects.gossip_score, 1);
     assert.equal(stats.graylistedTotal, 1);
     assert.equal(a.isBanned(b.peerId), true);
+    assert.deepEqual(told, [`${b.peerId} gossip_score true`]);
     // b dials again: a's gater refuses the connection once b's identity is known.
     await b.dial(a.multiaddrs()[0] as string).catch(() => "");
     await waitFor(() => a.peerScoreStats().refusedConnections >= 1, "the redial refused");

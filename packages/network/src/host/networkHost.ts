@@ -47,7 +47,7 @@ import {
 import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
 import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
 import { PeerDefence, type PeerDefenceStats } from "./peerDefence.ts";
-import { type PeerAction, type PeerScoreStats, PeerScoreStore } from "./peerScores.ts";
+import { type PeerAction, type PeerScoreStats, PeerScoreStore, type ScoreDisconnectReason } from "./peerScores.ts";
 import { sendWindowUpdatesAtHalfWindow } from "./yamuxWindowUpdates.ts";
 
 export type NetworkHostOptions = {
@@ -98,6 +98,8 @@ export type NetworkHostOptions = {
 };
 
 export type PeerListener = (peer: string) => void;
+/** Told of each peer cut off for its score, with the reason and the score at the time. */
+export type ScoreDisconnectListener = (peer: string, reason: ScoreDisconnectReason, score: number) => void;
 
 /** What the host reports about peer scores (application store plus the graylist counts). */
 export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
@@ -133,6 +135,7 @@ export class NetworkHost {
   private readonly gossipHandlers: GossipHandlers = {};
   private readonly connectListeners = new Set<PeerListener>();
   private readonly disconnectListeners = new Set<PeerListener>();
+  private readonly scoreDisconnectListeners = new Set<ScoreDisconnectListener>();
   /** Direction of each connected peer's first connection, for the disconnection metric. */
   private readonly peerDirections = new Map<string, Direction>();
   /** Peers this node is hanging up on: their disconnection is a local close. */
@@ -261,6 +264,15 @@ export class NetworkHost {
       gossipScore: (peer) => gossipsubScore(pubsub, peer),
       disconnect: (peer) => this.disconnect(peer),
       enabled: this.options.peerScoreDisconnects ?? true,
+      onDisconnect: (peer, reason, score) => {
+        for (const listener of this.scoreDisconnectListeners) {
+          try {
+            listener(peer, reason, score);
+          } catch {
+            // A listener's bug must not stop the disconnection.
+          }
+        }
+      },
     });
     this.defence.start();
     for (const kind of Object.keys(this.gossipHandlers) as GossipKind[]) {
@@ -335,6 +347,12 @@ export class NetworkHost {
   onPeerConnected(listener: PeerListener): () => void {
     this.connectListeners.add(listener);
     return () => this.connectListeners.delete(listener);
+  }
+
+  /** Registers a listener for peers cut off for their score; returns the function that removes it. */
+  onPeerScoreDisconnect(listener: ScoreDisconnectListener): () => void {
+    this.scoreDisconnectListeners.add(listener);
+    return () => this.scoreDisconnectListeners.delete(listener);
   }
 
   onPeerDisconnected(listener: PeerListener): () => void {

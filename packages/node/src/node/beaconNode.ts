@@ -315,6 +315,9 @@ export class BeaconNode {
         signingGuard,
       });
       nodeRef = node;
+      network.onPeerScoreDisconnect((peer, reason, score) =>
+        logger.warn("peer disconnected and banned for its score", { peer, reason, score: Math.round(score) }),
+      );
       await network.start();
       network.subscribe(Array.from({ length: options.chain.attestationCommitteeCount }, (_, i) => i));
       sync.start();
