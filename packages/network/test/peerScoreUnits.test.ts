@@ -63,12 +63,21 @@ describe("application peer score", () => {
   });
 
   it("two malformed responses reach the disconnect threshold; the floor bounds recovery", () => {
-    const store = new PeerScoreStore(fakeClock().now);
+    const clock = fakeClock();
+    const store = new PeerScoreStore(clock.now);
     store.apply("p", "malformed_response");
     assert.equal(store.shouldDisconnect("p"), false);
     store.apply("p", "malformed_response");
     assert.equal(store.score("p"), DISCONNECT_APP_SCORE);
     assert.equal(store.shouldDisconnect("p"), true);
+    // Seconds later the score has decayed by a hair; it still counts as reaching the threshold.
+    const later = new PeerScoreStore(clock.now);
+    for (let i = 0; i < 4; i++) {
+      later.apply("q", "invalid_request");
+      clock.advance(2_000);
+    }
+    assert.ok(later.score("q") > DISCONNECT_APP_SCORE);
+    assert.equal(later.shouldDisconnect("q"), true);
     for (let i = 0; i < 20; i++) store.apply("p", "oversized_response");
     assert.equal(store.score("p"), MIN_APP_SCORE);
   });

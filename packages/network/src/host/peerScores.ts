@@ -83,8 +83,12 @@ export class PeerScoreStore {
     return Math.abs(decayed) < 0.01 ? 0 : decayed;
   }
 
+  /**
+   * Compared in whole points: four -5 penalties a few seconds apart have decayed to -19.99, and
+   * must still count as reaching -20.
+   */
   shouldDisconnect(peer: string): boolean {
-    return this.score(peer) <= DISCONNECT_APP_SCORE;
+    return Math.round(this.score(peer)) <= DISCONNECT_APP_SCORE;
   }
 
   /** Records a disconnection for `reason` and bans the peer for BAN_COOLDOWN_MS. */
