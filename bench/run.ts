@@ -1,9 +1,10 @@
-// `node bench/run.ts [name ...]`: every benchmark (bench/*.ts, except the long on-demand ones) in sequence, each in its own
+// `node bench/run.ts [name ...] [--option ...]`: every benchmark (bench/*.ts, except the long on-demand ones) in sequence, each in its own
 // process so one's heap and JIT state do not colour the next. Exits non-zero if any one fails.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { splitBenchArgs } from "./lib/benchArgs.ts";
 import { machineInfo } from "./lib/machine.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,12 +23,17 @@ function discoverBenches(): string[] {
 
 function main(argv: string[]): number {
   const benches = discoverBenches();
-  const unknown = argv.filter((a) => !benches.includes(a));
+  const { names, passThrough } = splitBenchArgs(argv);
+  const unknown = names.filter((a) => !benches.includes(a));
   if (unknown.length > 0) {
     console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${benches.join(", ")}`);
     return 2;
   }
-  const selected = argv.length > 0 ? argv : benches.filter((b) => !ON_DEMAND.includes(b));
+  if (passThrough.length > 0 && names.length === 0) {
+    console.error(`options (${passThrough.join(" ")}) need a benchmark name: they go to the named benchmarks only`);
+    return 2;
+  }
+  const selected = names.length > 0 ? names : benches.filter((b) => !ON_DEMAND.includes(b));
   const m = machineInfo();
   console.log(
     `machine: ${m.nproc} cpus, ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}, load ${m.loadAverage1m}`,
@@ -36,7 +42,7 @@ function main(argv: string[]): number {
   for (const name of selected) {
     console.log(`\n# ${name}`);
     const started = performance.now();
-    const r = spawnSync(process.execPath, [join(here, `${name}.ts`)], { stdio: "inherit" });
+    const r = spawnSync(process.execPath, [join(here, `${name}.ts`), ...passThrough], { stdio: "inherit" });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (r.status !== 0) {
       failed++;

@@ -54,6 +54,15 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
       "both nodes SYNCED past slot 3",
       40_000,
     );
+    await connectRogue();
+  });
+
+  /**
+   * (Re)starts the rogue under a new identity. The node scores its peers: four malformed requests
+   * get a peer disconnected and banned, so the tests that send many bad inputs change identity.
+   */
+  async function connectRogue(): Promise<void> {
+    await rogue?.stop();
     rogue = new NetworkHost({
       forkDigest: net.forkDigest,
       listenAddresses: ["/ip4/127.0.0.1/tcp/0"],
@@ -70,7 +79,15 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
       "the target's gossip subscriptions seen by the rogue",
       10_000,
     );
-  });
+  }
+
+  /** Malformed requests sent by the current rogue; a new one every three (each costs 5 of 20 points). */
+  let badRequests = 0;
+  async function rogueForBadRequest(): Promise<NetworkHost> {
+    if (badRequests > 0 && badRequests % 3 === 0) await connectRogue();
+    badRequests++;
+    return rogue;
+  }
 
   after(async () => {
     await rogue?.stop();
@@ -202,12 +219,12 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
 
     // Garbage with no valid length prefix, and a valid prefix followed by non-snappy bytes.
     assert.deepEqual(
-      code(await rogue.requestRaw(targetPeer, "status", Uint8Array.of(0xde, 0xad, 0xbe, 0xef))),
+      code(await (await rogueForBadRequest()).requestRaw(targetPeer, "status", Uint8Array.of(0xde, 0xad, 0xbe, 0xef))),
       invalid,
     );
     assert.deepEqual(
       code(
-        await rogue.requestRaw(
+        await (await rogueForBadRequest()).requestRaw(
           targetPeer,
           "status",
           Uint8Array.of(...encodeVarint(80), ...new Uint8Array(90).fill(0x42)),
@@ -217,14 +234,20 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
     );
     // Declared lengths beyond 10 MiB, and beyond what a request of that kind can be.
     const huge = Uint8Array.of(...encodeVarint(64 * 1024 * 1024), ...encodeSnappyFrames(new Uint8Array(0)));
-    assert.deepEqual(code(await rogue.requestRaw(targetPeer, "blocksByRoot", huge)), invalid);
+    assert.deepEqual(code(await (await rogueForBadRequest()).requestRaw(targetPeer, "blocksByRoot", huge)), invalid);
     const tooLongForRange = Uint8Array.of(...encodeVarint(4096), ...encodeSnappyFrames(new Uint8Array(0)));
-    assert.deepEqual(code(await rogue.requestRaw(targetPeer, "blocksByRange", tooLongForRange)), invalid);
+    assert.deepEqual(
+      code(await (await rogueForBadRequest()).requestRaw(targetPeer, "blocksByRange", tooLongForRange)),
+      invalid,
+    );
     // 1025 roots, serialized by hand since the SSZ type refuses lists over its limit.
     const roots = new Uint8Array(4 + 32 * (MAX_REQUEST_BLOCKS + 1));
     new DataView(roots.buffer).setUint32(0, 4, true);
     roots.set(randomBytes(32 * (MAX_REQUEST_BLOCKS + 1)), 4);
-    assert.deepEqual(code(await rogue.requestRaw(targetPeer, "blocksByRoot", encodeRequest(roots))), invalid);
+    assert.deepEqual(
+      code(await (await rogueForBadRequest()).requestRaw(targetPeer, "blocksByRoot", encodeRequest(roots))),
+      invalid,
+    );
     // BlocksByRange with count 0, and with a start slot at the top of uint64.
     const range = (start: bigint, count: bigint) => {
       const ssz = new Uint8Array(16);
@@ -232,8 +255,14 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
       new DataView(ssz.buffer).setBigUint64(8, count, true);
       return encodeRequest(ssz);
     };
-    assert.deepEqual(code(await rogue.requestRaw(targetPeer, "blocksByRange", range(1n, 0n))), invalid);
-    assert.deepEqual(code(await rogue.requestRaw(targetPeer, "blocksByRange", range(2n ** 64n - 1n, 5n))), invalid);
+    assert.deepEqual(
+      code(await (await rogueForBadRequest()).requestRaw(targetPeer, "blocksByRange", range(1n, 0n))),
+      invalid,
+    );
+    assert.deepEqual(
+      code(await (await rogueForBadRequest()).requestRaw(targetPeer, "blocksByRange", range(2n ** 64n - 1n, 5n))),
+      invalid,
+    );
 
     // Seven malformed requests, each refused and counted once (none rate-limited at this pace).
     const h = await targetHealth();
@@ -242,7 +271,8 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
     assert.equal(delta("reqresp_rate_limited"), 0);
     assert.equal(delta("reqresp_server_errors"), 0);
 
-    // Still serving: Status, a range from slot 1 and the head block by root.
+    // Still serving a peer in good standing: Status, a range from slot 1 and the head block by root.
+    await connectRogue();
     const ours = Status.serialize({
       finalized: checkpoint(toHex(new Uint8Array(32)), 0),
       head: checkpoint(h.head_root, 0),
@@ -270,6 +300,18 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
     const served = SignedBlock.deserialize(byRoot[0]?.payload ?? new Uint8Array(0));
     assert.equal(toHex(Block.hashTreeRoot(served.block)), h.head_root);
     await assertUnharmed(2);
+  });
+
+  it("a peer that keeps sending malformed requests is disconnected and refused on redial", async () => {
+    await connectRogue();
+    const garbage = Uint8Array.of(0xde, 0xad, 0xbe, 0xef);
+    for (let i = 0; i < 4; i++) await rogue.requestRaw(targetPeer, "status", garbage).catch(() => []);
+    await waitUntil(async () => !rogue.isConnected(targetPeer), "the target to cut the rogue off", 10_000);
+    // The target's gater refuses the banned identity during the handshake.
+    await rogue.dial(net.multiaddr(TARGET)).catch(() => null);
+    await waitUntil(async () => !rogue.isConnected(targetPeer), "the banned rogue kept out", 5_000);
+    await connectRogue();
+    await assertUnharmed(1);
   });
 
   it("a ~4 MiB gossip message declaring 11 MiB is refused as too large", async () => {

@@ -766,6 +766,54 @@ export const RUNTIME_METRICS = {
       labels: ["protocol"],
       labelValues: { protocol: REQRESP_PROTOCOLS },
     },
+    // Peer scoring (docs/protocol.md, "Peer scoring")
+    peerScore: {
+      name: "metronome_peer_gossip_score",
+      type: "histogram",
+      help:
+        "Gossipsub scores of connected peers, sampled once a second per peer (graylist -16000, publish -8000, " +
+        "gossip -4000, positive capped at 100)",
+      labels: [],
+      buckets: [-16000, -8000, -4000, -1000, -100, 0, 10, 50, 100],
+    },
+    peersGraylisted: {
+      name: "metronome_peers_graylisted",
+      type: "gauge",
+      help: "Connected peers below the gossipsub graylist threshold at the last score check",
+      labels: [],
+    },
+    peersGraylistedTotal: {
+      name: "metronome_peers_graylisted_total",
+      type: "counter",
+      help: "Peers seen falling below the gossipsub graylist threshold",
+      labels: [],
+    },
+    peerScoreDisconnects: {
+      name: "metronome_peer_score_disconnects_total",
+      type: "counter",
+      help: "Peers disconnected and banned for their score, by reason: gossip_score (below the graylist), app_score (req/resp abuse)",
+      labels: ["reason"],
+      labelValues: { reason: ["gossip_score", "app_score"] },
+    },
+    peerScorePenalties: {
+      name: "metronome_peer_score_penalties_total",
+      type: "counter",
+      help: "Application-level peer score penalties, by action",
+      labels: ["action"],
+      labelValues: { action: ["rate_limited", "invalid_request", "malformed_response", "oversized_response"] },
+    },
+    peersBanned: {
+      name: "metronome_peers_banned",
+      type: "gauge",
+      help: "Peers currently banned (refused on dial and inbound) after a score disconnection",
+      labels: [],
+    },
+    peerConnectionsRefused: {
+      name: "metronome_peer_connections_refused_total",
+      type: "counter",
+      help: "Dials and inbound connections refused because the peer is banned",
+      labels: [],
+    },
     // Database write queue (blocks, then finality batches; bounded, retried)
     dbWriteQueueWrites: {
       name: "metronome_db_write_queue_writes",

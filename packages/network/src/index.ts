@@ -17,11 +17,18 @@ export {
   GOSSIP_MCACHE_LENGTH,
   GOSSIP_SEEN_TTL_MS,
   gossipSeenTtlMs,
-  IP_COLOCATION_WHITELIST,
   type MeshDegrees,
   meshDegrees,
 } from "./gossip/options.ts";
 export type { GossipHandler, GossipMessageInfo, GossipVerdict } from "./gossip/router.ts";
+export {
+  GOSSIP_THRESHOLD,
+  GRAYLIST_THRESHOLD,
+  IP_COLOCATION_WHITELIST,
+  PEER_SCORE_THRESHOLDS,
+  PUBLISH_THRESHOLD,
+} from "./gossip/scoring.ts";
+export { GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "./gossip/topicLimits.ts";
 export {
   aggregationTopic,
   attestationTopic,
@@ -34,7 +41,15 @@ export {
 } from "./gossip/topics.ts";
 export { DEFAULT_REDIAL, type RedialOptions } from "./host/bootnodes.ts";
 export { IDENTITY_SEED_LENGTH, peerIdFromSeed } from "./host/identity.ts";
-export { NetworkHost, type NetworkHostOptions, type PeerListener } from "./host/networkHost.ts";
+export { NetworkHost, type NetworkHostOptions, type PeerListener, type PeerScoreSummary } from "./host/networkHost.ts";
+export type { PeerDefenceStats } from "./host/peerDefence.ts";
+export {
+  BAN_COOLDOWN_MS,
+  DISCONNECT_APP_SCORE,
+  PEER_ACTION_PENALTY,
+  type PeerAction,
+  type PeerScoreStats,
+} from "./host/peerScores.ts";
 export {
   MAX_ERROR_MESSAGE_SIZE,
   RESPONSE_TIMEOUT_MS,

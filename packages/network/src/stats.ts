@@ -25,10 +25,12 @@ export const COUNTER_NAMES = [
   "reqresp_outbound_requests",
   "reqresp_outbound_timeouts",
   "reqresp_outbound_invalid_responses",
+  "reqresp_outbound_oversized_responses",
   "reqresp_outbound_peer_errors",
   "reqresp_outbound_failures",
   "bootnode_dial_attempts",
   "bootnode_dial_failures",
+  "gossip_rejected_wrong_subnet",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type NetworkStats = Readonly<Record<CounterName, number>>;

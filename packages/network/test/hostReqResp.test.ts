@@ -22,6 +22,8 @@ describe("req/resp between real hosts", () => {
   before(async () => {
     server = await pool.start({
       reqResp: { timeoutMs: 2000, rateLimits: { status: { capacity: 1000, refillPerSecond: 1000 } } },
+      // These tests send malformed requests on purpose, more than the score tolerates.
+      peerScoreDisconnects: false,
     });
     client = await pool.start({ bootnodes: [server.multiaddrs()[0] as string] });
     server.setReqRespHandlers({

@@ -4,8 +4,12 @@
 import { createHash } from "node:crypto";
 import { type GossipsubOpts, StrictNoSign } from "@libp2p/gossipsub";
 import { MAX_PAYLOAD_SIZE, maxCompressedLength } from "../encoding/limits.ts";
+import type { NetworkCounters } from "../stats.ts";
 import { type Decompressed, decompressGossipPayload } from "./codec.ts";
 import { gossipMessageId } from "./messageId.ts";
+import { PEER_SCORE_THRESHOLDS, peerScoreParams } from "./scoring.ts";
+import { checkGossipEnvelope, GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "./topicLimits.ts";
+import { parseGossipTopic } from "./topics.ts";
 
 export const GOSSIP_D = 8;
 export const GOSSIP_D_LOW = 6;
@@ -13,16 +17,6 @@ export const GOSSIP_D_HIGH = 12;
 export const GOSSIP_D_LAZY = 6;
 /** gossipsub's default: outbound peers a mesh keeps; must stay below D_low and at most D/2. */
 const GOSSIP_D_OUT = 2;
-
-/**
- * Peer addresses exempt from gossipsub's IP-colocation penalty (P6). P6 punishes every peer once
- * more than 10 share one address: score (n - 10)^2 * -5. Peers on loopback all share 127.0.0.1 by
- * construction (a local devnet, the flood tool, the tests), and the penalty there is not a Sybil
- * signal but an artefact: at 11 peers every score is negative, so every mesh stays empty and
- * nothing is forwarded; at 15 peers (a 16-node devnet) every peer sits below the graylist
- * threshold and all its gossip is dropped. Real hosts never reach each other over loopback.
- */
-export const IP_COLOCATION_WHITELIST: readonly string[] = ["127.0.0.1", "::1"];
 
 export type MeshDegrees = { D: number; Dlo: number; Dhi: number; Dlazy: number; Dout: number };
 
@@ -62,18 +56,22 @@ const MAX_RPC_FRAME_BYTES = maxCompressedLength(MAX_PAYLOAD_SIZE) + 64 * 1024;
 export class DecompressedPayloads {
   private readonly results = new WeakMap<Uint8Array, Decompressed>();
 
-  get(raw: Uint8Array): Decompressed {
+  /** Decompressions performed (a test's witness that a payload was, or was not, decompressed). */
+  decompressions = 0;
+
+  get(raw: Uint8Array, maxLength = MAX_PAYLOAD_SIZE): Decompressed {
     const cached = this.results.get(raw);
     if (cached !== undefined) return cached;
-    const result = decompressGossipPayload(raw);
+    this.decompressions++;
+    const result = decompressGossipPayload(raw, maxLength);
     this.results.set(raw, result);
     return result;
   }
 
   /** Returns the result and drops it: the validator is its last reader, while gossipsub's message
    * cache may keep the raw buffer (and so the WeakMap entry) alive for several heartbeats. */
-  take(raw: Uint8Array): Decompressed {
-    const result = this.get(raw);
+  take(raw: Uint8Array, maxLength = MAX_PAYLOAD_SIZE): Decompressed {
+    const result = this.get(raw, maxLength);
     this.results.delete(raw);
     return result;
   }
@@ -83,8 +81,21 @@ export class DecompressedPayloads {
   }
 }
 
+/**
+ * fastMsgIdFn's answer for a payload over its topic's compressed bound: not hashed, and never
+ * cached, because the inbound transform refuses the message before gossipsub caches any id.
+ */
+const OVERSIZED_FAST_ID = "oversized";
+
 export type GossipsubParams = {
   payloads: DecompressedPayloads;
+  counters: NetworkCounters;
+  forkDigest: string;
+  attestationSubnetCount: number;
+  /** Slot length: time-in-mesh credit and delivery decay are counted in slots. */
+  slotDurationMs: number;
+  /** The application-level score of a peer (peerScores.ts), fed to gossipsub's P5. */
+  appScore: (peer: string) => number;
   /** Only these topics are tracked for peers' subscriptions and messages. */
   allowedTopics: readonly string[];
   heartbeatMs?: number;
@@ -99,7 +110,13 @@ export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts
   return {
     globalSignaturePolicy: StrictNoSign,
     ...meshDegrees(params.meshDegree),
-    scoreParams: { IPColocationFactorWhitelist: new Set(IP_COLOCATION_WHITELIST) },
+    scoreParams: peerScoreParams({
+      forkDigest: params.forkDigest,
+      attestationSubnetCount: params.attestationSubnetCount,
+      slotDurationMs: params.slotDurationMs,
+      appScore: params.appScore,
+    }),
+    scoreThresholds: PEER_SCORE_THRESHOLDS,
     heartbeatInterval: params.heartbeatMs ?? GOSSIP_HEARTBEAT_MS,
     mcacheLength: GOSSIP_MCACHE_LENGTH,
     mcacheGossip: GOSSIP_MCACHE_GOSSIP,
@@ -111,16 +128,38 @@ export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts
     ignoreDuplicatePublishError: true,
     allowedTopics: [...params.allowedTopics],
     maxInboundDataLength: MAX_RPC_FRAME_BYTES,
+    // Runs before the message id is computed: the per-topic byte bounds, read from the raw length
+    // and the snappy preamble only. A throw makes gossipsub reject the message, which costs the
+    // sender P4 (invalid message) score.
+    dataTransform: {
+      inboundTransform: (topic, data) => {
+        const kind = parseGossipTopic(topic)?.kind;
+        const failure = kind === undefined ? null : checkGossipEnvelope(kind, data);
+        if (kind !== undefined && failure !== null) {
+          // Counted as the router counts a message it rejects, so the verdict series stay whole.
+          params.counters.inc(`gossip_received_${kind}`);
+          params.counters.gossipSizes.record(kind, data.length);
+          params.counters.inc("gossip_rejected_too_large");
+          params.counters.labelled.gossipDecodeFailure(kind, "too_large");
+          params.counters.labelled.gossipVerdict(kind, "reject");
+          throw new Error(`gossip ${kind} payload refused before decompression: ${failure}`);
+        }
+        return data;
+      },
+      outboundTransform: (_topic, data) => data,
+    },
     msgIdFn: (msg) => {
-      const decompressed = payloads.get(msg.data);
+      const kind = parseGossipTopic(msg.topic)?.kind;
+      const decompressed = payloads.get(msg.data, kind === undefined ? MAX_PAYLOAD_SIZE : GOSSIP_MAX_SSZ_BYTES[kind]);
       return gossipMessageId(msg.topic, msg.data, decompressed.ok ? decompressed.data : null);
     },
-    // Duplicates are recognised from the raw bytes, before any decompression.
-    fastMsgIdFn: (rpcMsg) =>
-      createHash("sha256")
-        .update(rpcMsg.topic)
-        .update("\0")
-        .update(rpcMsg.data ?? new Uint8Array(0))
-        .digest("base64"),
+    // Duplicates are recognised from the raw bytes, before any decompression; a payload over its
+    // topic's bound is not even hashed.
+    fastMsgIdFn: (rpcMsg) => {
+      const data = rpcMsg.data ?? new Uint8Array(0);
+      const kind = parseGossipTopic(rpcMsg.topic)?.kind;
+      if (kind !== undefined && data.length > GOSSIP_MAX_COMPRESSED_BYTES[kind]) return OVERSIZED_FAST_ID;
+      return createHash("sha256").update(rpcMsg.topic).update("\0").update(data).digest("base64");
+    },
   };
 }

@@ -3,11 +3,13 @@
 // well-formed values reach the node's handler, whose verdict decides propagation.
 import { type GossipSub, type Message, TopicValidatorResult } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
+import { ATTESTATION_COMMITTEE_COUNT, type SignedAttestation } from "@metronome/chain";
 import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import type { CounterName, NetworkCounters } from "../stats.ts";
 import { decodeGossipSsz, encodeGossipPayload, type GossipDecodeFailure, type GossipValueByKind } from "./codec.ts";
 import type { DecompressedPayloads } from "./options.ts";
+import { GOSSIP_MAX_SSZ_BYTES } from "./topicLimits.ts";
 import { type GossipKind, type GossipTopic, gossipTopicName, parseGossipTopic } from "./topics.ts";
 
 export type GossipVerdict = "accept" | "reject" | "ignore";
@@ -36,6 +38,8 @@ export type GossipRouterOptions = {
    * kind, so that a flood on an attestation topic can never push a block out.
    */
   maxPendingValidations?: Partial<Record<GossipKind, number>>;
+  /** A vote belongs on subnet validator_index % this (PROTOCOL.md section 5); default 1. */
+  attestationSubnetCount?: number;
 };
 
 export const DEFAULT_MAX_PENDING_VALIDATIONS: Record<GossipKind, number> = {
@@ -68,6 +72,7 @@ export class GossipRouter {
   private readonly counters: NetworkCounters;
   private readonly payloads: DecompressedPayloads;
   private readonly maxPending: Record<GossipKind, number>;
+  private readonly subnetCount: number;
   private readonly handlers: HandlerMap = {};
   private readonly pending: Record<GossipKind, number> = { block: 0, attestation: 0, aggregation: 0 };
 
@@ -77,6 +82,7 @@ export class GossipRouter {
     this.counters = options.counters;
     this.payloads = options.payloads;
     this.maxPending = { ...DEFAULT_MAX_PENDING_VALIDATIONS, ...options.maxPendingValidations };
+    this.subnetCount = options.attestationSubnetCount ?? ATTESTATION_COMMITTEE_COUNT;
   }
 
   setHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
@@ -148,7 +154,7 @@ export class GossipRouter {
   }
 
   private async validateKnownTopic(peer: PeerId, message: Message, topic: GossipTopic): Promise<TopicValidatorResult> {
-    const decompressed = this.payloads.take(message.data);
+    const decompressed = this.payloads.take(message.data, GOSSIP_MAX_SSZ_BYTES[topic.kind]);
     if (!decompressed.ok) {
       this.counters.inc(REJECT_COUNTER[decompressed.reason]);
       this.counters.labelled.gossipDecodeFailure(topic.kind, decompressed.reason);
@@ -159,6 +165,14 @@ export class GossipRouter {
       this.counters.inc(REJECT_COUNTER[decoded.reason]);
       this.counters.labelled.gossipDecodeFailure(topic.kind, decoded.reason);
       return TopicValidatorResult.Reject;
+    }
+    if (topic.kind === "attestation") {
+      const { validatorIndex } = decoded.value as SignedAttestation;
+      if (validatorIndex % this.subnetCount !== topic.subnet) {
+        // An honest node never sends a vote on another subnet: REJECT, which costs the sender score.
+        this.counters.inc("gossip_rejected_wrong_subnet");
+        return TopicValidatorResult.Reject;
+      }
     }
     const handler = this.handlers[topic.kind] as GossipHandler<typeof topic.kind> | undefined;
     if (handler === undefined) {

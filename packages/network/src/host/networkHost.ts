@@ -46,6 +46,8 @@ import {
 } from "../stats.ts";
 import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
 import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
+import { PeerDefence, type PeerDefenceStats } from "./peerDefence.ts";
+import { type PeerAction, type PeerScoreStats, PeerScoreStore, type ScoreDisconnectReason } from "./peerScores.ts";
 import { sendWindowUpdatesAtHalfWindow } from "./yamuxWindowUpdates.ts";
 
 export type NetworkHostOptions = {
@@ -64,9 +66,25 @@ export type NetworkHostOptions = {
   maxPeers?: number;
   /** New inbound connections accepted per second from one host. Default 25. */
   inboundConnectionThreshold?: number;
+  /** Inbound connections still in their Noise/Yamux upgrade at once. Default MAX_INBOUND_PENDING. */
+  maxInboundPendingConnections?: number;
+  /** Time an inbound connection has to finish its upgrade. Default INBOUND_UPGRADE_TIMEOUT_MS. */
+  inboundUpgradeTimeoutMs?: number;
+  /** Slot length: peer-score credit and decay are counted in slots. Default 4 s. */
+  slotDurationMs?: number;
+  /**
+   * Default true: a peer below the graylist or the application disconnect threshold is cut off
+   * and banned. False keeps every peer connected whatever its score (for wire-level tests that
+   * misbehave on purpose); scores are still kept and gossipsub still applies its thresholds.
+   */
+  peerScoreDisconnects?: boolean;
+  /** The clock the application peer score decays and bans expire by (tests move it). */
+  scoreClock?: () => number;
   reqResp?: {
     /** Whole-exchange timeout, outbound and inbound. Default 10 s. */
     timeoutMs?: number;
+    /** Bytes one response may bring, all chunks together. Default MAX_RESPONSE_BYTES (32 MiB). */
+    maxResponseBytes?: number;
     rateLimits?: Partial<RateLimits>;
   };
   redial?: Partial<RedialOptions>;
@@ -80,11 +98,26 @@ export type NetworkHostOptions = {
 };
 
 export type PeerListener = (peer: string) => void;
+/** Told of each peer cut off for its score, with the reason and the score at the time. */
+export type ScoreDisconnectListener = (peer: string, reason: ScoreDisconnectReason, score: number) => void;
+
+/** What the host reports about peer scores (application store plus the graylist counts). */
+export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
 
 type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
 type GossipHandlers = { [K in GossipKind]?: GossipHandler<K> };
 
 const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/9000"];
+const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 25;
+/**
+ * An idle socket holds a pending slot until its upgrade times out, so one host can hold at most
+ * threshold (25/s) x timeout (4 s) = 100 slots; with 128 it can never take the last one, and an
+ * honest peer still gets in (libp2p's default of 10 let 12 idle sockets lock peers out).
+ */
+export const MAX_INBOUND_PENDING = 128;
+/** A Noise + Yamux upgrade takes milliseconds on a healthy link; an idle socket is cut after 4 s. */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 4_000;
+const DEFAULT_SLOT_DURATION_MS = 4_000;
 const STREAMS_PER_PROTOCOL = 16;
 /** Bound on the per-peer bookkeeping behind the connection metrics (far above any connection cap). */
 const MAX_TRACKED_PEERS = 4096;
@@ -95,11 +128,14 @@ export class NetworkHost {
   private readonly subnetCount: number;
   private readonly counters = new NetworkCounters();
   private readonly payloads = new DecompressedPayloads();
+  private readonly scores: PeerScoreStore;
+  private defence: PeerDefence | undefined;
   private readonly server: ReqRespServer;
   private readonly client: ReqRespClient;
   private readonly gossipHandlers: GossipHandlers = {};
   private readonly connectListeners = new Set<PeerListener>();
   private readonly disconnectListeners = new Set<PeerListener>();
+  private readonly scoreDisconnectListeners = new Set<ScoreDisconnectListener>();
   /** Direction of each connected peer's first connection, for the disconnection metric. */
   private readonly peerDirections = new Map<string, Direction>();
   /** Peers this node is hanging up on: their disconnection is a local close. */
@@ -120,10 +156,19 @@ export class NetworkHost {
       throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, "attestationSubnetCount must be >= 1");
     }
     const timeoutMs = options.reqResp?.timeoutMs;
-    this.server = new ReqRespServer({ counters: this.counters, timeoutMs, rateLimits: options.reqResp?.rateLimits });
+    this.scores = new PeerScoreStore(options.scoreClock);
+    const onPeerAction = (peer: string, action: PeerAction) => this.penalise(peer, action);
+    this.server = new ReqRespServer({
+      counters: this.counters,
+      timeoutMs,
+      rateLimits: options.reqResp?.rateLimits,
+      onPeerAction,
+    });
     this.client = new ReqRespClient((peer, protocol, signal) => this.openStream(peer, protocol, signal), {
       counters: this.counters,
       timeoutMs,
+      maxResponseBytes: options.reqResp?.maxResponseBytes,
+      onPeerAction,
     });
   }
 
@@ -155,7 +200,14 @@ export class NetworkHost {
       streamMuxers: [yamux()],
       connectionManager: {
         maxConnections: this.options.maxPeers ?? 100,
-        inboundConnectionThreshold: this.options.inboundConnectionThreshold ?? 25,
+        inboundConnectionThreshold: this.options.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+        maxIncomingPendingConnections: this.options.maxInboundPendingConnections ?? MAX_INBOUND_PENDING,
+        inboundUpgradeTimeout: this.options.inboundUpgradeTimeoutMs ?? INBOUND_UPGRADE_TIMEOUT_MS,
+      },
+      // A peer disconnected for its score is refused both ways until its ban expires.
+      connectionGater: {
+        denyDialPeer: (peer) => this.scores.refuses(peer.toString()),
+        denyInboundEncryptedConnection: (peer) => this.scores.refuses(peer.toString()),
       },
       services: {
         identify: identify(),
@@ -163,6 +215,11 @@ export class NetworkHost {
         pubsub: gossipsub(
           gossipsubOptions({
             payloads: this.payloads,
+            counters: this.counters,
+            forkDigest: this.forkDigest,
+            attestationSubnetCount: this.subnetCount,
+            slotDurationMs: this.options.slotDurationMs ?? DEFAULT_SLOT_DURATION_MS,
+            appScore: (peer) => this.scores.score(peer),
             allowedTopics: this.allTopicNames(),
             heartbeatMs: this.options.gossipHeartbeatMs,
             seenTtlMs: this.options.gossipSeenTtlMs,
@@ -198,7 +255,26 @@ export class NetworkHost {
       counters: this.counters,
       payloads: this.payloads,
       maxPendingValidations: this.options.maxPendingGossipValidations,
+      attestationSubnetCount: this.subnetCount,
     });
+    const pubsub = node.services.pubsub;
+    this.defence = new PeerDefence({
+      store: this.scores,
+      peers: () => this.peers(),
+      gossipScore: (peer) => gossipsubScore(pubsub, peer),
+      disconnect: (peer) => this.disconnect(peer),
+      enabled: this.options.peerScoreDisconnects ?? true,
+      onDisconnect: (peer, reason, score) => {
+        for (const listener of this.scoreDisconnectListeners) {
+          try {
+            listener(peer, reason, score);
+          } catch {
+            // A listener's bug must not stop the disconnection.
+          }
+        }
+      },
+    });
+    this.defence.start();
     for (const kind of Object.keys(this.gossipHandlers) as GossipKind[]) {
       this.router.setHandler(kind, this.gossipHandlers[kind] as GossipHandler<typeof kind>);
     }
@@ -219,6 +295,8 @@ export class NetworkHost {
     if (node === undefined) return;
     this.bootnodes?.stop();
     this.bootnodes = undefined;
+    this.defence?.stop();
+    this.defence = undefined;
     this.router = undefined;
     this.node = undefined;
     await node.stop();
@@ -269,6 +347,12 @@ export class NetworkHost {
   onPeerConnected(listener: PeerListener): () => void {
     this.connectListeners.add(listener);
     return () => this.connectListeners.delete(listener);
+  }
+
+  /** Registers a listener for peers cut off for their score; returns the function that removes it. */
+  onPeerScoreDisconnect(listener: ScoreDisconnectListener): () => void {
+    this.scoreDisconnectListeners.add(listener);
+    return () => this.scoreDisconnectListeners.delete(listener);
   }
 
   onPeerDisconnected(listener: PeerListener): () => void {
@@ -363,6 +447,49 @@ export class NetworkHost {
     return this.client.requestRaw(peer, ReqRespProtocol[method], bytes, maxChunks);
   }
 
+  // ---- peer scores ----
+
+  /** Charges `peer` for a req/resp offence (the host's own req/resp reports these itself). */
+  penalise(peer: string, action: PeerAction): void {
+    if (this.defence !== undefined) this.defence.penalise(peer, action);
+    else this.scores.apply(peer, action);
+  }
+
+  /** The peer's gossipsub score (P5 includes the application score); 0 before start. */
+  gossipScore(peer: string): number {
+    return this.node === undefined ? 0 : gossipsubScore(this.node.services.pubsub, peer);
+  }
+
+  /** The peer's application-level score (req/resp offences, decaying toward 0). */
+  appScore(peer: string): number {
+    return this.scores.score(peer);
+  }
+
+  isBanned(peer: string): boolean {
+    return this.scores.isBanned(peer);
+  }
+
+  /** Runs one score check now (the host does it every second); for tests and tooling. */
+  checkPeerScores(): void {
+    this.defence?.check();
+  }
+
+  /** Penalties, score disconnections by reason, bans, and the graylist counts. */
+  peerScoreStats(): PeerScoreSummary {
+    const defence = this.defence?.stats() ?? { graylistedNow: 0, graylistedTotal: 0 };
+    return { ...this.scores.snapshot(), ...defence };
+  }
+
+  /** Gossip scores of connected peers sampled once a second since the last call (for a histogram). */
+  drainPeerScoreSamples(): number[] {
+    return this.defence?.drainScoreSamples() ?? [];
+  }
+
+  /** Gossip payloads decompressed so far (the cheap checks run before this). */
+  gossipDecompressions(): number {
+    return this.payloads.decompressions;
+  }
+
   stats(): NetworkStats {
     return this.counters.snapshot();
   }
@@ -455,6 +582,11 @@ export class NetworkHost {
     if (this.router === undefined) throw new NetworkError(NetworkErrorCode.NOT_STARTED, "network host is not started");
     return this.router;
   }
+}
+
+/** The implementation has getScore; the published service interface does not declare it. */
+function gossipsubScore(pubsub: GossipSub, peer: string): number {
+  return (pubsub as GossipSub & { getScore?: (peer: string) => number }).getScore?.(peer) ?? 0;
 }
 
 function parsePeerId(peer: string): PeerId | null {

@@ -24,32 +24,70 @@ import { Deadline, type ReqRespStream, writeChunk } from "./stream.ts";
 import { StreamReader } from "./streamReader.ts";
 import { encodeRequest, type ResponseChunk, readResponseChunk } from "./wire.ts";
 
+/**
+ * Total bytes (uncompressed, as declared) one response may bring. The node's range sync asks for
+ * 32 blocks at a time and a block of this devnet is a few KiB, so 32 MiB is generous for any honest
+ * answer, while a hostile one cannot make a request hold more. Checked on each chunk's declared
+ * length, before its bytes are read.
+ */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** The largest single chunk each protocol can validly carry: its SSZ type's maxSize. */
+const MAX_CHUNK_BYTES = {
+  status: Status.maxSize,
+  block: Math.min(SignedBlock.maxSize, MAX_PAYLOAD_SIZE),
+} as const;
+
+/** A peer's misbehaviour seen by the client, for the peer score (peerScores.ts). */
+export type ClientPeerAction = "malformed_response" | "oversized_response";
+
+type ResponseLimits = { maxChunks: number; maxChunkBytes: number; maxTotalBytes: number };
+
 /** Opens a stream to `peer` for `protocol`; rejects if the dial or negotiation fails. */
 export type StreamOpener = (peer: string, protocol: string, signal: AbortSignal) => Promise<ReqRespStream>;
 
 export type ReqRespClientOptions = {
   counters: NetworkCounters;
   timeoutMs?: number;
+  /** Default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
+  /** Told of each response that was malformed or over its byte cap (the exchange is aborted). */
+  onPeerAction?: (peer: string, action: ClientPeerAction) => void;
 };
 
 export class ReqRespClient {
   private readonly open: StreamOpener;
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly onPeerAction: (peer: string, action: ClientPeerAction) => void;
 
   constructor(open: StreamOpener, options: ReqRespClientOptions) {
     this.open = open;
     this.counters = options.counters;
     this.timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.onPeerAction = options.onPeerAction ?? (() => {});
   }
 
   async status(peer: string, ours: Status): Promise<Status> {
-    const chunks = await this.request(peer, ReqRespProtocol.status, Status.serialize(ours), 1);
-    const [only] = chunks;
-    if (only === undefined) throw this.invalid("empty Status response");
-    const status = tryDecode(Status, only);
-    if (!status.ok) throw this.invalid(status.error.message);
-    return status.value;
+    const [only] = await this.request(
+      peer,
+      ReqRespProtocol.status,
+      Status.serialize(ours),
+      1,
+      MAX_CHUNK_BYTES.status,
+      (chunk) => {
+        const status = tryDecode(Status, chunk);
+        if (!status.ok) throw this.invalid(status.error.message);
+        return status.value;
+      },
+    );
+    if (only === undefined) {
+      this.onPeerAction(peer, "malformed_response");
+      throw this.invalid("empty Status response");
+    }
+    return only;
   }
 
   /** Blocks the peer has among `roots`; unknown roots are simply absent from the result. */
@@ -59,10 +97,9 @@ export class ReqRespClient {
     }
     if (roots.length === 0) return [];
     const request = BlocksByRootRequest.serialize({ roots: [...roots] });
-    const chunks = await this.request(peer, ReqRespProtocol.blocksByRoot, request, roots.length);
     const wanted = new Set(roots.map(rootKey));
     const seen = new Set<string>();
-    return chunks.map((chunk) => {
+    return this.request(peer, ReqRespProtocol.blocksByRoot, request, roots.length, MAX_CHUNK_BYTES.block, (chunk) => {
       const block = this.decodeBlock(chunk);
       const key = rootKey(Block.hashTreeRoot(block.block));
       if (!wanted.has(key) || seen.has(key)) throw this.invalid(`unrequested or repeated block ${key}`);
@@ -80,9 +117,8 @@ export class ReqRespClient {
       throw new NetworkError(NetworkErrorCode.INVALID_REQUEST, `at most ${MAX_REQUEST_BLOCKS} blocks per request`);
     }
     const request = BlocksByRangeRequest.serialize({ startSlot, count });
-    const chunks = await this.request(peer, ReqRespProtocol.blocksByRange, request, count);
     let previousSlot = startSlot - 1;
-    return chunks.map((chunk) => {
+    return this.request(peer, ReqRespProtocol.blocksByRange, request, count, MAX_CHUNK_BYTES.block, (chunk) => {
       const block = this.decodeBlock(chunk);
       const slot = block.block.slot;
       if (slot <= previousSlot || slot >= startSlot + count) throw this.invalid(`block at slot ${slot} out of range`);
@@ -101,27 +137,34 @@ export class ReqRespClient {
     requestBytes: Uint8Array,
     maxChunks: number,
   ): Promise<ResponseChunk[]> {
-    return this.exchange(peer, protocol, requestBytes, maxChunks, false);
+    const limits = { maxChunks, maxChunkBytes: MAX_PAYLOAD_SIZE, maxTotalBytes: this.maxResponseBytes };
+    return this.exchange(peer, protocol, requestBytes, limits, false, (chunk) => chunk);
   }
 
-  /** Sends an SSZ request and returns the payloads of the success chunks; an error chunk throws. */
-  private async request(
+  /**
+   * Sends an SSZ request and decodes each success chunk as it arrives (a bad one aborts the
+   * exchange before the next is read); an error chunk throws.
+   */
+  private async request<T>(
     peer: string,
     protocol: ReqRespProtocolId,
     ssz: Uint8Array,
     maxChunks: number,
-  ): Promise<Uint8Array[]> {
-    const chunks = await this.exchange(peer, protocol, encodeRequest(ssz), maxChunks, true);
-    return chunks.map((c) => c.payload);
+    maxChunkBytes: number,
+    decode: (payload: Uint8Array) => T,
+  ): Promise<T[]> {
+    const limits = { maxChunks, maxChunkBytes, maxTotalBytes: this.maxResponseBytes };
+    return this.exchange(peer, protocol, encodeRequest(ssz), limits, true, (chunk) => decode(chunk.payload));
   }
 
-  private async exchange(
+  private async exchange<T>(
     peer: string,
     protocol: string,
     requestBytes: Uint8Array,
-    maxChunks: number,
+    limits: ResponseLimits,
     failOnErrorChunk: boolean,
-  ): Promise<ResponseChunk[]> {
+    accept: (chunk: ResponseChunk) => T,
+  ): Promise<T[]> {
     this.counters.inc("reqresp_outbound_requests");
     let stream: ReqRespStream | undefined;
     const deadline = new Deadline(this.timeoutMs, () => {
@@ -133,21 +176,32 @@ export class ReqRespClient {
       await writeChunk(stream, requestBytes, deadline.signal);
       await stream.close({ signal: deadline.signal });
       const reader = new StreamReader(stream);
-      const chunks: ResponseChunk[] = [];
+      const values: T[] = [];
+      let received = 0;
       for (;;) {
-        const chunk = await readResponseChunk(reader, MAX_PAYLOAD_SIZE);
+        // The declared length is checked against what is left of the budget before any byte of
+        // the chunk is read: an oversized answer is cut off, not buffered.
+        const room = limits.maxTotalBytes - received;
+        const chunk = await readResponseChunk(reader, Math.max(0, Math.min(limits.maxChunkBytes, room)));
         if (chunk === null) break;
+        received += chunk.payload.length;
         if (failOnErrorChunk && chunk.code !== ResultCode.SUCCESS) {
           const message = new TextDecoder().decode(chunk.payload);
           throw new NetworkError(NetworkErrorCode.PEER_ERROR, `peer answered ${chunk.code}: ${message}`, chunk.code);
         }
-        chunks.push(chunk);
-        if (chunks.length > maxChunks) throw this.invalid(`more than ${maxChunks} response chunks`);
+        if (values.length >= limits.maxChunks) throw this.invalid(`more than ${limits.maxChunks} response chunks`);
+        values.push(accept(chunk));
       }
       this.countOutbound(protocol, "success");
-      return chunks;
+      return values;
     } catch (err) {
       const failure = this.classify(err, deadline.expired);
+      if (isNetworkError(err, NetworkErrorCode.PAYLOAD_TOO_LARGE)) {
+        this.counters.inc("reqresp_outbound_oversized_responses");
+        this.onPeerAction(peer, "oversized_response");
+      } else if (failure.code === NetworkErrorCode.INVALID_RESPONSE) {
+        this.onPeerAction(peer, "malformed_response");
+      }
       stream?.abort(failure);
       this.countOutbound(protocol, outcomeOf(failure));
       throw failure;

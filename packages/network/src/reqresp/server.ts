@@ -44,7 +44,12 @@ export type ReqRespServerOptions = {
   rateLimits?: Partial<RateLimits>;
   /** Cap on peers tracked per rate limiter. */
   maxTrackedPeers?: number;
+  /** Told of each request refused for the peer's fault (rate limit hit, malformed request). */
+  onPeerAction?: (peer: string, action: ServerPeerAction) => void;
 };
+
+/** A peer's misbehaviour seen by the server, for the peer score (peerScores.ts). */
+export type ServerPeerAction = "rate_limited" | "invalid_request";
 
 /** A request refused with a result code and message. */
 class RequestRefused extends Error {
@@ -60,9 +65,11 @@ export class ReqRespServer {
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
   private readonly limiters: Record<ReqRespMethod, TokenBucketLimiter>;
+  private readonly onPeerAction: (peer: string, action: ServerPeerAction) => void;
 
   constructor(options: ReqRespServerOptions) {
     this.counters = options.counters;
+    this.onPeerAction = options.onPeerAction ?? (() => {});
     this.timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
     const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
     const maxPeers = options.maxTrackedPeers ?? 4096;
@@ -84,7 +91,15 @@ export class ReqRespServer {
   /** Serves one inbound stream to completion. Never throws. */
   async handle(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<void> {
     this.counters.inc("reqresp_inbound_requests");
-    this.counters.labelled.reqresp(method, "inbound", await this.serve(method, stream, peer));
+    const outcome = await this.serve(method, stream, peer);
+    this.counters.labelled.reqresp(method, "inbound", outcome);
+    if (outcome === "rate_limited" || outcome === "invalid_request") {
+      try {
+        this.onPeerAction(peer, outcome);
+      } catch {
+        // The score keeper's bug must not fail the stream handler.
+      }
+    }
   }
 
   private async serve(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<ReqRespOutcome> {

@@ -30,6 +30,7 @@ import {
   shortRoot,
   type UnsignedBlock,
   verifySignatureSet,
+  verifySignedBlock,
 } from "@metronome/chain";
 import type { Logger } from "@metronome/common";
 import { crashPoint } from "../db/crashHook.ts";
@@ -140,6 +141,17 @@ export class ChainService extends ChainReader implements BeaconChain {
     return outcome;
   }
 
+  /** The rejection code of a block that fails the parent-free checks, null when it passes. */
+  private orphanCheckFailure(signed: SignedBlock): RejectionCodeValue | null {
+    try {
+      verifySignedBlock(this.store.pubkeys, signed, this.store.domains);
+      return null;
+    } catch (err) {
+      if (err instanceof ChainError) return err.code;
+      throw err;
+    }
+  }
+
   private importOne(
     signed: SignedBlock,
     root: Uint8Array,
@@ -157,6 +169,16 @@ export class ChainService extends ChainReader implements BeaconChain {
       });
     } catch (err) {
       if (isChainError(err, RejectionCode.UNKNOWN_PARENT_BLOCK)) {
+        // The signature (proposer and body votes; the validator set is fixed at genesis) and the
+        // body's structure are checkable without the parent: a junk block is rejected here, not
+        // cached while its parent is fetched from the network on its sender's word.
+        const unchecked = source !== "own_proposal" && source !== "restart";
+        const failure = unchecked ? this.orphanCheckFailure(signed) : null;
+        if (failure !== null) {
+          this.counters.blocksInvalid++;
+          this.logger.warn("invalid orphan block", { slot: block.slot, root: shortRoot(root), code: failure, peer });
+          return { status: "invalid", root, code: failure };
+        }
         this.orphans.add(signed, peer, root);
         this.counters.blocksOrphaned++;
         this.fetcher.want(block.parentRoot, "unknown_parent");

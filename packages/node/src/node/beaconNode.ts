@@ -152,6 +152,7 @@ export class BeaconNode implements NodeView {
         bootnodes: options.bootnodes,
         attestationSubnetCount: options.chain.attestationCommitteeCount,
         gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
+        slotDurationMs: options.chain.slotDurationMs,
         gossipMeshDegree: options.gossipMeshDegree,
       });
       const orphans = new OrphanBlocks();
@@ -314,6 +315,9 @@ export class BeaconNode implements NodeView {
         signingGuard,
       });
       nodeRef = node;
+      network.onPeerScoreDisconnect((peer, reason, score) =>
+        logger.warn("peer disconnected and banned for its score", { peer, reason, score: Math.round(score) }),
+      );
       await network.start();
       network.subscribe(Array.from({ length: options.chain.attestationCommitteeCount }, (_, i) => i));
       sync.start();

@@ -6,7 +6,7 @@
 import type { BlsVerifierStats } from "@metronome/bls";
 import type { StateTransitionTiming } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
-import type { LabelledNetworkStats } from "@metronome/network";
+import type { LabelledNetworkStats, PeerScoreSummary } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/interface.ts";
@@ -251,6 +251,7 @@ export class MetricsBridge {
     this.syncVerifier(node.verifier.stats());
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
+    this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
   }
 
   /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */
@@ -351,6 +352,22 @@ export class MetricsBridge {
       for (const [column, n] of Object.entries(columns)) {
         this.advance(counter, `${keyPrefix}_${row}_${column}`, n, { [rowLabel]: row, [columnLabel]: column });
       }
+    }
+  }
+
+  /** Score disconnections, bans and penalties; each drained score sample is observed once. */
+  syncPeerScores(stats: PeerScoreSummary, samples: readonly number[]): void {
+    const r = this.m.runtime;
+    for (const score of samples) r.peerScore.observe(score);
+    r.peersGraylisted.set(stats.graylistedNow);
+    r.peersBanned.set(stats.bannedNow);
+    this.advance(r.peersGraylistedTotal, "peers_graylisted", stats.graylistedTotal);
+    this.advance(r.peerConnectionsRefused, "peer_connections_refused", stats.refusedConnections);
+    for (const [reason, n] of Object.entries(stats.disconnects)) {
+      this.advance(r.peerScoreDisconnects, `peer_score_disconnect_${reason}`, n, { reason });
+    }
+    for (const [action, n] of Object.entries(stats.penalties)) {
+      this.advance(r.peerScorePenalties, `peer_score_penalty_${action}`, n, { action });
     }
   }
 

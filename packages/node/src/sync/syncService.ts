@@ -8,6 +8,11 @@ import { type SyncState, SyncTracker } from "./syncState.ts";
 
 /** Blocks asked per BlocksByRange request while catching up. */
 export const RANGE_BATCH = 32;
+/**
+ * Failed or empty range requests in a row after which a peer's Status stops counting for the sync
+ * state: it claims a chain it does not serve.
+ */
+export const UNSERVED_RANGE_LIMIT = 3;
 /** How often each peer's Status is refreshed. */
 const STATUS_REFRESH_MS = 8_000;
 
@@ -30,6 +35,7 @@ export class SyncService {
     rangeRequests: 0,
     rangeFailures: 0,
     rangeBlocks: 0,
+    discreditedPeers: 0,
   };
   /** Peers whose range request failed or came back empty rest before being asked again. */
   private readonly rangeBackoff = new Map<string, { until: number; failures: number }>();
@@ -100,13 +106,18 @@ export class SyncService {
     }
     const head = this.chain.head.slot;
     this.tracker.checkGap(head);
-    this.tracker.checkComplete(head, this.isBehind());
+    // Only credible peers open a gap: one that does not serve its claimed chain is still asked
+    // (backed off) but cannot keep the node SYNCING.
+    this.tracker.checkComplete(
+      head,
+      this.isBehind((peer) => this.tracker.isDiscredited(peer)),
+    );
     if (!this.rangeInFlight && this.submit !== null && this.isBehind()) void this.rangeSyncStep();
   }
 
   /** Behind: the best peer's head is more than one slot ahead of ours. */
-  isBehind(): boolean {
-    const best = this.rangePeer();
+  isBehind(exclude: (peer: string) => boolean = () => false): boolean {
+    const best = this.rangePeer(exclude);
     return (
       best !== null && best.status.head.slot > this.chain.head.slot + 1 && !this.chain.hasBlock(best.status.head.root)
     );
@@ -140,17 +151,23 @@ export class SyncService {
   }
 
   /** The best peer not resting after a failed or empty range request. */
-  private rangePeer(): ReturnType<SyncTracker["bestPeer"]> {
+  private rangePeer(exclude: (peer: string) => boolean = () => false): ReturnType<SyncTracker["bestPeer"]> {
     const now = this.now();
-    return this.tracker.bestPeer((peer) => (this.rangeBackoff.get(peer)?.until ?? 0) > now);
+    return this.tracker.bestPeer((peer) => exclude(peer) || (this.rangeBackoff.get(peer)?.until ?? 0) > now);
   }
 
   private noteRangeResult(peer: string, useful: boolean): void {
     if (useful) {
       this.rangeBackoff.delete(peer);
+      this.tracker.credit(peer);
       return;
     }
     const failures = (this.rangeBackoff.get(peer)?.failures ?? 0) + 1;
+    if (failures >= UNSERVED_RANGE_LIMIT && !this.tracker.isDiscredited(peer)) {
+      this.tracker.discredit(peer);
+      this.counters.discreditedPeers++;
+      this.logger.info("peer's status no longer counts for sync: it does not serve the blocks it claims", { peer });
+    }
     // 1 s, 2 s, 4 s ... up to 64 s: a peer that promises blocks it cannot serve is asked rarely.
     this.rangeBackoff.set(peer, { until: this.now() + Math.min(64_000, 1000 * 2 ** (failures - 1)), failures });
   }

@@ -5,9 +5,18 @@ import type { Status } from "@metronome/chain";
 export const SyncState = { IDLE: "IDLE", SYNCING: "SYNCING", SYNCED: "SYNCED" } as const;
 export type SyncState = (typeof SyncState)[keyof typeof SyncState];
 
+/** Peers remembered as not serving what they claim (outlives a reconnect; oldest forgotten first). */
+const MAX_DISCREDITED_PEERS = 1024;
+
 /** Tracks the Status of connected peers (bounded by the connection limit: entries die with peers). */
 export class SyncTracker {
   private readonly statuses = new Map<string, Status>();
+  /**
+   * Peers whose claimed chain could not be fetched from them (range sync found nothing there):
+   * their Status no longer counts for the sync state, so a peer's word alone cannot hold the node
+   * in SYNCING. Credited again as soon as they serve blocks.
+   */
+  private readonly discredited = new Set<string>();
   private current: SyncState = SyncState.IDLE;
   private readonly onChange: (from: SyncState, to: SyncState) => void;
 
@@ -43,7 +52,10 @@ export class SyncTracker {
    */
   networkFinalizedSlot(): number | null {
     const votes = new Map<number, number>();
-    for (const s of this.statuses.values()) votes.set(s.finalized.slot, (votes.get(s.finalized.slot) ?? 0) + 1);
+    for (const [peer, s] of this.statuses) {
+      if (this.discredited.has(peer)) continue;
+      votes.set(s.finalized.slot, (votes.get(s.finalized.slot) ?? 0) + 1);
+    }
     let best: number | null = null;
     let bestVotes = 0;
     for (const [slot, n] of votes) {
@@ -80,6 +92,25 @@ export class SyncTracker {
     return true;
   }
 
+  /** The peer's claimed chain could not be fetched from it: its Status stops counting. */
+  discredit(peer: string): void {
+    this.discredited.delete(peer);
+    this.discredited.add(peer);
+    if (this.discredited.size > MAX_DISCREDITED_PEERS) {
+      const oldest = this.discredited.values().next().value;
+      if (oldest !== undefined) this.discredited.delete(oldest);
+    }
+  }
+
+  /** The peer served blocks: its Status counts again. */
+  credit(peer: string): void {
+    this.discredited.delete(peer);
+  }
+
+  isDiscredited(peer: string): boolean {
+    return this.discredited.has(peer);
+  }
+
   onPeerDisconnected(peer: string): void {
     this.statuses.delete(peer);
     if (this.statuses.size === 0) this.transition(SyncState.IDLE);
@@ -89,7 +120,11 @@ export class SyncTracker {
   checkComplete(headSlot: number, gapOpen: boolean): void {
     if (this.current !== SyncState.SYNCING || gapOpen) return;
     const networkFinalized = this.networkFinalizedSlot();
-    if (networkFinalized !== null && headSlot >= networkFinalized) this.transition(SyncState.SYNCED);
+    // Peers connected, all of them discredited: no credible claim is left to sync towards.
+    const noCredibleClaim = networkFinalized === null && this.statuses.size > 0;
+    if (noCredibleClaim || (networkFinalized !== null && headSlot >= networkFinalized)) {
+      this.transition(SyncState.SYNCED);
+    }
   }
 
   /** A synced node that learns of finality beyond its head has a gap again. */

@@ -168,6 +168,20 @@ describe("ChainService", () => {
     await db.close();
   });
 
+  it("rejects a block with an unknown parent and a bad signature instead of caching it", async () => {
+    const { chain, db, wanted } = await makeChain();
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    const b1 = produceBlock(other, 1, 1, keys[1] as ReturnType<typeof interopSecretKey>);
+    other.onBlock(b1, { verifySignatures: false });
+    const b2 = produceBlock(other, 2, 2, keys[2] as ReturnType<typeof interopSecretKey>);
+    const forged = { ...b2, signature: new Uint8Array(b2.signature).fill(0xc0, 0, 1).fill(0, 1) };
+    const outcome = chain.importBlock(forged, "gossip");
+    assert.equal(outcome.status, "invalid");
+    assert.equal(chain.orphans.size, 0, "not cached");
+    assert.deepEqual(wanted, [], "its parent is not fetched on its word");
+    await db.close();
+  });
+
   it("parks a block with an unknown parent, asks for the parent, and imports it when the parent arrives", async () => {
     const { chain, db, wanted, store } = await makeChain();
     const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);

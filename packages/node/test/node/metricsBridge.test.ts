@@ -288,3 +288,29 @@ describe("MetricsBridge: database write queue", () => {
     m.close();
   });
 });
+
+describe("MetricsBridge peer scores", () => {
+  it("exports score samples, graylisted peers, score disconnections by reason and penalties", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    const stats = {
+      penalties: { rate_limited: 3, invalid_request: 0, malformed_response: 1, oversized_response: 0 },
+      disconnects: { gossip_score: 2, app_score: 1 },
+      bannedNow: 3,
+      refusedConnections: 4,
+      evictions: 0,
+      graylistedNow: 1,
+      graylistedTotal: 2,
+    };
+    bridge.syncPeerScores(stats, [-20000, 5]);
+    bridge.syncPeerScores(stats, []); // running totals: nothing counted twice
+    assert.equal(await value(m, "metronome_peer_gossip_score_count"), 2);
+    assert.equal(await value(m, "metronome_peers_graylisted"), 1);
+    assert.equal(await value(m, "metronome_peers_graylisted_total"), 2);
+    assert.equal(await value(m, "metronome_peers_banned"), 3);
+    assert.equal(await value(m, "metronome_peer_connections_refused_total"), 4);
+    assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "gossip_score" }), 2);
+    assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "app_score" }), 1);
+    assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "rate_limited" }), 3);
+  });
+});

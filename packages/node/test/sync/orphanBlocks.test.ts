@@ -60,4 +60,25 @@ describe("OrphanBlocks", () => {
     assert.equal(cache.pruneFinalized(4), 1);
     assert.equal(cache.size, 1);
   });
+
+  it("is capped in bytes: the oldest blocks are evicted and counted, an oversized one refused", () => {
+    const one = SignedBlock.value_serializedSize(block(1, new Uint8Array(32)));
+    const cache = new OrphanBlocks(1024, 3 * one);
+    const parent = new Uint8Array(32).fill(7);
+    for (let slot = 1; slot <= 5; slot++) assert.ok(cache.add(block(slot, parent), null) !== null);
+    assert.equal(cache.size, 3);
+    assert.equal(cache.bytes, 3 * one);
+    assert.equal(cache.evicted, 2);
+    assert.equal(cache.evictedForBytes, 2);
+    assert.deepEqual(
+      cache.takeChildren(parent).map((e) => e.block.block.slot),
+      [3, 4, 5],
+      "the oldest went first",
+    );
+    assert.equal(cache.bytes, 0);
+    const tiny = new OrphanBlocks(1024, one - 1);
+    assert.equal(tiny.add(block(1, parent), null), null);
+    assert.equal(tiny.refusedTooLarge, 1);
+    assert.equal(tiny.size, 0);
+  });
 });

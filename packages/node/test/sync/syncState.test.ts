@@ -76,4 +76,24 @@ describe("SyncTracker", () => {
     assert.equal(t.state, SyncState.SYNCING);
     assert.equal(t.acceptsAttestations, true);
   });
+
+  it("a peer whose claimed chain is not served stops counting: its Status alone cannot hold SYNCING", () => {
+    const t = new SyncTracker(() => {}, true);
+    t.onPeerStatus("liar", status(50, 60), 8, 60);
+    t.checkComplete(8, false);
+    assert.equal(t.state, SyncState.SYNCING, "believed at first");
+    t.discredit("liar");
+    assert.equal(t.networkFinalizedSlot(), null);
+    t.checkGap(8);
+    t.checkComplete(8, false);
+    assert.equal(t.state, SyncState.SYNCED, "no credible claim left");
+    t.checkGap(8);
+    assert.equal(t.state, SyncState.SYNCED, "the liar's finality opens no gap");
+    // An honest peer's claim still counts beside it; serving blocks restores the liar's voice.
+    t.onPeerStatus("honest", status(20, 24), 8, 60);
+    assert.equal(t.networkFinalizedSlot(), 20);
+    assert.equal(t.state, SyncState.SYNCING);
+    t.credit("liar");
+    assert.equal(t.isDiscredited("liar"), false);
+  });
 });

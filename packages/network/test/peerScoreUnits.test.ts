@@ -1,0 +1,214 @@
+// Pure parts of the peer defence: the application score store, the per-topic byte bounds and the
+// gossipsub score parameters.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { validatePeerScoreParams, validatePeerScoreThresholds } from "@libp2p/gossipsub/score";
+import { SignedAggregatedAttestation, SignedAttestation, SignedBlock } from "@metronome/chain";
+import { maxCompressedLength } from "../src/encoding/limits.ts";
+import { compressBlock } from "../src/encoding/snappyBlock.ts";
+import { encodeVarint } from "../src/encoding/varint.ts";
+import {
+  APP_SCORE_WEIGHT,
+  GRAYLIST_THRESHOLD,
+  INVALID_MESSAGES_TO_GRAYLIST,
+  MAX_POSITIVE_SCORE,
+  PEER_SCORE_THRESHOLDS,
+  peerScoreParams,
+} from "../src/gossip/scoring.ts";
+import { checkGossipEnvelope, GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "../src/gossip/topicLimits.ts";
+import { attestationTopic, blockTopic, gossipTopicName } from "../src/gossip/topics.ts";
+import { PeerDefence } from "../src/host/peerDefence.ts";
+import {
+  APP_SCORE_HALF_LIFE_MS,
+  BAN_COOLDOWN_MS,
+  DISCONNECT_APP_SCORE,
+  MAX_SCORED_PEERS,
+  MIN_APP_SCORE,
+  PEER_ACTION_PENALTY,
+  PeerScoreStore,
+} from "../src/host/peerScores.ts";
+import { TEST_FORK_DIGEST } from "./fixtures.ts";
+
+function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+describe("application peer score", () => {
+  it("each req/resp offence costs its penalty, and the score halves every half-life", () => {
+    const clock = fakeClock();
+    const store = new PeerScoreStore(clock.now);
+    assert.equal(store.score("p"), 0);
+    assert.equal(store.apply("p", "rate_limited"), PEER_ACTION_PENALTY.rate_limited);
+    assert.equal(
+      store.apply("p", "invalid_request"),
+      PEER_ACTION_PENALTY.rate_limited + PEER_ACTION_PENALTY.invalid_request,
+    );
+    assert.equal(store.score("other"), 0, "one peer's offence is not another's");
+    clock.advance(APP_SCORE_HALF_LIFE_MS);
+    assert.ok(
+      Math.abs(store.score("p") - (PEER_ACTION_PENALTY.rate_limited + PEER_ACTION_PENALTY.invalid_request) / 2) < 1e-9,
+    );
+    assert.deepEqual(store.snapshot().penalties, {
+      rate_limited: 1,
+      invalid_request: 1,
+      malformed_response: 0,
+      oversized_response: 0,
+    });
+  });
+
+  it("two malformed responses reach the disconnect threshold; the floor bounds recovery", () => {
+    const clock = fakeClock();
+    const store = new PeerScoreStore(clock.now);
+    store.apply("p", "malformed_response");
+    assert.equal(store.shouldDisconnect("p"), false);
+    store.apply("p", "malformed_response");
+    assert.equal(store.score("p"), DISCONNECT_APP_SCORE);
+    assert.equal(store.shouldDisconnect("p"), true);
+    // Seconds later the score has decayed by a hair; it still counts as reaching the threshold.
+    const later = new PeerScoreStore(clock.now);
+    for (let i = 0; i < 4; i++) {
+      later.apply("q", "invalid_request");
+      clock.advance(2_000);
+    }
+    assert.ok(later.score("q") > DISCONNECT_APP_SCORE);
+    assert.equal(later.shouldDisconnect("q"), true);
+    for (let i = 0; i < 20; i++) store.apply("p", "oversized_response");
+    assert.equal(store.score("p"), MIN_APP_SCORE);
+  });
+
+  it("a ban refuses the peer for the cool-down, counts refusals, then lapses", () => {
+    const clock = fakeClock();
+    const store = new PeerScoreStore(clock.now);
+    store.ban("p", "gossip_score");
+    assert.equal(store.refuses("p"), true);
+    assert.equal(store.refuses("q"), false);
+    clock.advance(BAN_COOLDOWN_MS - 1);
+    assert.equal(store.isBanned("p"), true);
+    clock.advance(1);
+    assert.equal(store.refuses("p"), false);
+    const stats = store.snapshot();
+    assert.equal(stats.refusedConnections, 1);
+    assert.deepEqual(stats.disconnects, { gossip_score: 1, app_score: 0 });
+    assert.equal(stats.bannedNow, 0);
+  });
+
+  it("the store is capped: the least recently penalised peer is evicted and counted", () => {
+    const store = new PeerScoreStore(fakeClock().now);
+    for (let i = 0; i <= MAX_SCORED_PEERS; i++) store.apply(`p${i}`, "rate_limited");
+    assert.equal(store.score("p0"), 0, "oldest entry evicted");
+    assert.equal(store.score(`p${MAX_SCORED_PEERS}`), PEER_ACTION_PENALTY.rate_limited);
+    assert.equal(store.snapshot().evictions, 1);
+  });
+});
+
+describe("peer defence", () => {
+  it("disconnects and bans a peer below the graylist threshold once, and one whose app score fell", async () => {
+    const store = new PeerScoreStore(fakeClock().now);
+    const scores = new Map([
+      ["good", 10],
+      ["flooder", GRAYLIST_THRESHOLD - 1],
+      ["abuser", 0],
+    ]);
+    const cut: string[] = [];
+    const defence = new PeerDefence({
+      store,
+      peers: () => [...scores.keys()],
+      gossipScore: (p) => scores.get(p) ?? 0,
+      disconnect: async (p) => {
+        cut.push(p);
+      },
+    });
+    defence.check();
+    assert.deepEqual(cut, ["flooder"]);
+    assert.equal(store.isBanned("flooder"), true);
+    assert.deepEqual(defence.stats(), { graylistedNow: 1, graylistedTotal: 1 });
+    defence.penalise("abuser", "malformed_response");
+    assert.deepEqual(cut, ["flooder"], "one offence is tolerated");
+    defence.penalise("abuser", "malformed_response");
+    assert.deepEqual(cut, ["flooder", "abuser"]);
+    defence.check(); // still listed: hung up on again, but counted once
+    assert.deepEqual(store.snapshot().disconnects, { gossip_score: 1, app_score: 1 });
+    assert.deepEqual(defence.drainScoreSamples().length, 6);
+    assert.deepEqual(defence.drainScoreSamples(), []);
+  });
+});
+
+describe("per-topic gossip byte bounds", () => {
+  it("are the SSZ types' largest valid sizes", () => {
+    assert.equal(GOSSIP_MAX_SSZ_BYTES.attestation, SignedAttestation.maxSize);
+    assert.equal(GOSSIP_MAX_SSZ_BYTES.attestation, 232);
+    assert.equal(GOSSIP_MAX_SSZ_BYTES.aggregation, SignedAggregatedAttestation.maxSize);
+    assert.equal(GOSSIP_MAX_SSZ_BYTES.block, SignedBlock.maxSize);
+  });
+
+  for (const kind of ["block", "attestation", "aggregation"] as const) {
+    it(`${kind}: one byte over either bound is refused before decompression`, () => {
+      const max = GOSSIP_MAX_SSZ_BYTES[kind];
+      // Declared length: exactly the maximum passes, one byte more does not.
+      const atMax = new Uint8Array([...encodeVarint(max), 0]);
+      const over = new Uint8Array([...encodeVarint(max + 1), 0]);
+      assert.equal(checkGossipEnvelope(kind, atMax), null);
+      assert.equal(checkGossipEnvelope(kind, over), "declared_too_large");
+      // Compressed length: the encoder's worst case for the maximum passes, one byte more does not.
+      const bound = GOSSIP_MAX_COMPRESSED_BYTES[kind];
+      assert.equal(bound, maxCompressedLength(max));
+      const longest = new Uint8Array(bound);
+      longest.set(encodeVarint(8));
+      assert.equal(checkGossipEnvelope(kind, longest), null);
+      const tooLong = new Uint8Array(bound + 1);
+      tooLong.set(encodeVarint(8));
+      assert.equal(checkGossipEnvelope(kind, tooLong), "compressed_too_large");
+      // A real maximal payload passes.
+      assert.equal(checkGossipEnvelope(kind, compressBlock(new Uint8Array(max))), null);
+    });
+  }
+
+  it("a preamble longer than five bytes is not a snappy block", () => {
+    assert.equal(checkGossipEnvelope("block", Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x01)), "bad_preamble");
+    assert.equal(checkGossipEnvelope("block", Uint8Array.of(0x80)), "bad_preamble");
+  });
+});
+
+describe("gossipsub score parameters", () => {
+  const params = peerScoreParams({
+    forkDigest: TEST_FORK_DIGEST,
+    attestationSubnetCount: 4,
+    slotDurationMs: 4000,
+    appScore: () => 0,
+  });
+
+  it("are accepted by gossipsub's own validation", () => {
+    validatePeerScoreParams(params);
+    validatePeerScoreThresholds(PEER_SCORE_THRESHOLDS);
+    assert.equal(Object.keys(params.topics).length, 2 + 4);
+  });
+
+  it("P3 and P3b are off on every topic; positive score cannot offset a graylisting", () => {
+    for (const topic of Object.values(params.topics)) {
+      assert.equal(topic.meshMessageDeliveriesWeight, 0);
+      assert.equal(topic.meshFailurePenaltyWeight, 0);
+    }
+    assert.ok(MAX_POSITIVE_SCORE * 10 < -GRAYLIST_THRESHOLD);
+    assert.ok(params.IPColocationFactorWhitelist.has("127.0.0.1"));
+    assert.equal(params.appSpecificWeight, APP_SCORE_WEIGHT);
+  });
+
+  it("the same number of invalid messages graylists on any topic", () => {
+    for (const name of [
+      gossipTopicName(blockTopic(TEST_FORK_DIGEST)),
+      gossipTopicName(attestationTopic(TEST_FORK_DIGEST, 3)),
+    ]) {
+      const t = params.topics[name];
+      assert.ok(t !== undefined);
+      const atCount = (n: number) => t.topicWeight * t.invalidMessageDeliveriesWeight * n * n;
+      assert.ok(Math.abs(atCount(INVALID_MESSAGES_TO_GRAYLIST) - GRAYLIST_THRESHOLD) < 1e-6);
+      assert.ok(atCount(INVALID_MESSAGES_TO_GRAYLIST - 1) > GRAYLIST_THRESHOLD);
+    }
+  });
+});
