@@ -135,7 +135,8 @@ export class ChainService extends ChainReader implements BeaconChain {
     while (queue.length > 0) {
       const child = queue.shift();
       if (!child) break;
-      const childOutcome = this.importOne(child.block, child.root, source, child.peer);
+      // Parked only after its signature checked out (orphanCheckFailure): not verified twice.
+      const childOutcome = this.importOne(child.block, child.root, source, child.peer, true);
       if (childOutcome.status === "imported") queue.push(...this.orphans.takeChildren(childOutcome.root));
     }
     return outcome;
@@ -157,6 +158,7 @@ export class ChainService extends ChainReader implements BeaconChain {
     root: Uint8Array,
     source: BlockSource,
     peer: string | null,
+    signatureChecked = false,
   ): BlockImportOutcome {
     const block = signed.block;
     if (this.store.hasBlock(root)) return { status: "known", root };
@@ -164,7 +166,7 @@ export class ChainService extends ChainReader implements BeaconChain {
     try {
       // Own proposals were signed here and checked while building.
       result = this.store.onBlock(signed, {
-        verifySignatures: source !== "own_proposal" && source !== "restart",
+        verifySignatures: !signatureChecked && source !== "own_proposal" && source !== "restart",
         root,
       });
     } catch (err) {
