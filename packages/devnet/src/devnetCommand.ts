@@ -5,14 +5,14 @@ import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runGenesis } from "./genesisCommand.ts";
-import { fetchHeaderRoot, stopRequested } from "./health.ts";
+import { fetchHeaderRootPatiently, stopRequested } from "./health.ts";
 import { Devnet, type LaunchOptions } from "./launcher.ts";
 import { addressOf } from "./netnsPlan.ts";
 import type { NetnsNetwork } from "./netnsRuntime.ts";
 import { describeConflicts, findPortConflicts } from "./portProbe.ts";
 import { devnetPorts, validateDevnetPorts } from "./ports.ts";
 import { renderStatusTable } from "./statusTable.ts";
-import { summarize } from "./summary.ts";
+import { rootsVerdict, summarize } from "./summary.ts";
 import { topologyArgs } from "./topology.ts";
 
 export interface DevnetOptions {
@@ -214,7 +214,7 @@ async function runProcessDevnet(
     devnet.nodes.map((n) => n.entry.nodeId),
     async (index, slot) => {
       const node = devnet.nodes[index];
-      return node ? fetchHeaderRoot(devnet.apiBase(node), slot) : null;
+      return node ? fetchHeaderRootPatiently(devnet.apiBase(node), slot) : null;
     },
   );
   for (const n of devnet.nodes) {
@@ -233,7 +233,7 @@ async function runProcessDevnet(
     ),
   );
   console.log(
-    `devnet: finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${summary.finalized_agree ? "agree" : "DISAGREE"}; summary in ${join(outDir, "summary.json")}`,
+    `devnet: finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${rootsVerdict(summary)}; summary in ${join(outDir, "summary.json")}`,
   );
   for (const note of summary.notes) console.log(`devnet: ${note}`);
   // The exit code only judges a run with a set duration; an operator's Ctrl-C is a clean stop.

@@ -7,9 +7,9 @@ import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { buildComposeProject, IMAGE_UID } from "./composeProject.ts";
 import { runGenesis } from "./genesisCommand.ts";
-import { fetchHeaderRoot, fetchHealth, stopRequested } from "./health.ts";
+import { fetchHeaderRootPatiently, fetchHealth, stopRequested } from "./health.ts";
 import { renderStatusTable } from "./statusTable.ts";
-import { summarize } from "./summary.ts";
+import { rootsVerdict, summarize } from "./summary.ts";
 
 const POLL_MS = 1000;
 /** How long `compose up` may take (containers start in a few seconds; image pulls cannot happen). */
@@ -179,7 +179,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
     nodes.map((n) => n.nodeId),
     async (index, slot) => {
       const n = nodes[index];
-      return n ? fetchHeaderRoot(`http://127.0.0.1:${n.httpPort}`, slot, HTTP_TIMEOUT_MS) : null;
+      return n ? fetchHeaderRootPatiently(`http://127.0.0.1:${n.httpPort}`, slot) : null;
     },
   );
   const targets = prometheusPort > 0 ? await prometheusTargets(prometheusPort) : null;
@@ -208,7 +208,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
   console.log(containerStates);
   console.log(renderStatusTable(nodes.map((n, i) => ({ nodeId: n.nodeId, health: finalHealth[i] ?? null }))));
   console.log(
-    `devnet (docker): finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${summary.finalized_agree ? "agree" : "DISAGREE"}` +
+    `devnet (docker): finality ${summary.finality_advanced ? "advanced" : "DID NOT ADVANCE"}, finalized roots ${rootsVerdict(summary)}` +
       (targets ? `, Prometheus targets up ${targets.up}/${targets.total}` : "") +
       `, docker health ${dockerHealth.join(" ")}` +
       `, compose down ${down.ok ? "ok" : `FAILED: ${down.out}`}, containers left: ${result.containers_left.length}; summary in ${join(outDir, "summary.json")}`,

@@ -27,6 +27,19 @@ export async function fetchHeaderRoot(apiBase: string, slot: number, timeoutMs =
   }
 }
 
+/** Header lookups at the end of a run: a node busy under load gets a few slower tries before it counts as silent. */
+const PATIENT_HEADER_ATTEMPTS = 3;
+const PATIENT_HEADER_TIMEOUT_MS = 5_000;
+
+/** `fetchHeaderRoot` retried: the end-of-run verdict must not call a slow node a disagreeing one. */
+export async function fetchHeaderRootPatiently(apiBase: string, slot: number): Promise<string | null> {
+  for (let attempt = 0; attempt < PATIENT_HEADER_ATTEMPTS; attempt++) {
+    const root = await fetchHeaderRoot(apiBase, slot, PATIENT_HEADER_TIMEOUT_MS);
+    if (root !== null) return root;
+  }
+  return null;
+}
+
 /**
  * Resolves once the run should stop: on SIGINT or SIGTERM, after `durationS` when given, or at once
  * when `alreadyRequested` says a signal came before the run took over its handling.

@@ -17,6 +17,8 @@ export interface NodeSummary {
 export interface DevnetSummary {
   nodes: NodeSummary[];
   finalized_agree: boolean;
+  /** Nodes that did not serve their block at the compared slot: agreement is then unproven, not refuted. */
+  finalized_unanswered: number[];
   finality_advanced: boolean;
   ok: boolean;
   notes: string[];
@@ -50,11 +52,38 @@ export async function summarize(
   if (!finalityAdvanced) notes.push("finality did not advance past genesis on every node");
 
   let agree = live.length === healths.length && live.length > 0;
+  const unanswered: number[] = [];
   if (agree) {
     const common = Math.min(...live.map((h) => h.finalized_slot));
     const roots = await Promise.all(healths.map((_, i) => rootAtSlot(i, common)));
-    agree = roots.every((r) => r !== null && r === roots[0]);
-    if (!agree) notes.push(`nodes disagree on the block at finalized slot ${common}: ${roots.join(", ")}`);
+    const distinct = new Set(roots.filter((r): r is string => r !== null));
+    roots.forEach((r, i) => {
+      if (r === null) unanswered.push(nodes[i]?.node_id ?? i);
+    });
+    agree = unanswered.length === 0 && distinct.size === 1;
+    if (distinct.size > 1) {
+      const byNode = roots.map((r, i) => `node ${nodes[i]?.node_id ?? i}=${r ?? "?"}`).join(", ");
+      notes.push(`nodes disagree on the block at finalized slot ${common}: ${byNode}`);
+    }
+    if (unanswered.length > 0)
+      notes.push(
+        `node(s) ${unanswered.join(", ")} did not serve their block at finalized slot ${common}: agreement unproven`,
+      );
   }
-  return { nodes, finalized_agree: agree, finality_advanced: finalityAdvanced, ok: agree && finalityAdvanced, notes };
+  return {
+    nodes,
+    finalized_agree: agree,
+    finalized_unanswered: unanswered,
+    finality_advanced: finalityAdvanced,
+    ok: agree && finalityAdvanced,
+    notes,
+  };
+}
+
+/** The launcher's one-word verdict on the finalized roots. */
+export function rootsVerdict(summary: DevnetSummary): string {
+  if (summary.finalized_agree) return "agree";
+  if (summary.finalized_unanswered.length > 0 && !summary.notes.some((n) => n.startsWith("nodes disagree")))
+    return `UNPROVEN (${summary.finalized_unanswered.length} node(s) did not answer)`;
+  return "DISAGREE";
 }
