@@ -14,6 +14,7 @@ import {
   httpServerOptions,
   installConnectionLimits,
   type ServerLimits,
+  SocketCloser,
 } from "./serverLimits.ts";
 
 export interface ApiServerOptions {
@@ -44,7 +45,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     connectionTimeout: limits.idleSocketTimeoutMs,
     http: httpServerOptions(limits),
-    clientErrorHandler: clientErrorHandler(stats),
+    clientErrorHandler: clientErrorHandler(stats, new SocketCloser(limits.maxConnections)),
   });
   installConnectionLimits(app, stats, limits.maxConnections, options.onServerError ?? (() => {}));
   const { backend } = options;

@@ -82,10 +82,78 @@ const CLIENT_ERROR_RESPONSES: Record<string, string> = {
 const BAD_REQUEST_RESPONSE = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 
 /**
+ * Sockets closed per event-loop turn when many requests fail at once. Node's connection check
+ * times out every slow-header socket in one synchronous loop: 500 of them answered and destroyed
+ * in one go held the main thread for ~75 ms (profiled under the hostile-HTTP bench), long enough
+ * to make the slot tick late. 32 closes cost a few milliseconds, and 500 still close within ~16
+ * turns, far inside the next check (1 s).
+ */
+export const CLIENT_ERROR_CLOSES_PER_TURN = 32;
+
+/**
+ * Closes failed sockets a bounded batch per turn (on setImmediate), so a burst of timeouts cannot
+ * stall the clock. Bounded by the connection cap: a socket beyond it is closed at once.
+ */
+export class SocketCloser {
+  private readonly queue: { socket: Socket; response: string | null }[] = [];
+  private readonly queued = new WeakSet<Socket>();
+  private scheduled = false;
+  private readonly maxQueued: number;
+  private readonly perTurn: number;
+  private readonly schedule: (fn: () => void) => void;
+
+  constructor(
+    maxQueued: number,
+    perTurn = CLIENT_ERROR_CLOSES_PER_TURN,
+    schedule: (fn: () => void) => void = (fn) => setImmediate(fn),
+  ) {
+    this.maxQueued = maxQueued;
+    this.perTurn = perTurn;
+    this.schedule = schedule;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Answers `socket` with `response` (when still writable) and destroys it, now or in a later turn. */
+  close(socket: Socket, response: string | null): void {
+    if (this.queued.has(socket)) return;
+    if (this.queue.length >= this.maxQueued) {
+      closeNow(socket, response);
+      return;
+    }
+    this.queued.add(socket);
+    this.queue.push({ socket, response });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    for (const { socket, response } of this.queue.splice(0, this.perTurn)) closeNow(socket, response);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      this.schedule(() => this.drain());
+    }
+  }
+}
+
+function closeNow(socket: Socket, response: string | null): void {
+  if (response !== null && socket.writable && !socket.writableEnded) socket.end(response);
+  socket.destroy();
+}
+
+/**
  * Fastify's clientErrorHandler: a socket whose request timed out or did not parse is answered (when
  * still writable) and destroyed, and counted. Resets and aborts by the client are not its errors.
  */
-export function clientErrorHandler(stats: ApiServerStats): (err: NodeJS.ErrnoException, socket: Socket) => void {
+export function clientErrorHandler(
+  stats: ApiServerStats,
+  closer: SocketCloser = new SocketCloser(MAX_CONNECTIONS),
+): (err: NodeJS.ErrnoException, socket: Socket) => void {
   return (err, socket) => {
     if (err.code === "ECONNRESET" || err.code === "EPIPE") {
       socket.destroy();
@@ -94,10 +162,7 @@ export function clientErrorHandler(stats: ApiServerStats): (err: NodeJS.ErrnoExc
     const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
     if (timedOut) stats.connectionsDropped.request_timeout++;
     else stats.connectionsDropped.bad_request++;
-    if (socket.writable && !socket.writableEnded) {
-      socket.end(CLIENT_ERROR_RESPONSES[err.code ?? ""] ?? BAD_REQUEST_RESPONSE);
-    }
-    socket.destroy();
+    closer.close(socket, CLIENT_ERROR_RESPONSES[err.code ?? ""] ?? BAD_REQUEST_RESPONSE);
   };
 }
 

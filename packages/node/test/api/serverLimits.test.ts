@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { type ApiServer, startApiServer } from "../../src/api/server.ts";
-import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "../../src/api/serverLimits.ts";
+import {
+  CLIENT_ERROR_CLOSES_PER_TURN,
+  DEFAULT_SERVER_LIMITS,
+  type ServerLimits,
+  SocketCloser,
+} from "../../src/api/serverLimits.ts";
 import { fakeApiBackend, waitFor } from "./helpers.ts";
 
 const opened: { server: ApiServer; sockets: Socket[] }[] = [];
@@ -82,5 +87,75 @@ describe("HTTP server limits", () => {
     await waitFor(() => entry.server.stats.openConnections === 0, "held connections gone");
     const res = await fetch(`http://127.0.0.1:${entry.server.port}/eth/v1/node/version`);
     assert.equal(res.status, 200);
+  });
+});
+
+describe("SocketCloser: a burst of failed sockets is closed a bounded batch per turn", () => {
+  /** Enough of a Socket for the closer: records what it was answered and whether it was destroyed. */
+  function fakeSocket(): Socket & { answered: string[]; destroyedNow: boolean } {
+    const s = {
+      answered: [] as string[],
+      destroyedNow: false,
+      writable: true,
+      writableEnded: false,
+      end(data: string) {
+        s.answered.push(data);
+        s.writableEnded = true;
+      },
+      destroy() {
+        s.destroyedNow = true;
+        s.writable = false;
+      },
+    };
+    return s as unknown as Socket & { answered: string[]; destroyedNow: boolean };
+  }
+
+  it("closes at most perTurn sockets per turn, answering each once, until all are closed", () => {
+    const turns: (() => void)[] = [];
+    const closer = new SocketCloser(1024, CLIENT_ERROR_CLOSES_PER_TURN, (fn) => turns.push(fn));
+    const sockets = Array.from({ length: 500 }, fakeSocket);
+    for (const s of sockets) closer.close(s, "HTTP/1.1 408 Request Timeout\r\n\r\n");
+    assert.equal(sockets.filter((s) => s.destroyedNow).length, 0, "nothing closed inside the timeout loop");
+    let turnCount = 0;
+    while (turns.length > 0) {
+      const before = sockets.filter((s) => s.destroyedNow).length;
+      turns.shift()?.();
+      turnCount++;
+      const closedThisTurn = sockets.filter((s) => s.destroyedNow).length - before;
+      assert.ok(closedThisTurn <= CLIENT_ERROR_CLOSES_PER_TURN, `${closedThisTurn} closed in one turn`);
+    }
+    assert.equal(turnCount, Math.ceil(500 / CLIENT_ERROR_CLOSES_PER_TURN));
+    assert.ok(sockets.every((s) => s.destroyedNow && s.answered.length === 1));
+    assert.equal(closer.pending, 0);
+  });
+
+  it("a socket reported twice is closed once; past the bound a socket is closed at once", () => {
+    const turns: (() => void)[] = [];
+    const closer = new SocketCloser(2, 8, (fn) => turns.push(fn));
+    const [a, b, c] = [fakeSocket(), fakeSocket(), fakeSocket()];
+    closer.close(a, "x");
+    closer.close(a, "x");
+    closer.close(b, "x");
+    closer.close(c, "x");
+    assert.equal(c.destroyedNow, true, "the queue is full: closed synchronously");
+    assert.equal(closer.pending, 2);
+    turns.shift()?.();
+    assert.equal(a.answered.length, 1);
+    assert.ok(a.destroyedNow && b.destroyedNow);
+  });
+
+  it("a real server drops 200 slow-header sockets that time out together, all counted", async () => {
+    const entry = await start({ headersTimeoutMs: 400, checkIntervalMs: 100, idleSocketTimeoutMs: 10_000 });
+    const clients = await Promise.all(Array.from({ length: 200 }, () => open(entry)));
+    for (const { socket } of clients) socket.write("GET /eth/v1/node/version HTTP/1.1\r\nHost: x\r\n");
+    const drip = setInterval(() => {
+      for (const { socket } of clients) if (!socket.destroyed) socket.write("X-a: b\r\n");
+    }, 100);
+    try {
+      await Promise.all(clients.map((c) => c.closed));
+    } finally {
+      clearInterval(drip);
+    }
+    await waitFor(() => entry.server.stats.connectionsDropped.request_timeout >= 200, "200 drops counted");
   });
 });
