@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Consensus-core benchmarks first; any other bench/*.ts joins the run in name order. */
 const FIRST = ["blockImport", "attestationVerify"];
 /** Long runs (minutes of devnet) run only when named: `node bench/run.ts devnetSoak`. */
-const ON_DEMAND = ["devnetSoak", "flood", "devnetScale", "httpHostile"];
+const ON_DEMAND = ["devnetSoak", "flood", "devnetScale", "httpHostile", "hostilePeer"];
 
 function discoverBenches(): string[] {
   const found = readdirSync(here)
