@@ -180,7 +180,9 @@ export class ValidatorDuties {
     }
     const domains = this.chain.domains;
     const signingRoot = domains.blockSigningRoot(built.block);
+    const builtAt = performance.now();
     const [approved] = await this.guard.approve("block", [{ validatorIndex: proposer, slot, signingRoot }]);
+    const guardMs = performance.now() - builtAt;
     if (approved !== true) {
       this.counters.blockProposalsRefused++;
       return;
@@ -201,10 +203,13 @@ export class ValidatorDuties {
       return;
     }
     this.counters.blocksProposed++;
+    // Where a late proposal's time went: building, or waiting for the slashing-protection record.
     this.logger.info("proposed block", {
       slot,
       root: shortRoot(outcome.root),
       attestations: block.block.body.attestations.length,
+      build_ms: Math.round(builtAt - started),
+      guard_ms: Math.round(guardMs),
     });
     this.fireAndLog(this.publisher.publishBlock(block), "publish block");
   }

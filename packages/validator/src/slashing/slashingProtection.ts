@@ -171,14 +171,30 @@ export class SlashingProtection {
     const run = async (): Promise<SlashingCheck[]> => {
       const results: SlashingCheck[] = [];
       const puts: { type: "put"; key: string; value: string }[] = [];
+      const asked = requests.map((req) => {
+        const pubkeyHex = toHex(req.pubkey);
+        return {
+          req,
+          root: toHex(req.signingRoot),
+          key: recordKey(kind, pubkeyHex, req.slot),
+          prefix: keyPrefix(kind, pubkeyHex),
+        };
+      });
+      // Every read up front, in parallel: one slot's duty for many keys costs one round trip to the
+      // database's threads instead of two per key. A busy main thread takes an event-loop turn per
+      // await, and 33 awaits in a row held a 16-key proposal for tens of seconds on a loaded node.
+      const keys = [...new Set(asked.map((a) => a.key))];
+      const prefixes = [...new Set(asked.map((a) => a.prefix))];
+      const [roots, lowests] = await Promise.all([
+        Promise.all(keys.map((k) => this.readRoot(k))),
+        Promise.all(prefixes.map((p) => this.lowestSlot(p))),
+      ]);
+      const stored = new Map(keys.map((k, i) => [k, roots[i]]));
+      const lowestByKey = new Map(prefixes.map((p, i) => [p, lowests[i]]));
       // Within one call, a second request for a slot sees the first one's decision.
       const pending = new Map<string, string>();
-      const lowestByKey = new Map<string, number | undefined>();
-      for (const req of requests) {
-        const pubkeyHex = toHex(req.pubkey);
-        const root = toHex(req.signingRoot);
-        const key = recordKey(kind, pubkeyHex, req.slot);
-        const existing = pending.get(key) ?? (await this.readRoot(key));
+      for (const { req, root, key, prefix } of asked) {
+        const existing = pending.get(key) ?? stored.get(key);
         if (existing !== undefined) {
           if (existing === root) results.push({ status: "repeat" });
           else if (existing === UNKNOWN_ROOT)
@@ -195,8 +211,7 @@ export class SlashingProtection {
             });
           continue;
         }
-        const prefix = keyPrefix(kind, pubkeyHex);
-        const lowest = lowestByKey.has(prefix) ? lowestByKey.get(prefix) : await this.lowestSlot(prefix);
+        const lowest = lowestByKey.get(prefix);
         if (lowest !== undefined && req.slot < lowest) {
           results.push({
             status: "refused",

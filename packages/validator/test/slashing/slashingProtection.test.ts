@@ -332,3 +332,39 @@ describe("slashing protection: interchange export / import", () => {
     assert.deepEqual((await record.exportInterchange()).data, []);
   });
 });
+
+describe("slashing protection under a busy main thread", () => {
+  it("reads a many-key duty's records in parallel, not one await per key", async () => {
+    const sp = await openRecord(await tempDir());
+    const keys = Array.from({ length: 16 }, (_, i) => interopSecretKey(i).toPublicKey().toBytes());
+    // A spy on the real database: how many reads are outstanding at once.
+    const db = (sp as unknown as { db: { get: (k: string) => Promise<string | undefined> } }).db;
+    const realGet = db.get.bind(db);
+    let outstanding = 0;
+    let most = 0;
+    db.get = async (k: string) => {
+      outstanding++;
+      most = Math.max(most, outstanding);
+      try {
+        return await realGet(k);
+      } finally {
+        outstanding--;
+      }
+    };
+    const results = await sp.checkAndRecordMany(
+      "attestation",
+      keys.map((pk) => req(pk, 5, 1)),
+    );
+    assert.ok(results.every((r) => r.status === "new"));
+    assert.equal(most, 16, `at most ${most} reads were in flight together`);
+    // The decisions are the same as one by one: a second, different root for one key is refused.
+    const again = await sp.checkAndRecordMany("attestation", [
+      req(keys[0] as Uint8Array, 5, 2),
+      req(keys[1] as Uint8Array, 5, 1),
+    ]);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      ["refused", "repeat"],
+    );
+  });
+});
