@@ -33,6 +33,13 @@ import {
   gossipTopicName,
   normalizeForkDigest,
 } from "../gossip/topics.ts";
+import type {
+  INetwork,
+  NetworkThreadHealth,
+  PeerListener,
+  PeerScoreSummary,
+  ScoreDisconnectListener,
+} from "../network.ts";
 import { ReqRespClient } from "../reqresp/client.ts";
 import { REQRESP_METHODS, type ReqRespMethod, ReqRespProtocol } from "../reqresp/protocols.ts";
 import { type RateLimits, type ReqRespHandlers, ReqRespServer } from "../reqresp/server.ts";
@@ -46,8 +53,8 @@ import {
 } from "../stats.ts";
 import { BootnodeDialer, DEFAULT_REDIAL, type RedialOptions } from "./bootnodes.ts";
 import { peerIdFromSeed, privateKeyFromSeed } from "./identity.ts";
-import { PeerDefence, type PeerDefenceStats } from "./peerDefence.ts";
-import { type PeerAction, type PeerScoreStats, PeerScoreStore, type ScoreDisconnectReason } from "./peerScores.ts";
+import { PeerDefence } from "./peerDefence.ts";
+import { type PeerAction, PeerScoreStore } from "./peerScores.ts";
 import { sendWindowUpdatesAtHalfWindow } from "./yamuxWindowUpdates.ts";
 
 export type NetworkHostOptions = {
@@ -97,13 +104,6 @@ export type NetworkHostOptions = {
   maxPendingGossipValidations?: Partial<Record<GossipKind, number>>;
 };
 
-export type PeerListener = (peer: string) => void;
-/** Told of each peer cut off for its score, with the reason and the score at the time. */
-export type ScoreDisconnectListener = (peer: string, reason: ScoreDisconnectReason, score: number) => void;
-
-/** What the host reports about peer scores (application store plus the graylist counts). */
-export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
-
 type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
 type GossipHandlers = { [K in GossipKind]?: GossipHandler<K> };
 
@@ -122,7 +122,7 @@ const STREAMS_PER_PROTOCOL = 16;
 /** Bound on the per-peer bookkeeping behind the connection metrics (far above any connection cap). */
 const MAX_TRACKED_PEERS = 4096;
 
-export class NetworkHost {
+export class NetworkHost implements INetwork {
   readonly forkDigest: string;
   private readonly options: NetworkHostOptions;
   private readonly subnetCount: number;
@@ -502,6 +502,10 @@ export class NetworkHost {
   /** Sizes of the gossip messages received since the last call (sampled: bounded per kind). */
   drainGossipSizes(): Record<GossipStatKind, number[]> {
     return this.counters.gossipSizes.drain();
+  }
+
+  threadHealth(): NetworkThreadHealth {
+    return { thread: "main", restarts: 0, down: null };
   }
 
   /** Distinct peers in our mesh over every topic this node can subscribe to. */

@@ -21,7 +21,7 @@ import { IntervalTracker, SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
 import { genesisStateOf } from "@metronome/common";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
-import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
+import type { INetwork } from "@metronome/network";
 import { SlashingProtection } from "@metronome/validator";
 import type { FastifyInstance } from "fastify";
 import type { ApiBackend } from "../api/backend.ts";
@@ -47,6 +47,7 @@ import { lookupHeader } from "./headerLookup.ts";
 import { buildHealth } from "./health.ts";
 import { loadAnchor } from "./loadAnchor.ts";
 import { MetricsBridge } from "./metricsBridge.ts";
+import { createNetwork } from "./networkWiring.ts";
 import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
@@ -61,7 +62,7 @@ export class BeaconNode implements NodeView {
   readonly logger: Logger;
   readonly db: ChainDb;
   readonly chain: BeaconChain;
-  readonly network: NetworkHost;
+  readonly network: INetwork;
   readonly clock: SlotClock;
   readonly driver: Driver;
   readonly sync: SyncService;
@@ -88,7 +89,7 @@ export class BeaconNode implements NodeView {
     logger: Logger;
     db: ChainDb;
     chain: BeaconChain;
-    network: NetworkHost;
+    network: INetwork;
     clock: SlotClock;
     driver: Driver;
     sync: SyncService;
@@ -145,16 +146,7 @@ export class BeaconNode implements NodeView {
         metrics.network.attestationCommitteeSubnet.set(lowestValidator % options.chain.attestationCommitteeCount);
       }
       const collector = new AttestationCollector();
-      const network = new NetworkHost({
-        forkDigest,
-        listenAddresses: [options.listen],
-        identitySeed: options.identitySeed,
-        bootnodes: options.bootnodes,
-        attestationSubnetCount: options.chain.attestationCommitteeCount,
-        gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
-        slotDurationMs: options.chain.slotDurationMs,
-        gossipMeshDegree: options.gossipMeshDegree,
-      });
+      const network = createNetwork(options, forkDigest, logger.child("network"));
       const orphans = new OrphanBlocks();
       let ingressRef: GossipIngress | null = null;
       const fetcher = new BlockFetcher({
