@@ -12,6 +12,7 @@ import type { BoundaryStats, FromWorker, ToWorker } from "../boundary/messages.t
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import type { GossipHandler } from "../gossip/router.ts";
 import { type GossipKind, normalizeForkDigest } from "../gossip/topics.ts";
+import { PeerListeners } from "../host/peerListeners.ts";
 import type {
   INetwork,
   NetworkThreadHealth,
@@ -25,7 +26,6 @@ import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "../stat
 import { pinListenPorts } from "./listenPorts.ts";
 import { WorkerCalls } from "./workerCalls.ts";
 import { type NetworkWorkerHostOptions, type NetworkWorkerInit, STATS_PUSH_MS } from "./workerInit.ts";
-import { WorkerListeners } from "./workerListeners.ts";
 import { WorkerStatsCache } from "./workerStats.ts";
 
 /** First restart 0.5 s after a death, doubling per death in a row up to 30 s. */
@@ -63,7 +63,7 @@ export class NetworkWorker implements INetwork {
   private post: ((m: ToWorker) => void) | null = null;
   private readonly calls = new WorkerCalls();
   private readonly cache = new WorkerStatsCache();
-  private readonly listeners = new WorkerListeners();
+  private readonly listeners = new PeerListeners();
   private readonly inbox: GossipInbox;
   private reqResp: Partial<ReqRespHandlers> = {};
   private readonly subnets = new Set<number>();

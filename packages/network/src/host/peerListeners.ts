@@ -1,9 +1,10 @@
-// Peer-event listeners on the driver thread, told of the network worker's events. A listener's bug
+// Peer-event listeners (of a host, or on the driver thread of a network worker). A listener's bug
 // must not keep the event from the others.
-import type { ScoreDisconnectReason } from "../host/peerScores.ts";
-import type { PeerListener, ScoreDisconnectListener } from "../network.ts";
 
-export class WorkerListeners {
+import type { PeerListener, ScoreDisconnectListener } from "../network.ts";
+import type { ScoreDisconnectReason } from "./peerScores.ts";
+
+export class PeerListeners {
   private readonly connects = new Set<PeerListener>();
   private readonly disconnects = new Set<PeerListener>();
   private readonly scoreDisconnects = new Set<ScoreDisconnectListener>();
