@@ -108,7 +108,8 @@ export function buildCli(): Command {
         "where libp2p, gossipsub, req/resp and gossip decoding run: worker = their own thread, restarted if it dies; main = the main thread (for comparison)",
       )
         .choices(["worker", "main"])
-        .default("worker"),
+        .default("worker")
+        .env("METRONOME_NETWORK_THREAD"),
     )
     .addOption(
       new Option(
