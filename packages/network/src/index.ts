@@ -1,6 +1,7 @@
 // @metronome/network: libp2p transport, gossip and req/resp for a Metronome node.
 
 export {
+  boundaryDrops,
   DEFAULT_CHANNEL_LIMITS,
   MAX_BATCH_BYTES,
   MAX_BATCH_ITEMS,

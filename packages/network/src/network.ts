@@ -3,6 +3,7 @@
 // node reads synchronously (peers, counters), so the node cannot tell them apart except by the
 // thread its event loop has to share.
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
+import type { BoundaryStats } from "./boundary/messages.ts";
 import type { GossipHandler } from "./gossip/router.ts";
 import type { GossipKind } from "./gossip/topics.ts";
 import type { PeerDefenceStats } from "./host/peerDefence.ts";
@@ -64,4 +65,6 @@ export interface INetwork {
   /** Gossip scores of connected peers sampled since the last call (for a histogram). */
   drainPeerScoreSamples(): number[];
   threadHealth(): NetworkThreadHealth;
+  /** The worker's gossip boundary: drops by reason, verdict timeouts (null on the main thread). */
+  boundaryStats(): BoundaryStats | null;
 }

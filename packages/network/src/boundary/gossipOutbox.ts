@@ -35,6 +35,16 @@ export const VERDICT_DEADLINE_MS = 3_000;
 /** How often expired verdicts are swept (the deadline is honoured to within this). */
 export const VERDICT_SWEEP_MS = 250;
 
+/** The boundary's drops, totalled over topic kinds, by reason (the node's metric labels). */
+export function boundaryDrops(stats: BoundaryStats): Record<"full_count" | "full_bytes" | "verdict_timeout", number> {
+  const total = (byKind: Record<GossipKind, number>) => byKind.block + byKind.attestation + byKind.aggregation;
+  return {
+    full_count: total(stats.droppedCount),
+    full_bytes: total(stats.droppedBytes),
+    verdict_timeout: total(stats.verdictTimeouts),
+  };
+}
+
 type Pending = { kind: GossipKind; bytes: number; deadline: number; resolve: (verdict: GossipVerdict) => void };
 type NewItem = Omit<GossipWorkItem, "id">;
 

@@ -137,6 +137,10 @@ export class HostReader {
     return this.counters.gossipSizes.drain();
   }
 
+  boundaryStats(): null {
+    return null;
+  }
+
   threadHealth(): NetworkThreadHealth {
     return { thread: "main", restarts: 0, down: null };
   }

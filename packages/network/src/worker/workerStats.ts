@@ -2,6 +2,7 @@
 // synchronously by health and the metrics bridge. Counters stay monotonic across a worker restart:
 // the dead worker's last totals are folded into a base the new worker's totals are added to.
 // Drained samples (gossip sizes, peer scores) accumulate here, bounded, until the next drain.
+import { boundaryDrops } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
 import type { PeerScoreSummary } from "../network.ts";
 import {
@@ -62,7 +63,6 @@ const zeroTotals = (): Totals => ({
   peerScores: zeroPeerScores(),
   boundary: zeroBoundary(),
 });
-const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 export class WorkerStatsCache {
   private base = zeroTotals();
@@ -104,10 +104,10 @@ export class WorkerStatsCache {
 
   stats(): NetworkStats {
     const s = addCounts(this.base.stats, this.latest.stats) as Record<string, number>;
-    const b = this.boundary();
-    s.gossip_boundary_overload_count = sum(b.droppedCount);
-    s.gossip_boundary_overload_bytes = sum(b.droppedBytes);
-    s.gossip_verdict_timeouts = sum(b.verdictTimeouts);
+    const drops = boundaryDrops(this.boundary());
+    s.gossip_boundary_overload_count = drops.full_count;
+    s.gossip_boundary_overload_bytes = drops.full_bytes;
+    s.gossip_verdict_timeouts = drops.verdict_timeout;
     s.gossip_handler_errors = (s.gossip_handler_errors ?? 0) + this.handlerErrors;
     return s as NetworkStats;
   }
