@@ -3,7 +3,7 @@
 // node reads synchronously (peers, counters), so the node cannot tell them apart except by the
 // thread its event loop has to share.
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
-import type { BoundaryStats } from "./boundary/messages.ts";
+import type { BoundaryStats } from "./boundary/boundaryStats.ts";
 import type { GossipHandler } from "./gossip/router.ts";
 import type { GossipKind } from "./gossip/topics.ts";
 import type { PeerDefenceStats } from "./host/peerDefence.ts";

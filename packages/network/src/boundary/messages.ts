@@ -10,6 +10,7 @@ import type { ScoreDisconnectReason } from "../host/peerScores.ts";
 import type { PeerScoreSummary } from "../network.ts";
 import type { ReqRespMethod } from "../reqresp/protocols.ts";
 import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "../stats.ts";
+import type { BoundaryStats } from "./boundaryStats.ts";
 
 /** A decoded, pre-checked gossip message waiting for the node's verdict. */
 export type GossipWorkItem = {
@@ -46,25 +47,9 @@ export type ServeRequest =
 export type ServeResult = { status: Status; blocksByRoot: SignedBlock[]; blocksByRange: SignedBlock[] };
 
 /** An error as it crosses the boundary: rebuilt as a NetworkError when it has a code. */
-export type ErrorShape = { code: NetworkErrorCode | null; message: string };
+export type { BoundaryStats };
 
-/** The counters of the gossip boundary itself (the worker side keeps them). */
-export type BoundaryStats = {
-  /** Messages ignored because the channel already held its cap of unanswered items, by kind. */
-  droppedCount: Record<GossipKind, number>;
-  /** Messages ignored because the channel already held its cap of unanswered bytes, by kind. */
-  droppedBytes: Record<GossipKind, number>;
-  /** Messages ignored because the node's verdict was not back within VERDICT_DEADLINE_MS. */
-  verdictTimeouts: Record<GossipKind, number>;
-  /** Verdicts that came back after their deadline (already ignored). */
-  lateVerdicts: number;
-  /** Batches and items posted to the driver thread. */
-  batches: number;
-  items: number;
-  /** Items and bytes awaiting a verdict right now. */
-  pendingItems: number;
-  pendingBytes: number;
-};
+export type ErrorShape = { code: NetworkErrorCode | null; message: string };
 
 /** What the driver thread reads synchronously, pushed by the worker every STATS_PUSH_MS. */
 export type WorkerStatsSnapshot = {
