@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { rootKey, SignedAggregatedAttestation, SignedBlock, Status } from "@metronome/chain";
+import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
 import type { GossipVerdict } from "../src/gossip/router.ts";
 import type { NetworkHost } from "../src/host/networkHost.ts";
 import { NetworkWorker } from "../src/worker/networkWorker.ts";
@@ -135,5 +136,25 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     const count = received.length;
     await peer.publishAggregate(third);
     await waitFor(() => received.length > count, "gossip after the restart");
+  });
+});
+
+describe("NetworkWorker: a start that fails", () => {
+  it("rejects start() with the reason (a listen port already in use) and stays stopped", async () => {
+    const pool = new HostPool();
+    const holder = await pool.start();
+    const taken = holder.multiaddrs()[0]?.replace(/\/p2p\/.*$/, "") as string;
+    const net = new NetworkWorker({ forkDigest: TEST_FORK_DIGEST, listenAddresses: [taken] });
+    try {
+      await assert.rejects(
+        net.start(),
+        (err) => isNetworkError(err, NetworkErrorCode.NOT_STARTED) && /failed to start/.test(err.message),
+      );
+      assert.equal(net.threadHealth().restarts, 0);
+      assert.match(net.threadHealth().down ?? "", /failed to start/);
+    } finally {
+      await net.stop();
+      await pool.stopAll();
+    }
   });
 });

@@ -321,9 +321,9 @@ export class NetworkWorker implements INetwork {
     const waiter = this.starting;
     this.starting = null;
     if (this.stopping) return;
-    if (waiter !== null && this.id === null) {
+    if (this.id === null) {
       // The first start failed: the node's start fails with it (a port in use, a bad address).
-      waiter.reject(new NetworkError(NetworkErrorCode.NOT_STARTED, this.down ?? `network worker exited (${code})`));
+      waiter?.reject(new NetworkError(NetworkErrorCode.NOT_STARTED, this.down ?? `network worker exited (${code})`));
       return;
     }
     const reason = `network worker exited (code ${code}${lastError === null ? "" : `: ${lastError}`})`;

@@ -126,6 +126,7 @@ export class BeaconNode implements NodeView {
     const db = await ChainDb.open(options.dataDir, forkDigest);
     let verifierRef: BlsVerifier | null = null;
     let protectionRef: SlashingProtection | null = null;
+    let networkRef: INetwork | null = null;
 
     try {
       const anchor = await loadAnchor(db, genesisState, options, logger);
@@ -145,6 +146,7 @@ export class BeaconNode implements NodeView {
       }
       const collector = new AttestationCollector();
       const network = createNetwork(options, forkDigest, logger.child("network"));
+      networkRef = network;
       const orphans = new OrphanBlocks();
       let ingressRef: GossipIngress | null = null;
       const fetcher = new BlockFetcher({
@@ -303,6 +305,8 @@ export class BeaconNode implements NodeView {
       });
       return node;
     } catch (err) {
+      // A started network worker would keep the process alive after a failed start.
+      await networkRef?.stop().catch(() => {});
       await verifierRef?.close();
       await protectionRef?.close();
       await db.close();
