@@ -22,6 +22,10 @@ export interface NodeHealth {
   last_tick_age_ms: number;
   intervals_missed: number;
   drops: Record<string, number>;
+  /** Where libp2p runs: its own worker thread (the default) or the main thread. */
+  network_thread?: "main" | "worker";
+  /** Times the network worker died and was restarted since the node started (0 on the main thread). */
+  network_worker_restarts?: number;
   /** The database write queue (absent from nodes older than this field). */
   database?: DatabaseHealth;
   /**

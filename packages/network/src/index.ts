@@ -1,5 +1,13 @@
 // @metronome/network: libp2p transport, gossip and req/resp for a Metronome node.
 
+export {
+  boundaryDrops,
+  DEFAULT_CHANNEL_LIMITS,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_ITEMS,
+  VERDICT_DEADLINE_MS,
+} from "./boundary/gossipOutbox.ts";
+export type { BoundaryStats } from "./boundary/messages.ts";
 export { MAX_FRAME_CHUNK_SIZE, MAX_PAYLOAD_SIZE } from "./encoding/limits.ts";
 export { compressBlock, uncompressBlock } from "./encoding/snappyBlock.ts";
 export { decodeSnappyFrames, encodeSnappyFrames, SnappyFramesDecoder } from "./encoding/snappyFrames.ts";
@@ -41,7 +49,7 @@ export {
 } from "./gossip/topics.ts";
 export { DEFAULT_REDIAL, type RedialOptions } from "./host/bootnodes.ts";
 export { IDENTITY_SEED_LENGTH, peerIdFromSeed } from "./host/identity.ts";
-export { NetworkHost, type NetworkHostOptions, type PeerListener, type PeerScoreSummary } from "./host/networkHost.ts";
+export { NetworkHost, type NetworkHostOptions } from "./host/networkHost.ts";
 export type { PeerDefenceStats } from "./host/peerDefence.ts";
 export {
   BAN_COOLDOWN_MS,
@@ -50,6 +58,13 @@ export {
   type PeerAction,
   type PeerScoreStats,
 } from "./host/peerScores.ts";
+export type {
+  INetwork,
+  NetworkThreadHealth,
+  PeerListener,
+  PeerScoreSummary,
+  ScoreDisconnectListener,
+} from "./network.ts";
 export {
   MAX_ERROR_MESSAGE_SIZE,
   RESPONSE_TIMEOUT_MS,
@@ -70,3 +85,11 @@ export {
   MAX_SIZE_SAMPLES,
   type NetworkStats,
 } from "./stats.ts";
+export {
+  NetworkWorker,
+  type NetworkWorkerLog,
+  type NetworkWorkerOptions,
+  RESTART_BACKOFF_INITIAL_MS,
+  RESTART_BACKOFF_MAX_MS,
+} from "./worker/networkWorker.ts";
+export { STATS_PUSH_MS } from "./worker/workerInit.ts";

@@ -31,6 +31,10 @@ export const COUNTER_NAMES = [
   "bootnode_dial_attempts",
   "bootnode_dial_failures",
   "gossip_rejected_wrong_subnet",
+  // The network worker's gossip boundary (0 when the network runs in the main thread).
+  "gossip_boundary_overload_count",
+  "gossip_boundary_overload_bytes",
+  "gossip_verdict_timeouts",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type NetworkStats = Readonly<Record<CounterName, number>>;

@@ -18,6 +18,8 @@ export type GossipMessageInfo = {
   /** Peer that forwarded the message to us (not necessarily its author). */
   peer: string;
   topic: GossipTopic;
+  /** Size of the decoded message's SSZ bytes. */
+  bytes: number;
 };
 
 export type GossipHandler<K extends GossipKind> = (
@@ -186,7 +188,7 @@ export class GossipRouter {
     }
     this.pending[kind]++;
     try {
-      const verdict = await handler(decoded.value, { peer: peer.toString(), topic });
+      const verdict = await handler(decoded.value, { peer: peer.toString(), topic, bytes: decompressed.data.length });
       return this.record(verdict);
     } catch {
       this.counters.inc("gossip_handler_errors");

@@ -102,6 +102,21 @@ export function buildCli(): Command {
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),
     )
+    .addOption(
+      new Option(
+        "--network-thread <where>",
+        "where libp2p, gossipsub, req/resp and gossip decoding run: worker = their own thread, restarted if it dies; main = the main thread (for comparison)",
+      )
+        .choices(["worker", "main"])
+        .default("worker")
+        .env("METRONOME_NETWORK_THREAD"),
+    )
+    .addOption(
+      new Option(
+        "--debug-sigusr2-kills-network-worker",
+        "debug: SIGUSR2 terminates the network worker as if it had crashed (the restart test)",
+      ).hideHelp(),
+    )
     .option(
       "--doppelganger-slots <n>",
       "after a start, full slots (counted once synced) to watch the network for this node's validators before signing; 0 = off " +

@@ -14,7 +14,7 @@ import {
   readNodeKey,
 } from "@metronome/common";
 import { exportRecordToFile, importRecordFromFile } from "@metronome/validator";
-import type { NodeOptions } from "../node/options.ts";
+import type { NetworkThread, NodeOptions } from "../node/options.ts";
 import { exitOnUncaughtErrors, runUntilSignal } from "./processLifecycle.ts";
 
 export interface NodeCommandFlags {
@@ -34,6 +34,8 @@ export interface NodeCommandFlags {
   blsWorkers?: number;
   maxBatch: number;
   gossipMeshDegree?: number;
+  networkThread: NetworkThread;
+  debugSigusr2KillsNetworkWorker?: boolean;
   checkpointSyncUrl?: string;
   doppelgangerSlots: number;
   /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
@@ -83,6 +85,8 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     httpPort,
     metricsPort,
     gossipMeshDegree: flags.gossipMeshDegree,
+    networkThread: flags.networkThread ?? "worker",
+    debugSigusr2KillsNetworkWorker: flags.debugSigusr2KillsNetworkWorker === true,
   };
 }
 

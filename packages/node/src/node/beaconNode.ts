@@ -12,7 +12,6 @@ import {
   type SignedAggregatedAttestation,
   type SignedAttestation,
   SigningDomains,
-  State,
   type StateTransitionTiming,
   shortRoot,
   toHex,
@@ -21,10 +20,9 @@ import { IntervalTracker, SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
 import { genesisStateOf } from "@metronome/common";
 import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
-import { gossipSeenTtlMs, NetworkHost } from "@metronome/network";
+import type { INetwork } from "@metronome/network";
 import { SlashingProtection } from "@metronome/validator";
 import type { FastifyInstance } from "fastify";
-import type { ApiBackend } from "../api/backend.ts";
 import { type EventsPlugin, eventsPlugin } from "../api/events.ts";
 import { leanRoutesPlugin } from "../api/leanRoutes.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
@@ -42,11 +40,13 @@ import { AttestationCollector } from "../validator/attestationCollector.ts";
 import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
 import { startSigningGuard } from "../validator/startSigningGuard.ts";
+import { nodeApiBackend } from "./apiBackend.ts";
 import { GossipIngress } from "./gossipIngress.ts";
-import { lookupHeader } from "./headerLookup.ts";
 import { buildHealth } from "./health.ts";
+import { runIntervalDuties } from "./intervalDuties.ts";
 import { loadAnchor } from "./loadAnchor.ts";
 import { MetricsBridge } from "./metricsBridge.ts";
+import { createNetwork } from "./networkWiring.ts";
 import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
@@ -61,7 +61,7 @@ export class BeaconNode implements NodeView {
   readonly logger: Logger;
   readonly db: ChainDb;
   readonly chain: BeaconChain;
-  readonly network: NetworkHost;
+  readonly network: INetwork;
   readonly clock: SlotClock;
   readonly driver: Driver;
   readonly sync: SyncService;
@@ -81,14 +81,13 @@ export class BeaconNode implements NodeView {
   /** Dropped connections, refused requests and API signature verdicts (metrics). */
   readonly apiStats = new ApiServerStats();
   private readonly startedAtMs = Date.now();
-  private genesisRootCache: Uint8Array | null = null;
 
   private constructor(parts: {
     options: NodeOptions;
     logger: Logger;
     db: ChainDb;
     chain: BeaconChain;
-    network: NetworkHost;
+    network: INetwork;
     clock: SlotClock;
     driver: Driver;
     sync: SyncService;
@@ -127,6 +126,7 @@ export class BeaconNode implements NodeView {
     const db = await ChainDb.open(options.dataDir, forkDigest);
     let verifierRef: BlsVerifier | null = null;
     let protectionRef: SlashingProtection | null = null;
+    let networkRef: INetwork | null = null;
 
     try {
       const anchor = await loadAnchor(db, genesisState, options, logger);
@@ -145,16 +145,8 @@ export class BeaconNode implements NodeView {
         metrics.network.attestationCommitteeSubnet.set(lowestValidator % options.chain.attestationCommitteeCount);
       }
       const collector = new AttestationCollector();
-      const network = new NetworkHost({
-        forkDigest,
-        listenAddresses: [options.listen],
-        identitySeed: options.identitySeed,
-        bootnodes: options.bootnodes,
-        attestationSubnetCount: options.chain.attestationCommitteeCount,
-        gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
-        slotDurationMs: options.chain.slotDurationMs,
-        gossipMeshDegree: options.gossipMeshDegree,
-      });
+      const network = createNetwork(options, forkDigest, logger.child("network"));
+      networkRef = network;
       const orphans = new OrphanBlocks();
       let ingressRef: GossipIngress | null = null;
       const fetcher = new BlockFetcher({
@@ -256,31 +248,9 @@ export class BeaconNode implements NodeView {
         onPass: (batchSize, durationMs, idle) => metricsBridge.onPass(batchSize, durationMs, idle),
         hooks: {
           onInterval: (due) => {
-            const slot = due.slot;
-            // A late tick still runs its duty while its slot is current; a stale slot's duty is skipped.
-            const current = !due.caughtUp || slot === clock.currentSlot();
-            switch (due.intervalInSlot) {
-              case 0: {
-                const proposer = duties.proposerFor(slot);
-                chain.onInterval(due.interval, proposer !== null);
-                // Signing waits on the synced slashing-protection write, never the clock.
-                if (current) void duties.propose(slot);
-                break;
-              }
-              case 1:
-                chain.onInterval(due.interval, false);
-                if (current) void duties.attest(slot);
-                break;
-              case 2:
-                chain.onInterval(due.interval, false);
-                if (current) duties.aggregate(slot);
-                else duties.skipAggregation();
-                break;
-              default:
-                chain.onInterval(due.interval, false);
-            }
+            runIntervalDuties(due, { chain, duties, clock });
             if (due.intervalInSlot === 4) {
-              slotLogger.log(slot, chain, network.peerCount(), sync.state, driver.stats);
+              slotLogger.log(due.slot, chain, network.peerCount(), sync.state, driver.stats);
             }
             if (nodeRef !== null) metricsBridge.sync(nodeRef);
           },
@@ -335,6 +305,8 @@ export class BeaconNode implements NodeView {
       });
       return node;
     } catch (err) {
+      // A started network worker would keep the process alive after a failed start.
+      await networkRef?.stop().catch(() => {});
       await verifierRef?.close();
       await protectionRef?.close();
       await db.close();
@@ -381,43 +353,15 @@ export class BeaconNode implements NodeView {
     this.api = await startApiServer({
       host: this.options.httpHost,
       port: this.options.httpPort,
-      backend: this.backend(),
+      backend: nodeApiBackend(this, NODE_VERSION),
       plugins,
       stats: this.apiStats,
       onServerError: (err) => this.logger.error("HTTP API server error", undefined, err),
     });
   }
 
-  /** hash_tree_root of the genesis state (the fork digest is its first 4 bytes). */
-  private get genesisStateRoot(): Uint8Array {
-    this.genesisRootCache ??= State.hashTreeRoot(genesisStateOf(this.options.chain));
-    return this.genesisRootCache;
-  }
-
   health(): NodeHealth {
     return buildHealth(this);
-  }
-
-  private backend(): ApiBackend {
-    const chain = this.chain;
-    return {
-      health: () => this.health(),
-      syncState: () => this.sync.state,
-      headSlot: () => chain.head.slot,
-      currentSlot: () => Math.max(0, this.clock.currentSlot()),
-      peerId: () => this.network.peerId,
-      listenAddresses: () => this.network.multiaddrs(),
-      peers: () => this.network.peers().map((peerId) => ({ peerId, address: "", direction: "outbound" as const })),
-      version: () => NODE_VERSION,
-      justified: () => chain.justified,
-      finalized: () => chain.finalized,
-      header: (id) => lookupHeader(this.chain, id),
-      genesis: () => ({
-        genesisTime: this.options.chain.genesisTime,
-        genesisValidatorsRoot: this.genesisStateRoot,
-        genesisForkVersion: this.genesisStateRoot.slice(0, 4),
-      }),
-    };
   }
 
   get uptimeMs(): number {

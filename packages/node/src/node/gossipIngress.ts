@@ -14,7 +14,7 @@ import {
 } from "@metronome/chain";
 import type { SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
-import type { GossipVerdict, NetworkHost } from "@metronome/network";
+import type { GossipVerdict, INetwork } from "@metronome/network";
 import type { BlockSource } from "../chain/chainEvents.ts";
 import type {
   AttestationKind,
@@ -148,7 +148,7 @@ export class GossipIngress implements DriverWork {
     if (this.verifier.capacityLeft() > 0) this.notify();
   }
 
-  register(network: NetworkHost): void {
+  register(network: INetwork): void {
     network.setGossipHandler("block", (block, info) => this.enqueueBlock(block, "gossip", info.peer));
     network.setGossipHandler("attestation", (att, info) => this.enqueueAttestation(att, info.peer));
     network.setGossipHandler("aggregation", (agg, info) => this.enqueueAggregate(agg, info.peer));

@@ -1,7 +1,8 @@
 // Health for an external supervisor (the node never restarts itself). Rules, documented in
 // docs/operations.md: unhealthy when the driver has not ticked for 3 intervals, when there are no
 // peers, when the head trails the clock by more than 8 slots while SYNCED, or while a database write
-// is failing (it is retried; finality is not durable until it lands).
+// is failing (it is retried; finality is not durable until it lands), and while the network worker
+// is down (it is being restarted).
 
 import type { NodeHealth } from "@metronome/api";
 import { toHex } from "@metronome/chain";
@@ -30,6 +31,10 @@ export function buildHealth(node: NodeView): NodeHealth {
   ) {
     reasons.push("the driver has not ticked since start");
   }
+  const thread = node.network.threadHealth();
+  // While the network worker is down and being restarted the node keeps its clock and chain, but
+  // it is cut off: say why rather than only "no peers".
+  if (thread.down !== null) reasons.push(thread.down);
   if (peers === 0) reasons.push("no peers");
   if (node.sync.state === "SYNCED" && currentSlot - chain.head.slot > MAX_HEAD_LAG_SLOTS) {
     reasons.push(`head ${chain.head.slot} trails slot ${currentSlot}`);
@@ -56,6 +61,8 @@ export function buildHealth(node: NodeView): NodeHealth {
     ticks: stats.ticks,
     last_tick_age_ms: lastTickAge,
     intervals_missed: stats.intervalsMissed,
+    network_thread: thread.thread,
+    network_worker_restarts: thread.restarts,
     drops: {
       ...node.ingress.dropCounters(),
       ...networkDrops(node.network.stats()),

@@ -6,7 +6,7 @@
 import type { BlsVerifierStats } from "@metronome/bls";
 import type { StateTransitionTiming } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
-import type { LabelledNetworkStats, PeerScoreSummary } from "@metronome/network";
+import { boundaryDrops, type LabelledNetworkStats, type PeerScoreSummary } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/interface.ts";
@@ -252,6 +252,13 @@ export class MetricsBridge {
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
     this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
+    const boundary = node.network.boundaryStats();
+    if (boundary === null) return;
+    // The network worker's gossip channel (no such queue while the network runs on the main thread).
+    m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
+    for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
+      this.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
+    }
   }
 
   /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */

@@ -4,7 +4,7 @@
 
 import type { BlsVerifier } from "@metronome/bls";
 import type { SlotClock } from "@metronome/clock";
-import type { NetworkHost } from "@metronome/network";
+import type { INetwork } from "@metronome/network";
 import type { EventsPlugin } from "../api/events.ts";
 import type { ApiServerStats } from "../api/serverLimits.ts";
 import type { BeaconChain } from "../chain/interface.ts";
@@ -21,7 +21,7 @@ export interface NodeView {
   readonly chain: BeaconChain;
   readonly clock: SlotClock;
   readonly driver: Pick<Driver, "stats">;
-  readonly network: NetworkHost;
+  readonly network: INetwork;
   readonly sync: Pick<SyncService, "state">;
   readonly ingress: GossipIngress;
   readonly duties: ValidatorDuties;

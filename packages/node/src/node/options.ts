@@ -32,4 +32,10 @@ export interface NodeOptions {
   doppelgangerSlots: number;
   /** Gossip mesh degree D; undefined keeps PROTOCOL.md's 8 (tests lower it to force multi-hop). */
   gossipMeshDegree?: number;
+  /** Where libp2p runs: its own worker thread (default) or the main thread (for comparison). */
+  networkThread?: NetworkThread;
+  /** Debug only (the restart test): SIGUSR2 terminates the network worker as if it had crashed. */
+  debugSigusr2KillsNetworkWorker?: boolean;
 }
+
+export type NetworkThread = "worker" | "main";

@@ -5,7 +5,7 @@ import { isLoopbackHost, loadOrCreateToken, TOKEN_FILE_NAME } from "@metronome/a
 import type { BlsVerifier } from "@metronome/bls";
 import type { SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
-import type { NetworkHost } from "@metronome/network";
+import type { INetwork } from "@metronome/network";
 import type { FastifyInstance } from "fastify";
 import type { ApiServerStats } from "../api/serverLimits.ts";
 import { validatorRoutesPlugin } from "../api/validatorRoutes.ts";
@@ -16,7 +16,7 @@ import type { NodeOptions } from "./options.ts";
 export interface ValidatorApiParts {
   options: NodeOptions;
   chain: BeaconChain;
-  network: NetworkHost;
+  network: INetwork;
   clock: SlotClock;
   verifier: BlsVerifier;
   apiStats: ApiServerStats;

@@ -2,7 +2,7 @@
 // towards the best peer's head when behind, and serve peers' Status/BlocksByRoot/BlocksByRange.
 import { type Checkpoint, MAX_REQUEST_BLOCKS, rootKey, type SignedBlock, type Status } from "@metronome/chain";
 import type { Logger } from "@metronome/common";
-import type { NetworkHost } from "@metronome/network";
+import type { INetwork } from "@metronome/network";
 import type { BeaconChain } from "../chain/interface.ts";
 import { type SyncState, SyncTracker } from "./syncState.ts";
 
@@ -20,7 +20,7 @@ export type BlockSubmitter = (blocks: SignedBlock[], source: "blocks_by_range", 
 
 export interface SyncServiceOptions {
   chain: BeaconChain;
-  network: NetworkHost;
+  network: INetwork;
   logger: Logger;
   genesisStart: boolean;
   now?: () => number;
@@ -40,7 +40,7 @@ export class SyncService {
   /** Peers whose range request failed or came back empty rest before being asked again. */
   private readonly rangeBackoff = new Map<string, { until: number; failures: number }>();
   private readonly chain: BeaconChain;
-  private readonly network: NetworkHost;
+  private readonly network: INetwork;
   private readonly logger: Logger;
   private readonly now: () => number;
   private submit: BlockSubmitter | null = null;

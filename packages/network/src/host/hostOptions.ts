@@ -1,0 +1,67 @@
+// The options a NetworkHost is built with, and the connection-level defaults behind them.
+
+import type { GossipKind } from "../gossip/topics.ts";
+import type { RateLimits } from "../reqresp/server.ts";
+import type { RedialOptions } from "./bootnodes.ts";
+
+export type NetworkHostOptions = {
+  /** 4-byte fork digest (bytes or hex); every topic is scoped to it. */
+  forkDigest: string | Uint8Array;
+  /** Default ["/ip4/0.0.0.0/tcp/9000"]. Tests use "/ip4/127.0.0.1/tcp/0". */
+  listenAddresses?: readonly string[];
+  announceAddresses?: readonly string[];
+  /** 32 bytes; the node's Ed25519 identity is derived from it. Random when absent. */
+  identitySeed?: Uint8Array;
+  /** Multiaddrs (ideally ending in /p2p/<peer id>) dialed at start and redialed when lost. */
+  bootnodes?: readonly string[];
+  /** Attestation subnets that exist on this network (topics outside them are ignored). */
+  attestationSubnetCount?: number;
+  /** Connection cap handed to libp2p's connection manager. Default 100. */
+  maxPeers?: number;
+  /** New inbound connections accepted per second from one host. Default 25. */
+  inboundConnectionThreshold?: number;
+  /** Inbound connections still in their Noise/Yamux upgrade at once. Default MAX_INBOUND_PENDING. */
+  maxInboundPendingConnections?: number;
+  /** Time an inbound connection has to finish its upgrade. Default INBOUND_UPGRADE_TIMEOUT_MS. */
+  inboundUpgradeTimeoutMs?: number;
+  /** Slot length: peer-score credit and decay are counted in slots. Default 4 s. */
+  slotDurationMs?: number;
+  /**
+   * Default true: a peer below the graylist or the application disconnect threshold is cut off
+   * and banned. False keeps every peer connected whatever its score (for wire-level tests that
+   * misbehave on purpose); scores are still kept and gossipsub still applies its thresholds.
+   */
+  peerScoreDisconnects?: boolean;
+  /** The clock the application peer score decays and bans expire by (tests move it). */
+  scoreClock?: () => number;
+  reqResp?: {
+    /** Whole-exchange timeout, outbound and inbound. Default 10 s. */
+    timeoutMs?: number;
+    /** Bytes one response may bring, all chunks together. Default MAX_RESPONSE_BYTES (32 MiB). */
+    maxResponseBytes?: number;
+    rateLimits?: Partial<RateLimits>;
+  };
+  redial?: Partial<RedialOptions>;
+  gossipHeartbeatMs?: number;
+  /** Target gossip mesh degree D; default PROTOCOL.md's 8 (tests lower it for multi-hop meshes). */
+  gossipMeshDegree?: number;
+  /** How long seen gossip message ids are remembered (leanSpec: slot * 6; default for 4 s slots). */
+  gossipSeenTtlMs?: number;
+  /** Gossip validations in flight at once, per topic kind, before new ones are ignored (router defaults). */
+  maxPendingGossipValidations?: Partial<Record<GossipKind, number>>;
+};
+
+export const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/9000"];
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 25;
+/**
+ * An idle socket holds a pending slot until its upgrade times out, so one host can hold at most
+ * threshold (25/s) x timeout (4 s) = 100 slots; with 128 it can never take the last one, and an
+ * honest peer still gets in (libp2p's default of 10 let 12 idle sockets lock peers out).
+ */
+export const MAX_INBOUND_PENDING = 128;
+/** A Noise + Yamux upgrade takes milliseconds on a healthy link; an idle socket is cut after 4 s. */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 4_000;
+export const DEFAULT_SLOT_DURATION_MS = 4_000;
+export const STREAMS_PER_PROTOCOL = 16;
+/** Bound on the per-peer bookkeeping behind the connection metrics (far above any connection cap). */
+export const MAX_TRACKED_PEERS = 4096;

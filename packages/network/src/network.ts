@@ -1,0 +1,70 @@
+// INetwork: all the node sees of its network. NetworkHost implements it in the calling thread;
+// NetworkWorker implements it by running a NetworkHost in a worker thread and caching what the
+// node reads synchronously (peers, counters), so the node cannot tell them apart except by the
+// thread its event loop has to share.
+import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
+import type { BoundaryStats } from "./boundary/boundaryStats.ts";
+import type { GossipHandler } from "./gossip/router.ts";
+import type { GossipKind } from "./gossip/topics.ts";
+import type { PeerDefenceStats } from "./host/peerDefence.ts";
+import type { PeerScoreStats, ScoreDisconnectReason } from "./host/peerScores.ts";
+import type { ReqRespHandlers } from "./reqresp/server.ts";
+import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "./stats.ts";
+
+export type PeerListener = (peer: string) => void;
+/** Told of each peer cut off for its score, with the reason and the score at the time. */
+export type ScoreDisconnectListener = (peer: string, reason: ScoreDisconnectReason, score: number) => void;
+/** What the host reports about peer scores (application store plus the graylist counts). */
+export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
+
+/** Which thread runs libp2p, and (for a worker) how often it was restarted and whether it is down. */
+export type NetworkThreadHealth = {
+  thread: "main" | "worker";
+  /** Times the network worker was restarted after it died (0 in the main thread). */
+  restarts: number;
+  /** Why the network is down right now (the worker died and is being restarted), else null. */
+  down: string | null;
+};
+
+export interface INetwork {
+  readonly forkDigest: string;
+  /** Our libp2p peer id (throws before start). */
+  readonly peerId: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  multiaddrs(): string[];
+  peers(): string[];
+  peerCount(): number;
+  /** Distinct peers in our mesh over every topic this node can subscribe to. */
+  meshPeerCount(): number;
+  onPeerConnected(listener: PeerListener): () => void;
+  onPeerDisconnected(listener: PeerListener): () => void;
+  onPeerScoreDisconnect(listener: ScoreDisconnectListener): () => void;
+
+  /** The node's verdict on each decoded message of `kind` decides whether it propagates. */
+  setGossipHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void;
+  /** Subscribes to the block and aggregation topics and to the given attestation subnets. */
+  subscribe(attestationSubnets?: readonly number[]): void;
+  /** Each publish resolves to the number of peers the message was sent to. */
+  publishBlock(block: SignedBlock): Promise<number>;
+  publishAttestation(subnet: number, attestation: SignedAttestation): Promise<number>;
+  publishAggregate(aggregate: SignedAggregatedAttestation): Promise<number>;
+
+  setReqRespHandlers(handlers: Partial<ReqRespHandlers>): void;
+  /** Exchanges Status with `peer`, sending ours from the registered `status` handler. */
+  status(peer: string): Promise<Status>;
+  blocksByRoot(peer: string, roots: readonly Uint8Array[]): Promise<SignedBlock[]>;
+  blocksByRange(peer: string, startSlot: number, count: number): Promise<SignedBlock[]>;
+
+  stats(): NetworkStats;
+  /** Gossip verdicts per topic kind, req/resp results per protocol and direction, peer events. */
+  labelledStats(): LabelledNetworkStats;
+  /** Sizes of the gossip messages received since the last call (sampled: bounded per kind). */
+  drainGossipSizes(): Record<GossipStatKind, number[]>;
+  peerScoreStats(): PeerScoreSummary;
+  /** Gossip scores of connected peers sampled since the last call (for a histogram). */
+  drainPeerScoreSamples(): number[];
+  threadHealth(): NetworkThreadHealth;
+  /** The worker's gossip boundary: drops by reason, verdict timeouts (null on the main thread). */
+  boundaryStats(): BoundaryStats | null;
+}

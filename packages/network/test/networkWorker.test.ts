@@ -1,0 +1,160 @@
+// NetworkWorker against a real in-thread NetworkHost on loopback: gossip crosses the thread
+// boundary both ways with the node's verdict, req/resp is served and made from the driver thread,
+// and a worker terminated as if it crashed comes back with the same peer id and port, its peers
+// and subscriptions restored, and its counters still monotonic.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { rootKey, SignedAggregatedAttestation, SignedBlock, Status } from "@metronome/chain";
+import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
+import type { GossipVerdict } from "../src/gossip/router.ts";
+import type { NetworkHost } from "../src/host/networkHost.ts";
+import { NetworkWorker } from "../src/worker/networkWorker.ts";
+import {
+  blockRoot,
+  sampleAggregate,
+  sampleAttestation,
+  sampleBlock,
+  sampleStatus,
+  TEST_FORK_DIGEST,
+  waitFor,
+} from "./fixtures.ts";
+import { HostPool } from "./hosts.ts";
+
+const chain = [1, 2, 3].map((slot) => sampleBlock(slot));
+const byRoot = new Map(chain.map((b) => [rootKey(blockRoot(b)), b]));
+
+describe("NetworkWorker: libp2p in a worker thread", () => {
+  const pool = new HostPool();
+  let peer: NetworkHost;
+  let net: NetworkWorker;
+  const logs: string[] = [];
+  const received: { kind: string; value: unknown; peer: string }[] = [];
+  let aggregateVerdict: GossipVerdict = "accept";
+
+  before(async () => {
+    peer = await pool.start({ redial: { initialDelayMs: 100, maxDelayMs: 400 } });
+    peer.setReqRespHandlers({ status: () => sampleStatus(3) });
+    peer.subscribe([0]);
+    net = new NetworkWorker({
+      forkDigest: TEST_FORK_DIGEST,
+      listenAddresses: ["/ip4/127.0.0.1/tcp/0"],
+      bootnodes: [peer.multiaddrs()[0] as string],
+      redial: { initialDelayMs: 100, maxDelayMs: 400 },
+      statsPushMs: 50,
+      restartBackoffMs: { initial: 100, max: 400 },
+      log: (level, message) => logs.push(`${level} ${message}`),
+    });
+    net.setGossipHandler("block", (value, info) => {
+      received.push({ kind: "block", value, peer: info.peer });
+      return "accept";
+    });
+    net.setGossipHandler("aggregation", async (value, info) => {
+      received.push({ kind: "aggregation", value, peer: info.peer });
+      return aggregateVerdict;
+    });
+    net.setReqRespHandlers({
+      status: () => sampleStatus(2),
+      blocksByRoot: (roots) => roots.flatMap((r) => byRoot.get(rootKey(r)) ?? []),
+      blocksByRange: (start, count) => chain.filter((b) => b.block.slot >= start && b.block.slot < start + count),
+    });
+    await net.start();
+    net.subscribe([0]);
+    await waitFor(() => net.peerCount() === 1 && peer.peerCount() === 1, "worker connected to the peer");
+    await waitFor(() => peer.gossipMeshPeers("aggregation").length === 1, "peer meshed with the worker", 15_000);
+  });
+  after(async () => {
+    await net?.stop();
+    await pool.stopAll();
+  });
+
+  it("gossip from a peer arrives decoded on the driver thread, BitArrays intact", async () => {
+    await peer.publishAggregate(sampleAggregate());
+    await waitFor(() => received.some((r) => r.kind === "aggregation"), "aggregate received");
+    const got = received.find((r) => r.kind === "aggregation")?.value as SignedAggregatedAttestation;
+    assert.ok(SignedAggregatedAttestation.equals(got, sampleAggregate()));
+    assert.deepEqual(got.aggregationBits.getTrueBitIndexes(), [0, 2]);
+    assert.equal(received.find((r) => r.kind === "aggregation")?.peer, peer.peerId);
+    await waitFor(() => net.labelledStats().gossipVerdicts.aggregation.accept === 1, "accept counted via the worker");
+  });
+
+  it("the node's verdict goes back to gossipsub (a REJECT is counted as one)", async () => {
+    aggregateVerdict = "reject";
+    const other = { ...sampleAggregate(), signature: new Uint8Array(96).fill(7) };
+    await peer.publishAggregate(other);
+    await waitFor(() => net.labelledStats().gossipVerdicts.aggregation.reject === 1, "reject counted");
+    aggregateVerdict = "accept";
+  });
+
+  it("publishes from the driver thread reach the peer", async () => {
+    const seen: number[] = [];
+    peer.setGossipHandler("attestation", (att) => {
+      seen.push(att.validatorIndex);
+      return "accept";
+    });
+    await waitFor(() => peer.gossipSubscribers("attestation", 0).length === 1, "peer sees the subnet subscription");
+    await net.publishAttestation(0, sampleAttestation(4));
+    await waitFor(() => seen.includes(4), "peer received the attestation");
+  });
+
+  it("req/resp: the peer's requests are answered by driver-thread handlers, and ours reach it", async () => {
+    const blocks = await peer.blocksByRoot(net.peerId, [blockRoot(chain[1] as SignedBlock)]);
+    assert.equal(blocks.length, 1);
+    assert.ok(SignedBlock.equals(blocks[0] as SignedBlock, chain[1] as SignedBlock));
+    const range = await peer.blocksByRange(net.peerId, 1, 2);
+    assert.deepEqual(
+      range.map((b) => b.block.slot),
+      [1, 2],
+    );
+    const status = await net.status(peer.peerId);
+    assert.ok(Status.equals(status, sampleStatus(3)));
+  });
+
+  it("a terminated worker is restarted with the same peer id and port; peers and counters carry on", async () => {
+    const peerId = net.peerId;
+    const addrs = net.multiaddrs();
+    const acceptedBefore = net.labelledStats().gossipVerdicts.aggregation.accept;
+    const disconnected: string[] = [];
+    const off = net.onPeerDisconnected((p) => disconnected.push(p));
+    net.debugTerminateWorker();
+    await waitFor(() => net.threadHealth().down !== null, "worker reported down");
+    assert.deepEqual(disconnected, [peer.peerId], "the driver thread is told its peers are gone");
+    assert.equal(net.peerCount(), 0);
+    await assert.rejects(net.status(peer.peerId), /NOT_STARTED/);
+    await waitFor(() => net.threadHealth().down === null && net.peerCount() === 1, "restarted and reconnected", 15_000);
+    off();
+    assert.equal(net.threadHealth().restarts, 1);
+    assert.equal(net.peerId, peerId);
+    assert.deepEqual(net.multiaddrs(), addrs);
+    assert.ok(
+      logs.some((l) => l.startsWith("error network worker exited")),
+      logs.join("\n"),
+    );
+    assert.ok(net.labelledStats().gossipVerdicts.aggregation.accept >= acceptedBefore, "counters stay monotonic");
+    // Subscriptions and handlers were replayed: gossip flows again.
+    await waitFor(() => peer.gossipMeshPeers("aggregation").length === 1, "peer meshed again", 15_000);
+    const third = { ...sampleAggregate(), signature: new Uint8Array(96).fill(8) };
+    const count = received.length;
+    await peer.publishAggregate(third);
+    await waitFor(() => received.length > count, "gossip after the restart");
+  });
+});
+
+describe("NetworkWorker: a start that fails", () => {
+  it("rejects start() with the reason (a listen port already in use) and stays stopped", async () => {
+    const pool = new HostPool();
+    const holder = await pool.start();
+    const taken = holder.multiaddrs()[0]?.replace(/\/p2p\/.*$/, "") as string;
+    const net = new NetworkWorker({ forkDigest: TEST_FORK_DIGEST, listenAddresses: [taken] });
+    try {
+      await assert.rejects(
+        net.start(),
+        (err) => isNetworkError(err, NetworkErrorCode.NOT_STARTED) && /failed to start/.test(err.message),
+      );
+      assert.equal(net.threadHealth().restarts, 0);
+      assert.match(net.threadHealth().down ?? "", /failed to start/);
+    } finally {
+      await net.stop();
+      await pool.stopAll();
+    }
+  });
+});
