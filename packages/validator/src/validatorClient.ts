@@ -5,15 +5,15 @@
 // Every signature goes through slashing protection first. Nothing awaits a beacon node inside the
 // timer callback: duties run as tasks with request deadlines, so one slow node never stalls a slot.
 
-import { parseSszJson, VALIDATOR_ROUTES } from "@metronome/api";
+import { attestationDataRoute, produceBlockRoute, publishAttestationsRoute, publishBlockRoute } from "@metronome/api";
 import {
-  AttestationData,
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
   Block,
   type Block as BlockValue,
+  bytesEqual,
   type SecretKey,
-  SignedAttestation,
+  type SignedAttestation as SignedAttestationValue,
   type SigningDomains,
   shortRoot,
   signAttestation,
@@ -275,7 +275,7 @@ export class ValidatorClient {
       logger.error("slashing protection failed: not attesting", { slot }, err);
       return "done";
     }
-    const signed: ReturnType<typeof SignedAttestation.toJson>[] = [];
+    const signed: SignedAttestationValue[] = [];
     let refused = 0;
     signers.forEach((k, i) => {
       const check = checks[i];
@@ -285,7 +285,7 @@ export class ValidatorClient {
         this.refusal("attestation", check, k.index);
         return;
       }
-      signed.push(SignedAttestation.toJson(signAttestation(k.secretKey, k.index, data, this.o.domains)));
+      signed.push(signAttestation(k.secretKey, k.index, data, this.o.domains));
     });
     if (refused > 0) {
       metrics.attestationsFailed.inc({ reason: "slashing_protection" }, refused);
@@ -297,7 +297,7 @@ export class ValidatorClient {
         // The node that served the data first: it already has the head the votes point at.
         const result = await this.o.nodes.first(
           "publish attestations",
-          (c) => c.post(VALIDATOR_ROUTES.attestation, signed),
+          (c) => c.call(publishAttestationsRoute, signed),
           { prefer: url },
         );
         published = signed.length;
@@ -324,18 +324,11 @@ export class ValidatorClient {
   ): Promise<{ data: AttestationDataValue; url: string }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const generation = this.reorgGeneration;
-      const { value, url } = await this.o.nodes.first(
+      const { value: data, url } = await this.o.nodes.first(
         "attestation data",
-        (c) => c.get(`${VALIDATOR_ROUTES.attestationData}?slot=${slot}`),
+        (c) => c.call(attestationDataRoute, { slot }),
         { only: head?.url },
       );
-      const json = (value as { data?: unknown } | null)?.data;
-      let data: AttestationDataValue;
-      try {
-        data = parseSszJson(AttestationData, json, "attestation_data");
-      } catch (err) {
-        throw new BeaconNodeError("decode", url, describe(err));
-      }
       if (data.slot !== slot)
         throw new BeaconNodeError("decode", url, `attestation data for slot ${data.slot}, asked ${slot}`);
       if (head !== undefined && toHex(data.head.root) !== head.root.toLowerCase()) {
@@ -398,9 +391,9 @@ export class ValidatorClient {
     const proposerSignature = key.secretKey.sign(signingRoot).toBytes();
     // The full aggregate, so any node can import it, not only the one that built it.
     const signature = aggregateSignatureBytes([proposerSignature, ...produced.attestationSignatures]);
-    const body = { block: Block.toJson(produced.block), signature: toHex(signature) };
+    const body = { block: produced.block, signature };
     try {
-      const result = await this.o.nodes.first("publish block", (c) => c.post(VALIDATOR_ROUTES.block, body), {
+      const result = await this.o.nodes.first("publish block", (c) => c.call(publishBlockRoute, body), {
         prefer: produced.url,
       });
       metrics.blocksPublished.inc();
@@ -422,14 +415,10 @@ export class ValidatorClient {
     proposer: number,
   ): Promise<{ block: BlockValue; attestationSignatures: Uint8Array[]; url: string }> {
     const { value, url } = await this.o.nodes.first("block production", async (c) => {
-      const res = await c.get(`${VALIDATOR_ROUTES.block}?slot=${slot}&proposer_index=${proposer}`);
-      const data = (res as { data?: Record<string, unknown> } | null)?.data;
-      let block: BlockValue;
-      try {
-        block = parseSszJson(Block, data?.block, "block");
-      } catch (err) {
-        throw new BeaconNodeError("decode", c.url, describe(err));
-      }
+      const { block, signingRoot, attestationSignatures } = await c.call(produceBlockRoute, {
+        slot,
+        proposerIndex: proposer,
+      });
       if (block.slot !== slot || block.proposerIndex !== proposer) {
         throw new BeaconNodeError(
           "decode",
@@ -438,24 +427,14 @@ export class ValidatorClient {
         );
       }
       // The node computes the signing root too: a mismatch means it is on another chain.
-      const ours = toHex(this.o.domains.blockSigningRoot(block));
-      if (typeof data?.signing_root === "string" && data.signing_root.toLowerCase() !== ours) {
+      const ours = this.o.domains.blockSigningRoot(block);
+      if (signingRoot !== null && !bytesEqual(signingRoot, ours)) {
         throw new BeaconNodeError(
           "decode",
           c.url,
-          `signing root ${data.signing_root} differs from ours ${ours}: wrong chain?`,
+          `signing root ${toHex(signingRoot)} differs from ours ${toHex(ours)}: wrong chain?`,
         );
       }
-      const sigs = data?.attestation_signatures;
-      if (!Array.isArray(sigs) || sigs.length !== block.body.attestations.length) {
-        throw new BeaconNodeError("decode", c.url, "attestation_signatures do not match the block body");
-      }
-      const attestationSignatures = sigs.map((s) => {
-        if (typeof s !== "string" || !/^0x[0-9a-fA-F]{192}$/.test(s)) {
-          throw new BeaconNodeError("decode", c.url, "malformed attestation signature");
-        }
-        return new Uint8Array(Buffer.from(s.slice(2), "hex"));
-      });
       return { block, attestationSignatures };
     });
     return { ...value, url };
