@@ -5,68 +5,34 @@
 // Every signature goes through slashing protection first. Nothing awaits a beacon node inside the
 // timer callback: duties run as tasks with request deadlines, so one slow node never stalls a slot.
 
-import { attestationDataRoute, produceBlockRoute, publishAttestationsRoute, publishBlockRoute } from "@metronome/api";
+import { publishAttestationsRoute, publishBlockRoute } from "@metronome/api";
 import {
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
   Block,
   type Block as BlockValue,
-  bytesEqual,
-  type SecretKey,
   type SignedAttestation as SignedAttestationValue,
-  type SigningDomains,
   shortRoot,
   signAttestation,
   toHex,
 } from "@metronome/chain";
-import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
-import type { Logger } from "@metronome/common";
-import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
+import { IntervalTimer, IntervalTracker } from "@metronome/clock";
+import { fetchAttestationData, fetchProducedBlock } from "./beaconCalls.ts";
+import { AllBeaconNodesFailedError } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
 import type { HeadUpdate, ReorgUpdate } from "./headMonitor.ts";
-import type { SignKind, SlashingCheck, SlashingProtection } from "./slashing/slashingProtection.ts";
-import type { VcMetrics } from "./vcMetrics.ts";
+import type { SignKind, SlashingCheck } from "./slashing/slashingProtection.ts";
+import type {
+  AttestationRecord,
+  AttestationSource,
+  ValidatorClientOptions,
+  ValidatorKey,
+} from "./validatorClientTypes.ts";
+
+export * from "./validatorClientTypes.ts";
 
 export const PROPOSE_INTERVAL = 0;
 export const ATTEST_INTERVAL = 1;
-
-/** The part of the head monitor the duty loop reads. */
-export interface HeadSource {
-  firstHeadForSlot(slot: number): HeadUpdate | undefined;
-  laggingUrls(): Set<string>;
-}
-
-export interface ValidatorKey {
-  index: number;
-  secretKey: SecretKey;
-  pubkey: Uint8Array;
-}
-
-export interface ValidatorClientOptions {
-  clock: SlotClock;
-  nodes: BeaconNodes;
-  heads: HeadSource;
-  protection: SlashingProtection;
-  keys: ValidatorKey[];
-  domains: SigningDomains;
-  metrics: VcMetrics;
-  logger: Logger;
-  dutyWindow?: number;
-  /** Tests only: timers that never fire, to drive onInterval by hand. */
-  timers?: TimerApi;
-}
-
-export type AttestationSource = "head" | "interval";
-
-/** What happened to one slot's attestation duty (kept for a few slots, for tests and logs). */
-export interface AttestationRecord {
-  slot: number;
-  source: AttestationSource;
-  url: string;
-  headRoot: string;
-  published: number;
-  refused: number;
-}
 
 const KEEP_RECORDS = 64;
 
@@ -324,19 +290,8 @@ export class ValidatorClient {
   ): Promise<{ data: AttestationDataValue; url: string }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const generation = this.reorgGeneration;
-      const { value: data, url } = await this.o.nodes.first(
-        "attestation data",
-        (c) => c.call(attestationDataRoute, { slot }),
-        { only: head?.url },
-      );
-      if (data.slot !== slot)
-        throw new BeaconNodeError("decode", url, `attestation data for slot ${data.slot}, asked ${slot}`);
-      if (head !== undefined && toHex(data.head.root) !== head.root.toLowerCase()) {
-        throw new Error(
-          `head root ${shortRoot(data.head.root)} of ${url} differs from its head event ${head.root.slice(0, 10)}`,
-        );
-      }
-      if (generation === this.reorgGeneration) return { data, url };
+      const fetched = await fetchAttestationData(this.o.nodes, slot, head);
+      if (generation === this.reorgGeneration) return fetched;
     }
     throw new Error("reorgs kept replacing the head while fetching attestation data");
   }
@@ -370,7 +325,7 @@ export class ValidatorClient {
 
     let produced: { block: BlockValue; attestationSignatures: Uint8Array[]; url: string };
     try {
-      produced = await this.fetchBlock(slot, proposer);
+      produced = await fetchProducedBlock(this.o.nodes, this.o.domains, slot, proposer);
     } catch (err) {
       fail("produce", err);
       return;
@@ -408,36 +363,6 @@ export class ValidatorClient {
     } catch (err) {
       fail("publish", err);
     }
-  }
-
-  private async fetchBlock(
-    slot: number,
-    proposer: number,
-  ): Promise<{ block: BlockValue; attestationSignatures: Uint8Array[]; url: string }> {
-    const { value, url } = await this.o.nodes.first("block production", async (c) => {
-      const { block, signingRoot, attestationSignatures } = await c.call(produceBlockRoute, {
-        slot,
-        proposerIndex: proposer,
-      });
-      if (block.slot !== slot || block.proposerIndex !== proposer) {
-        throw new BeaconNodeError(
-          "decode",
-          c.url,
-          `block for slot ${block.slot} by ${block.proposerIndex}, asked ${slot} by ${proposer}`,
-        );
-      }
-      // The node computes the signing root too: a mismatch means it is on another chain.
-      const ours = this.o.domains.blockSigningRoot(block);
-      if (signingRoot !== null && !bytesEqual(signingRoot, ours)) {
-        throw new BeaconNodeError(
-          "decode",
-          c.url,
-          `signing root ${toHex(signingRoot)} differs from ours ${toHex(ours)}: wrong chain?`,
-        );
-      }
-      return { block, attestationSignatures };
-    });
-    return { ...value, url };
   }
 
   private refusal(kind: SignKind, check: Extract<SlashingCheck, { status: "refused" }>, index: number): void {
