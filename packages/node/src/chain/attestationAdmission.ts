@@ -70,11 +70,17 @@ export function prepareAdmission(
   }
   const checked = performance.now();
   ctx.observer.attestationValidated?.((checked - started) / 1000);
-  const countVerdict = (valid: boolean, verified: boolean): void => {
-    if (!verified) return;
-    ctx.counters.signatures[kind][valid ? "valid" : "invalid"]++;
-    ctx.observer.signatureVerified?.(kind, (performance.now() - checked) / 1000);
-  };
+  // Every verdict is counted (when a pairing ran); a bad signature is a rejection, whatever else.
+  const onVerdict =
+    (onValid: () => AttestationOutcome) =>
+    (valid: boolean, verified = true): AttestationOutcome => {
+      if (verified) {
+        ctx.counters.signatures[kind][valid ? "valid" : "invalid"]++;
+        ctx.observer.signatureVerified?.(kind, (performance.now() - checked) / 1000);
+      }
+      if (!valid) return ctx.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
+      return onValid();
+    };
   if (invalidData !== null) {
     const err = invalidData.err;
     const verdict = classifyAttestationRejection(err, data, ctx.store.time);
@@ -84,23 +90,19 @@ export function prepareAdmission(
     return {
       kind: "verify",
       set,
-      complete: (valid, verified = true) => {
-        countVerdict(valid, verified);
-        if (!valid) return ctx.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
+      complete: onVerdict(() => {
         ctx.buffer(kind, item, reason);
         if (verdict.unknownRoot !== null) ctx.want(verdict.unknownRoot);
         return { status: "buffered", reason };
-      },
+      }),
     };
   }
   return {
     kind: "verify",
     set,
-    complete: (valid, verified = true) => {
-      countVerdict(valid, verified);
-      if (!valid) return ctx.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
+    complete: onVerdict(() => {
       ctx.apply(kind, item);
       return { status: "accepted" };
-    },
+    }),
   };
 }
