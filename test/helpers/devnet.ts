@@ -7,6 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ApiClient, ApiClientError, headerRoute } from "@metronome/api";
+import { toHex } from "@metronome/chain";
 import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
 import { type GenesisResult, runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
 import { fetchHealth, type NodeHealth } from "../../packages/devnet/src/health.ts";
@@ -260,10 +262,18 @@ export class TestDevnet {
 
   /** Root of node `id`'s canonical block at `blockId` (slot, root, head, finalized), or null. */
   async headerRoot(id: number, blockId: string | number): Promise<string | null> {
-    const { status, body } = await this.getJson(id, `/eth/v1/beacon/headers/${blockId}`);
-    if (status !== 200) return null;
-    const root = (body as { data?: { root?: unknown } }).data?.root;
-    return typeof root === "string" ? root : null;
+    try {
+      return toHex((await this.api(id).call(headerRoute, { blockId })).root);
+    } catch (err) {
+      // An error answer or one without a root is "no such block"; a silent node is the test's failure.
+      if (err instanceof ApiClientError && (err.kind === "http" || err.kind === "decode")) return null;
+      throw err;
+    }
+  }
+
+  /** A typed client of node `id`'s HTTP API (packages/api). */
+  api(id: number, timeoutMs = 3_000): ApiClient {
+    return new ApiClient({ baseUrl: `http://127.0.0.1:${this.entry(id).httpPort}`, timeoutMs });
   }
 
   /**

@@ -1,15 +1,15 @@
 // Reading a node's health and headers over HTTP (GET /lean/v0/health) for the devnet launcher and
 // the flood benchmark; the report's shape lives with the API (api/health.ts).
 
-import type { NodeHealth } from "@metronome/api";
+import { ApiClient, headerRoute, healthRoute, type NodeHealth } from "@metronome/api";
+import { toHex } from "@metronome/chain";
 
 export type { DatabaseHealth, NodeHealth } from "@metronome/api";
 
+/** A node's health report from `url` (its /lean/v0/health), or null when it is silent or answers nonsense. */
 export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHealth | null> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (res.status !== 200 && res.status !== 503) return null;
-    return (await res.json()) as NodeHealth;
+    return await new ApiClient({ baseUrl: new URL(url).origin, timeoutMs }).call(healthRoute, undefined);
   } catch {
     return null;
   }
@@ -18,10 +18,8 @@ export async function fetchHealth(url: string, timeoutMs = 2000): Promise<NodeHe
 /** A node's canonical block root at `slot` (its headers route), or null when it has none or is silent. */
 export async function fetchHeaderRoot(apiBase: string, slot: number, timeoutMs = 2000): Promise<string | null> {
   try {
-    const res = await fetch(`${apiBase}/eth/v1/beacon/headers/${slot}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const body = (await res.json()) as { data?: { root?: string } };
-    return body.data?.root ?? null;
+    const header = await new ApiClient({ baseUrl: apiBase, timeoutMs }).call(headerRoute, { blockId: slot });
+    return toHex(header.root);
   } catch {
     return null;
   }

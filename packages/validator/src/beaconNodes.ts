@@ -3,24 +3,11 @@
 // newest head any node reports, then fewest consecutive errors, then the configured order. A
 // call that fails on one node is retried on the next in rank order.
 
-import { VALIDATOR_ROUTES } from "@metronome/api";
+import { ApiClient, ApiClientError as BeaconNodeError, type Route, syncingRoute } from "@metronome/api";
 import { assertFetchableUrl } from "@metronome/common";
 
-export type BeaconNodeErrorKind = "timeout" | "network" | "http" | "decode";
-
-export class BeaconNodeError extends Error {
-  readonly kind: BeaconNodeErrorKind;
-  readonly url: string;
-  /** HTTP status for kind "http". */
-  readonly status: number | undefined;
-  constructor(kind: BeaconNodeErrorKind, url: string, message: string, status?: number) {
-    super(message);
-    this.name = "BeaconNodeError";
-    this.kind = kind;
-    this.url = url;
-    this.status = status;
-  }
-}
+/** A failed beacon node request: the API client's typed error (kind, status, the node's {code, message}). */
+export { ApiClientError as BeaconNodeError, type ApiErrorKind as BeaconNodeErrorKind } from "@metronome/api";
 
 export class AllBeaconNodesFailedError extends Error {
   readonly errors: BeaconNodeError[];
@@ -36,7 +23,7 @@ export class AllBeaconNodesFailedError extends Error {
 }
 
 /** A response body larger than this is refused (a block with 8 aggregates is a few KB). */
-export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+export { MAX_RESPONSE_BYTES } from "@metronome/api";
 export const MAX_BEACON_NODES = 16;
 
 /** Normalizes and validates a beacon node URL: http(s), no credentials, query or fragment. */
@@ -66,30 +53,6 @@ export function normalizeBeaconNodeUrls(raw: readonly string[]): string[] {
   return urls;
 }
 
-/** Reads the body up to the cap; past it, `abort` tears the connection down (no draining). */
-async function readCapped(res: Response, url: string, abort: () => void): Promise<string> {
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > MAX_RESPONSE_BYTES) {
-    abort();
-    throw new BeaconNodeError("decode", url, `response of ${declared} bytes exceeds ${MAX_RESPONSE_BYTES}`);
-  }
-  if (res.body === null) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_RESPONSE_BYTES) {
-      abort();
-      throw new BeaconNodeError("decode", url, `response exceeds ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 export interface BeaconNodeClientOptions {
   url: string;
   timeoutMs: number;
@@ -100,95 +63,53 @@ export interface BeaconNodeClientOptions {
   token?: string;
 }
 
-/** One beacon node's HTTP API. Every request has a deadline; every failure is a BeaconNodeError. */
+/**
+ * One beacon node's HTTP API: the shared ApiClient (deadlines, capped bodies, typed errors) plus
+ * the error counters the ranking reads. Every failure is a BeaconNodeError.
+ */
 export class BeaconNodeClient {
   readonly url: string;
   readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly api: ApiClient;
   private readonly onError: ((err: BeaconNodeError) => void) | undefined;
-  private readonly authorization: Record<string, string>;
   requestErrors = 0;
   consecutiveErrors = 0;
 
   constructor(o: BeaconNodeClientOptions) {
     this.url = o.url;
     this.timeoutMs = o.timeoutMs;
-    this.fetchImpl = o.fetchImpl ?? fetch;
+    this.api = new ApiClient({ baseUrl: o.url, timeoutMs: o.timeoutMs, fetchImpl: o.fetchImpl, token: o.token });
     this.onError = o.onError;
-    this.authorization = o.token === undefined ? {} : { authorization: `Bearer ${o.token}` };
   }
 
+  /** A typed call of one of the API's routes (packages/api routes.ts). */
+  call<Req, Res>(route: Route<Req, Res>, req: Req, timeoutMs = this.timeoutMs): Promise<Res> {
+    return this.counted(`${route.method} ${route.path}`, () => this.api.call(route, req, timeoutMs));
+  }
+
+  /** GET a path without a route definition; resolves to the JSON body. */
   get(path: string, timeoutMs = this.timeoutMs): Promise<unknown> {
-    return this.request("GET", path, undefined, timeoutMs);
+    return this.counted(`GET ${path}`, async () => (await this.api.request("GET", path, undefined, timeoutMs)).json);
   }
 
+  /** POST a JSON body to a path without a route definition; resolves to the JSON body. */
   post(path: string, body: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
-    return this.request("POST", path, body, timeoutMs);
+    return this.counted(`POST ${path}`, async () => (await this.api.request("POST", path, body, timeoutMs)).json);
   }
 
-  private async request(method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  private async counted<T>(what: string, run: () => Promise<T>): Promise<T> {
     try {
-      const result = await this.send(method, path, body, timeoutMs);
+      const result = await run();
       this.consecutiveErrors = 0;
       return result;
     } catch (err) {
       const error =
-        err instanceof BeaconNodeError
-          ? err
-          : new BeaconNodeError("network", this.url, `${method} ${path}: ${String(err)}`);
+        err instanceof BeaconNodeError ? err : new BeaconNodeError("network", this.url, `${what}: ${String(err)}`);
       this.requestErrors++;
       this.consecutiveErrors++;
       this.onError?.(error);
       throw error;
     }
-  }
-
-  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const oversize = new AbortController();
-    const signal = AbortSignal.any([timeout, oversize.signal]);
-    let text: string;
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.url}${path}`, {
-        method,
-        signal,
-        headers: {
-          ...this.authorization,
-          ...(body === undefined ? { accept: "application/json" } : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      text = await readCapped(res, this.url, () => oversize.abort());
-    } catch (err) {
-      if (err instanceof BeaconNodeError) throw err;
-      if (signal.aborted)
-        throw new BeaconNodeError("timeout", this.url, `${method} ${path}: no answer within ${timeoutMs} ms`);
-      const cause = (err as { cause?: { code?: unknown } }).cause?.code;
-      throw new BeaconNodeError(
-        "network",
-        this.url,
-        `${method} ${path}: ${cause ?? (err instanceof Error ? err.message : String(err))}`,
-      );
-    }
-    let json: unknown = null;
-    if (text.length > 0) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        if (res.ok) throw new BeaconNodeError("decode", this.url, `${method} ${path}: response is not JSON`);
-      }
-    }
-    if (!res.ok) {
-      const message = (json as { message?: unknown } | null)?.message;
-      throw new BeaconNodeError(
-        "http",
-        this.url,
-        `${method} ${path}: HTTP ${res.status}${typeof message === "string" ? ` ${message.slice(0, 300)}` : ""}`,
-        res.status,
-      );
-    }
-    return json;
   }
 }
 
@@ -290,13 +211,10 @@ export class BeaconNodes {
     await Promise.all(
       this.nodes.map(async (node) => {
         try {
-          const body = (await node.client.get(VALIDATOR_ROUTES.syncing, timeoutMs)) as {
-            data?: { head_slot?: unknown; is_syncing?: unknown };
-          };
-          const head = Number(body?.data?.head_slot);
+          const syncing = await node.client.call(syncingRoute, undefined, timeoutMs);
           node.status.reachable = true;
-          node.status.synced = body?.data?.is_syncing === false;
-          if (Number.isSafeInteger(head) && head >= 0) node.status.headSlot = Math.max(node.status.headSlot ?? 0, head);
+          node.status.synced = !syncing.isSyncing;
+          node.status.headSlot = Math.max(node.status.headSlot ?? 0, syncing.headSlot);
         } catch {
           node.status.reachable = false;
         }

@@ -2,7 +2,7 @@
 // node and kept per slot. A chain_reorg clears the cache (duties are re-resolved from the new
 // head); slots behind the clock are pruned, so the cache holds at most a window and a bit.
 
-import { VALIDATOR_ROUTES } from "@metronome/api";
+import { dutiesRoute } from "@metronome/api";
 import type { BeaconNodes } from "./beaconNodes.ts";
 
 export interface SlotDuties {
@@ -15,23 +15,6 @@ export interface SlotDuties {
 export const DEFAULT_DUTY_WINDOW = 8;
 /** Slots kept behind the current one (a late duty may still ask). */
 const KEEP_BEHIND = 2;
-
-interface DutyEntryJson {
-  slot?: unknown;
-  validator_index?: unknown;
-}
-
-function parseEntries(raw: unknown, what: string): { slot: number; index: number }[] {
-  if (!Array.isArray(raw)) throw new Error(`duties response: ${what} is not a list`);
-  return raw.map((e: DutyEntryJson) => {
-    const slot = Number(e?.slot);
-    const index = Number(e?.validator_index);
-    if (!Number.isSafeInteger(slot) || !Number.isSafeInteger(index) || slot < 0 || index < 0) {
-      throw new Error(`duties response: malformed ${what} entry`);
-    }
-    return { slot, index };
-  });
-}
 
 export class DutyCache {
   private readonly nodes: BeaconNodes;
@@ -86,23 +69,22 @@ export class DutyCache {
     if (existing !== undefined) return existing;
     const generation = this.generation;
     const run = (async () => {
-      const query = `slot=${start}&count=${this.window}&indices=${this.indices.join(",")}`;
-      const { value } = await this.nodes.first("duties", (c) => c.get(`${VALIDATOR_ROUTES.duties}?${query}`));
+      const request = { slot: start, count: this.window, indices: this.indices };
+      const { value } = await this.nodes.first("duties", (c) => c.call(dutiesRoute, request));
       this.onFetch?.(cause);
-      const data = (value as { data?: { proposers?: unknown; attesters?: unknown } } | null)?.data;
-      const proposers = parseEntries(data?.proposers, "proposers");
-      const attesters = parseEntries(data?.attesters, "attesters");
+      const { proposers, attesters } = value;
       if (generation !== this.generation) return;
       const ours = new Set(this.indices);
       for (let slot = start; slot < start + this.window; slot++)
         this.bySlot.set(slot, { proposer: null, attesters: [] });
       for (const p of proposers) {
         const d = this.bySlot.get(p.slot);
-        if (d !== undefined && ours.has(p.index)) d.proposer = p.index;
+        if (d !== undefined && ours.has(p.validatorIndex)) d.proposer = p.validatorIndex;
       }
       for (const a of attesters) {
         const d = this.bySlot.get(a.slot);
-        if (d !== undefined && ours.has(a.index) && !d.attesters.includes(a.index)) d.attesters.push(a.index);
+        const index = a.validatorIndex;
+        if (d !== undefined && ours.has(index) && !d.attesters.includes(index)) d.attesters.push(index);
       }
     })();
     this.inFlight.set(start, run);

@@ -13,83 +13,24 @@
 // - A reader that dies (a consumer exception, a failed read) closes its stream; the next slot
 //   boundary reconnects it like any other drop.
 // Heads are keyed by URL, never by list position, so replacing the node list cannot misattribute.
-import { MalformedEventError, type SseEvent, type SseLog, SseStream, type SseStreamStats } from "./sseStream.ts";
+import { checkUrls, errorText, eventsUrl, parseHeadEvent, parseReorgEvent } from "./headEvents.ts";
+import type {
+  HeadMonitorMetrics,
+  HeadMonitorOptions,
+  HeadMonitorStats,
+  HeadUpdate,
+  MonitorRestartReason,
+  NodeStreamStatus,
+} from "./headMonitorTypes.ts";
+import { type SseEvent, type SseLog, SseStream } from "./sseStream.ts";
 
-export const HEAD_EVENTS_PATH = "/eth/v1/events?topics=head,chain_reorg";
+export { eventsUrl, HEAD_EVENTS_PATH, MAX_MONITORED_NODES } from "./headEvents.ts";
+export * from "./headMonitorTypes.ts";
+
 /** Consecutive retry rounds with every node unreachable before the monitor errors and restarts. */
 export const MAX_UNREACHABLE_ROUNDS = 5;
-/** Beacon nodes one monitor follows at most (one stream each). */
-export const MAX_MONITORED_NODES = 64;
 /** Slots remembered by firstHeadForSlot (oldest dropped first). */
 const FIRST_HEADS_CAP = 64;
-
-export interface HeadUpdate {
-  url: string;
-  slot: number;
-  /** Lowercase 0x-prefixed block root. */
-  root: string;
-  receivedAtMs: number;
-  /** receivedAtMs minus the start of `slot`; negative if the local clock is behind the node's. */
-  delayMs: number;
-}
-
-export interface ReorgUpdate {
-  url: string;
-  slot: number;
-  depth: number;
-  oldHead: string;
-  newHead: string;
-}
-
-export type MonitorRestartReason = "unreachable" | "replace_urls";
-
-/** What the monitor reports to metrics; the validator client maps it onto its registry. */
-export interface HeadMonitorMetrics {
-  /** An open stream ended (server gone, reader failure, oversized event, ...). */
-  streamDisconnected(url: string): void;
-  /** A stream that had disconnected is open again. */
-  streamReconnected(url: string): void;
-  monitorRestarted(reason: MonitorRestartReason): void;
-  /** Per head event: time from the start of its slot (ms; may be negative under clock skew). */
-  headDelay(url: string, delayMs: number): void;
-  reorgDepth(url: string, depth: number): void;
-}
-
-export interface HeadMonitorOptions {
-  /** Beacon node base URLs, e.g. http://127.0.0.1:5052 (duplicates are ignored). */
-  urls: string[];
-  genesisTimeMs: number;
-  slotDurationMs: number;
-  /** Every valid head event, attributed by URL. Throwing here restarts that node's stream. */
-  onHead(head: HeadUpdate): void;
-  onReorg?(reorg: ReorgUpdate): void;
-  /** E.g. every node unreachable for MAX_UNREACHABLE_ROUNDS retry rounds. */
-  onError?(err: Error): void;
-  metrics?: HeadMonitorMetrics;
-  log?: SseLog;
-  /** Per-stream connect timeout; defaults to min(5000, 3/4 slot) so an attempt ends before the next round. */
-  connectTimeoutMs?: number;
-  /** Per-stream event size cap (SseStream's default, 64 KiB, when unset). */
-  maxEventBytes?: number;
-  /** Tests only. */
-  fetchImpl?: typeof fetch;
-  now?: () => number;
-}
-
-export interface HeadMonitorStats {
-  /** Slot-boundary timer firings: one per slot while running, never more. */
-  slotTicks: number;
-  /** Connection attempts started by the slot-boundary retry. */
-  retries: number;
-  disconnections: number;
-  reconnections: number;
-  /** Times onError was raised because every node stayed unreachable. */
-  unreachableErrors: number;
-}
-
-export interface NodeStreamStatus extends SseStreamStats {
-  state: SseStream["state"];
-}
 
 interface NodeStream {
   url: string;
@@ -358,9 +299,7 @@ export class HeadMonitor {
   }
 
   private onHeadEvent(url: string, data: string): void {
-    const json = parseObject(data);
-    const slot = parseUint(json.slot, "slot");
-    const root = parseRoot(json.block, "block");
+    const { slot, root } = parseHeadEvent(data);
     const receivedAtMs = this.now();
     const delayMs = receivedAtMs - (this.options.genesisTimeMs + slot * this.options.slotDurationMs);
     const head: HeadUpdate = { url, slot, root, receivedAtMs, delayMs };
@@ -376,14 +315,7 @@ export class HeadMonitor {
   }
 
   private onReorgEvent(url: string, data: string): void {
-    const json = parseObject(data);
-    const reorg: ReorgUpdate = {
-      url,
-      slot: parseUint(json.slot, "slot"),
-      depth: parseUint(json.depth, "depth"),
-      oldHead: parseRoot(json.old_head_block, "old_head_block"),
-      newHead: parseRoot(json.new_head_block, "new_head_block"),
-    };
+    const reorg = parseReorgEvent(url, data);
     this.metric((m) => m.reorgDepth(url, reorg.depth));
     this.log("info", "chain reorg", { ...reorg });
     this.options.onReorg?.(reorg);
@@ -406,59 +338,4 @@ export class HeadMonitor {
       // A broken logger must not take the monitor down.
     }
   }
-}
-
-// ---- helpers -----------------------------------------------------------------------------------
-
-/** Validates and de-duplicates a node list (order kept). */
-function checkUrls(urls: readonly string[]): string[] {
-  if (!Array.isArray(urls) || urls.length === 0) throw new TypeError("at least one beacon node URL is required");
-  const unique = [...new Set(urls)];
-  if (unique.length > MAX_MONITORED_NODES)
-    throw new RangeError(`at most ${MAX_MONITORED_NODES} beacon nodes, got ${unique.length}`);
-  for (const url of unique) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new TypeError(`invalid beacon node URL: ${String(url).slice(0, 200)}`);
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-      throw new TypeError(`beacon node URL must be http(s): ${url.slice(0, 200)}`);
-  }
-  return unique;
-}
-
-/** The events URL of a base URL, keeping any path prefix (e.g. behind a reverse proxy). */
-export function eventsUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, "")}${HEAD_EVENTS_PATH}`;
-}
-
-function parseObject(data: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    throw new MalformedEventError(`invalid JSON: ${data.slice(0, 80)}`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json))
-    throw new MalformedEventError("event data is not a JSON object");
-  return json as Record<string, unknown>;
-}
-
-/** Beacon API integers are decimal strings. */
-function parseUint(value: unknown, field: string): number {
-  if (typeof value !== "string" || !/^(0|[1-9]\d{0,14})$/.test(value))
-    throw new MalformedEventError(`${field} is not a decimal integer string: ${JSON.stringify(value)?.slice(0, 40)}`);
-  return Number(value);
-}
-
-function parseRoot(value: unknown, field: string): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value))
-    throw new MalformedEventError(`${field} is not a 32-byte 0x hex root: ${JSON.stringify(value)?.slice(0, 80)}`);
-  return value.toLowerCase();
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -11,115 +11,23 @@
 // least one event, so an endpoint that accepts and closes at once can never drive a busy loop.
 import { createParser, type EventSourceMessage, type ParseError } from "eventsource-parser";
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
-export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
+import { EventSizeGuard } from "./eventSizeGuard.ts";
+import { causeOf, checkedBackoff, errorText, jitteredBackoffMs, positive } from "./sseHelpers.ts";
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_EVENT_BYTES,
+  emptySseStats,
+  MalformedEventError,
+  type SseEvent,
+  type SseLogLevel,
+  type SseState,
+  type SseStreamOptions,
+  type SseStreamStats,
+} from "./sseTypes.ts";
 
-export type SseState = "connecting" | "open" | "closed";
-export type SseLogLevel = "debug" | "info" | "warn" | "error";
-export type SseLog = (level: SseLogLevel, msg: string, ctx?: Record<string, unknown>) => void;
-
-export interface SseEvent {
-  /** The `event:` field; "message" when the server sent none (as EventSource does). */
-  type: string;
-  data: string;
-  id?: string;
-}
-
-export interface SseStreamOptions {
-  /** Full URL including the path and query, e.g. http://127.0.0.1:5052/eth/v1/events?topics=head */
-  url: string;
-  /** No response headers within this time -> the attempt is aborted and counts as a failure. */
-  connectTimeoutMs?: number;
-  /** An event (or an unterminated line) larger than this closes the connection. */
-  maxEventBytes?: number;
-  /** Exponential backoff with full jitter (floored at initialMs/2) between reconnects. */
-  backoff?: { initialMs: number; maxMs: number };
-  /** "auto" (default) reconnects after the backoff; "manual" waits for reconnect(). */
-  reconnect?: "auto" | "manual";
-  /** Optional: no bytes (events or keep-alive comments) for this long -> the connection is closed. Off by default. */
-  idleTimeoutMs?: number;
-  /**
-   * Called for every event. Throw MalformedEventError to reject an event as malformed (counted,
-   * logged, skipped; the connection lives on). Any other exception means the consumer is broken:
-   * the connection is closed and counted as a reader error, and the normal reconnect path restarts it.
-   */
-  onEvent(event: SseEvent): void;
-  onState?(state: SseState, reason?: string): void;
-  log?: SseLog;
-  /** Tests only. */
-  fetchImpl?: typeof fetch;
-  /** Tests only: the jitter source, [0, 1). */
-  random?: () => number;
-}
-
-export interface SseStreamStats {
-  /** Attempts that got a 2xx text/event-stream response. */
-  connects: number;
-  /** Open connections that ended for any reason other than stop(). */
-  disconnects: number;
-  /** Attempts that never opened: refused, timed out, non-2xx, wrong content type. */
-  connectFailures: number;
-  /** Events rejected as malformed (by the consumer, or unknown/invalid SSE fields). */
-  malformed: number;
-  /** Connections closed because an event or line passed maxEventBytes. */
-  oversized: number;
-  /** Connections closed because the consumer threw or the read loop failed unexpectedly. */
-  readerErrors: number;
-  /** Connections closed by the idle timeout. */
-  idleTimeouts: number;
-  /** Events the consumer accepted. */
-  eventsReceived: number;
-  bytesReceived: number;
-}
-
-/** Thrown by an onEvent consumer to reject one event without closing the stream. */
-export class MalformedEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "MalformedEventError";
-  }
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-
-/**
- * Tracks the size of the event being received on the raw bytes: the bytes since the last blank
- * line (the SSE event terminator), so one endless line and an endless run of data: lines are
- * both caught. Line terminators are not counted; CRLF counts as one terminator.
- */
-export class EventSizeGuard {
-  private readonly maxBytes: number;
-  private eventBytes = 0;
-  private atLineStart = true;
-  private afterCR = false;
-
-  constructor(maxBytes: number) {
-    this.maxBytes = maxBytes;
-  }
-
-  /** Feeds a chunk; returns -1, or the offset of the first byte past the cap (the event is then too large). */
-  overflowAt(chunk: Uint8Array): number {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] as number;
-      if (byte === LF || byte === CR) {
-        if (byte === LF && this.afterCR) {
-          this.afterCR = false;
-          continue;
-        }
-        this.afterCR = byte === CR;
-        if (this.atLineStart) this.eventBytes = 0;
-        this.atLineStart = true;
-        continue;
-      }
-      this.afterCR = false;
-      this.atLineStart = false;
-      if (++this.eventBytes > this.maxBytes) return i;
-    }
-    return -1;
-  }
-}
+export { EventSizeGuard } from "./eventSizeGuard.ts";
+export * from "./sseTypes.ts";
 
 /** How a connection attempt ended. */
 interface AttemptResult {
@@ -128,17 +36,7 @@ interface AttemptResult {
 }
 
 export class SseStream {
-  readonly stats: SseStreamStats = {
-    connects: 0,
-    disconnects: 0,
-    connectFailures: 0,
-    malformed: 0,
-    oversized: 0,
-    readerErrors: 0,
-    idleTimeouts: 0,
-    eventsReceived: 0,
-    bytesReceived: 0,
-  };
+  readonly stats: SseStreamStats = emptySseStats();
   readonly url: string;
   private readonly connectTimeoutMs: number;
   private readonly maxEventBytes: number;
@@ -163,11 +61,7 @@ export class SseStream {
     this.url = options.url;
     this.connectTimeoutMs = positive(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, "connectTimeoutMs");
     this.maxEventBytes = positive(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, "maxEventBytes");
-    const backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.backoff = {
-      initialMs: positive(backoff.initialMs, "backoff.initialMs"),
-      maxMs: Math.max(positive(backoff.maxMs, "backoff.maxMs"), backoff.initialMs),
-    };
+    this.backoff = checkedBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.mode = options.reconnect ?? "auto";
     this.idleTimeoutMs =
       options.idleTimeoutMs === undefined ? undefined : positive(options.idleTimeoutMs, "idleTimeoutMs");
@@ -281,9 +175,7 @@ export class SseStream {
    * random draws cannot turn into a burst of reconnects.
    */
   private backoffDelay(): number {
-    const exponent = Math.max(0, this.failedAttempts - 1);
-    const cap = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(exponent, 30));
-    return Math.max(this.backoff.initialMs / 2, Math.floor(this.random() * cap));
+    return jitteredBackoffMs(this.failedAttempts, this.backoff, this.random());
   }
 
   private sleep(ms: number): Promise<void> {
@@ -501,23 +393,4 @@ export class SseStream {
       // A broken logger must not take the stream down.
     }
   }
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-/** fetch() wraps network errors as "fetch failed" with the useful part in `cause`. */
-function causeOf(err: unknown): unknown {
-  if (err instanceof Error && err.cause !== undefined) return err.cause;
-  return err;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === "string" && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
 }

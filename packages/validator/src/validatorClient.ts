@@ -5,68 +5,34 @@
 // Every signature goes through slashing protection first. Nothing awaits a beacon node inside the
 // timer callback: duties run as tasks with request deadlines, so one slow node never stalls a slot.
 
-import { parseSszJson, VALIDATOR_ROUTES } from "@metronome/api";
+import { publishAttestationsRoute, publishBlockRoute } from "@metronome/api";
 import {
-  AttestationData,
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
   Block,
   type Block as BlockValue,
-  type SecretKey,
-  SignedAttestation,
-  type SigningDomains,
+  type SignedAttestation as SignedAttestationValue,
   shortRoot,
   signAttestation,
   toHex,
 } from "@metronome/chain";
-import { IntervalTimer, IntervalTracker, type SlotClock, type TimerApi } from "@metronome/clock";
-import type { Logger } from "@metronome/common";
-import { AllBeaconNodesFailedError, BeaconNodeError, type BeaconNodes } from "./beaconNodes.ts";
+import { IntervalTimer, IntervalTracker } from "@metronome/clock";
+import { fetchAttestationData, fetchProducedBlock } from "./beaconCalls.ts";
+import { AllBeaconNodesFailedError } from "./beaconNodes.ts";
 import { DutyCache } from "./dutyCache.ts";
 import type { HeadUpdate, ReorgUpdate } from "./headMonitor.ts";
-import type { SignKind, SlashingCheck, SlashingProtection } from "./slashing/slashingProtection.ts";
-import type { VcMetrics } from "./vcMetrics.ts";
+import type { SignKind, SlashingCheck } from "./slashing/slashingProtection.ts";
+import type {
+  AttestationRecord,
+  AttestationSource,
+  ValidatorClientOptions,
+  ValidatorKey,
+} from "./validatorClientTypes.ts";
+
+export * from "./validatorClientTypes.ts";
 
 export const PROPOSE_INTERVAL = 0;
 export const ATTEST_INTERVAL = 1;
-
-/** The part of the head monitor the duty loop reads. */
-export interface HeadSource {
-  firstHeadForSlot(slot: number): HeadUpdate | undefined;
-  laggingUrls(): Set<string>;
-}
-
-export interface ValidatorKey {
-  index: number;
-  secretKey: SecretKey;
-  pubkey: Uint8Array;
-}
-
-export interface ValidatorClientOptions {
-  clock: SlotClock;
-  nodes: BeaconNodes;
-  heads: HeadSource;
-  protection: SlashingProtection;
-  keys: ValidatorKey[];
-  domains: SigningDomains;
-  metrics: VcMetrics;
-  logger: Logger;
-  dutyWindow?: number;
-  /** Tests only: timers that never fire, to drive onInterval by hand. */
-  timers?: TimerApi;
-}
-
-export type AttestationSource = "head" | "interval";
-
-/** What happened to one slot's attestation duty (kept for a few slots, for tests and logs). */
-export interface AttestationRecord {
-  slot: number;
-  source: AttestationSource;
-  url: string;
-  headRoot: string;
-  published: number;
-  refused: number;
-}
 
 const KEEP_RECORDS = 64;
 
@@ -275,7 +241,7 @@ export class ValidatorClient {
       logger.error("slashing protection failed: not attesting", { slot }, err);
       return "done";
     }
-    const signed: ReturnType<typeof SignedAttestation.toJson>[] = [];
+    const signed: SignedAttestationValue[] = [];
     let refused = 0;
     signers.forEach((k, i) => {
       const check = checks[i];
@@ -285,7 +251,7 @@ export class ValidatorClient {
         this.refusal("attestation", check, k.index);
         return;
       }
-      signed.push(SignedAttestation.toJson(signAttestation(k.secretKey, k.index, data, this.o.domains)));
+      signed.push(signAttestation(k.secretKey, k.index, data, this.o.domains));
     });
     if (refused > 0) {
       metrics.attestationsFailed.inc({ reason: "slashing_protection" }, refused);
@@ -297,7 +263,7 @@ export class ValidatorClient {
         // The node that served the data first: it already has the head the votes point at.
         const result = await this.o.nodes.first(
           "publish attestations",
-          (c) => c.post(VALIDATOR_ROUTES.attestation, signed),
+          (c) => c.call(publishAttestationsRoute, signed),
           { prefer: url },
         );
         published = signed.length;
@@ -324,26 +290,8 @@ export class ValidatorClient {
   ): Promise<{ data: AttestationDataValue; url: string }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const generation = this.reorgGeneration;
-      const { value, url } = await this.o.nodes.first(
-        "attestation data",
-        (c) => c.get(`${VALIDATOR_ROUTES.attestationData}?slot=${slot}`),
-        { only: head?.url },
-      );
-      const json = (value as { data?: unknown } | null)?.data;
-      let data: AttestationDataValue;
-      try {
-        data = parseSszJson(AttestationData, json, "attestation_data");
-      } catch (err) {
-        throw new BeaconNodeError("decode", url, describe(err));
-      }
-      if (data.slot !== slot)
-        throw new BeaconNodeError("decode", url, `attestation data for slot ${data.slot}, asked ${slot}`);
-      if (head !== undefined && toHex(data.head.root) !== head.root.toLowerCase()) {
-        throw new Error(
-          `head root ${shortRoot(data.head.root)} of ${url} differs from its head event ${head.root.slice(0, 10)}`,
-        );
-      }
-      if (generation === this.reorgGeneration) return { data, url };
+      const fetched = await fetchAttestationData(this.o.nodes, slot, head);
+      if (generation === this.reorgGeneration) return fetched;
     }
     throw new Error("reorgs kept replacing the head while fetching attestation data");
   }
@@ -377,7 +325,7 @@ export class ValidatorClient {
 
     let produced: { block: BlockValue; attestationSignatures: Uint8Array[]; url: string };
     try {
-      produced = await this.fetchBlock(slot, proposer);
+      produced = await fetchProducedBlock(this.o.nodes, this.o.domains, slot, proposer);
     } catch (err) {
       fail("produce", err);
       return;
@@ -398,9 +346,9 @@ export class ValidatorClient {
     const proposerSignature = key.secretKey.sign(signingRoot).toBytes();
     // The full aggregate, so any node can import it, not only the one that built it.
     const signature = aggregateSignatureBytes([proposerSignature, ...produced.attestationSignatures]);
-    const body = { block: Block.toJson(produced.block), signature: toHex(signature) };
+    const body = { block: produced.block, signature };
     try {
-      const result = await this.o.nodes.first("publish block", (c) => c.post(VALIDATOR_ROUTES.block, body), {
+      const result = await this.o.nodes.first("publish block", (c) => c.call(publishBlockRoute, body), {
         prefer: produced.url,
       });
       metrics.blocksPublished.inc();
@@ -415,50 +363,6 @@ export class ValidatorClient {
     } catch (err) {
       fail("publish", err);
     }
-  }
-
-  private async fetchBlock(
-    slot: number,
-    proposer: number,
-  ): Promise<{ block: BlockValue; attestationSignatures: Uint8Array[]; url: string }> {
-    const { value, url } = await this.o.nodes.first("block production", async (c) => {
-      const res = await c.get(`${VALIDATOR_ROUTES.block}?slot=${slot}&proposer_index=${proposer}`);
-      const data = (res as { data?: Record<string, unknown> } | null)?.data;
-      let block: BlockValue;
-      try {
-        block = parseSszJson(Block, data?.block, "block");
-      } catch (err) {
-        throw new BeaconNodeError("decode", c.url, describe(err));
-      }
-      if (block.slot !== slot || block.proposerIndex !== proposer) {
-        throw new BeaconNodeError(
-          "decode",
-          c.url,
-          `block for slot ${block.slot} by ${block.proposerIndex}, asked ${slot} by ${proposer}`,
-        );
-      }
-      // The node computes the signing root too: a mismatch means it is on another chain.
-      const ours = toHex(this.o.domains.blockSigningRoot(block));
-      if (typeof data?.signing_root === "string" && data.signing_root.toLowerCase() !== ours) {
-        throw new BeaconNodeError(
-          "decode",
-          c.url,
-          `signing root ${data.signing_root} differs from ours ${ours}: wrong chain?`,
-        );
-      }
-      const sigs = data?.attestation_signatures;
-      if (!Array.isArray(sigs) || sigs.length !== block.body.attestations.length) {
-        throw new BeaconNodeError("decode", c.url, "attestation_signatures do not match the block body");
-      }
-      const attestationSignatures = sigs.map((s) => {
-        if (typeof s !== "string" || !/^0x[0-9a-fA-F]{192}$/.test(s)) {
-          throw new BeaconNodeError("decode", c.url, "malformed attestation signature");
-        }
-        return new Uint8Array(Buffer.from(s.slice(2), "hex"));
-      });
-      return { block, attestationSignatures };
-    });
-    return { ...value, url };
   }
 
   private refusal(kind: SignKind, check: Extract<SlashingCheck, { status: "refused" }>, index: number): void {

@@ -1,8 +1,8 @@
 // The node's HTTP API (PROTOCOL.md section 7): Beacon-API shaped routes under /eth/v1 and lean
 // routes under /lean/v0. Integers are quoted decimal strings and bytes 0x-hex on Beacon routes.
 
-import { ApiError, installErrorHandlers } from "@metronome/api";
-import { BlockHeader, toHex } from "@metronome/chain";
+import { ApiError, headerRoute, healthRoute, installErrorHandlers, syncingRoute } from "@metronome/api";
+import { toHex } from "@metronome/chain";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiBackend } from "./backend.ts";
 import { parseBlockId } from "./blockId.ts";
@@ -52,9 +52,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   installErrorHandlers(app);
 
-  app.get("/lean/v0/health", async (_req, reply) => {
+  app.get(healthRoute.path, async (_req, reply) => {
     const health = backend.health();
-    return reply.code(health.status === "healthy" ? 200 : 503).send(health);
+    return reply.code(health.status === "healthy" ? 200 : 503).send(healthRoute.encode(health));
   });
 
   app.get<{ Querystring: { syncing_status?: string } }>("/eth/v1/node/health", async (req, reply) => {
@@ -70,18 +70,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return reply.code(code).send();
   });
 
-  app.get("/eth/v1/node/syncing", async () => {
+  app.get(syncingRoute.path, async () => {
     const head = backend.headSlot();
     const distance = Math.max(0, backend.currentSlot() - head);
-    return {
-      data: {
-        head_slot: String(head),
-        sync_distance: String(distance),
-        is_syncing: backend.syncState() !== "SYNCED",
-        is_optimistic: false,
-        el_offline: false,
-      },
-    };
+    return syncingRoute.encode({
+      headSlot: head,
+      syncDistance: distance,
+      isSyncing: backend.syncState() !== "SYNCED",
+    });
   });
 
   app.get("/eth/v1/node/identity", async () => ({
@@ -125,19 +121,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   app.get("/eth/v1/node/version", async () => ({ data: { version: `Metronome/${backend.version()}` } }));
 
-  app.get<{ Params: { blockId: string } }>("/eth/v1/beacon/headers/:blockId", async (req) => {
+  app.get<{ Params: { blockId: string } }>(headerRoute.path, async (req) => {
     const found = await backend.header(parseBlockId(req.params.blockId));
     if (found === null) throw new ApiError(404, "Block not found");
     const finalizedSlot = backend.finalized().slot;
-    return {
-      execution_optimistic: false,
+    return headerRoute.encode({
+      root: found.root,
+      canonical: found.canonical,
       finalized: found.canonical && found.header.slot <= finalizedSlot,
-      data: {
-        root: toHex(found.root),
-        canonical: found.canonical,
-        header: { message: BlockHeader.toJson(found.header), signature: toHex(found.signature) },
-      },
-    };
+      header: found.header,
+      signature: found.signature,
+    });
   });
 
   for (const plugin of options.plugins ?? []) await plugin(app);

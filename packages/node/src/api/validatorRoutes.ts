@@ -8,18 +8,21 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   ApiError,
   ATTESTATION_POST_BODY_LIMIT_BYTES,
+  attestationDataRoute,
   BLOCK_POST_BODY_LIMIT_BYTES,
   bearerChecker,
+  type DutyEntry,
+  dutiesRoute,
   MAX_ATTESTATIONS_PER_POST,
   MAX_DUTY_ENTRIES,
   MAX_DUTY_SLOTS,
   type ProducedBlock,
   type PublishResult,
   parseSszJson,
+  produceBlockRoute,
   VALIDATOR_ROUTES,
 } from "@metronome/api";
 import {
-  AttestationData,
   type AttestationData as AttestationDataValue,
   aggregateSignatureBytes,
   Block,
@@ -213,29 +216,18 @@ export function validatorRoutesPlugin(
         const wanted = new Set(indices);
         const subnets = Math.max(1, backend.attestationSubnetCount());
         const pubkey = (i: number) => toHex(backend.validatorPubkey(i) ?? new Uint8Array(48));
-        const proposers: Record<string, string>[] = [];
-        const attesters: Record<string, string>[] = [];
+        const proposers: DutyEntry[] = [];
+        const attesters: DutyEntry[] = [];
         for (let s = slot; s < slot + count; s++) {
           const proposer = proposerIndexForSlot(s, validatorCount);
           if (wanted.has(proposer)) {
-            proposers.push({
-              slot: String(s),
-              validator_index: String(proposer),
-              pubkey: pubkey(proposer),
-              interval: "0",
-            });
+            proposers.push({ slot: s, validatorIndex: proposer, pubkey: pubkey(proposer), interval: 0 });
           }
           for (const i of indices) {
-            attesters.push({
-              slot: String(s),
-              validator_index: String(i),
-              pubkey: pubkey(i),
-              subnet_id: String(i % subnets),
-              interval: "1",
-            });
+            attesters.push({ slot: s, validatorIndex: i, pubkey: pubkey(i), subnetId: i % subnets, interval: 1 });
           }
         }
-        return { data: { validator_count: String(validatorCount), proposers, attesters } };
+        return dutiesRoute.encode({ validatorCount, proposers, attesters });
       },
     );
 
@@ -251,7 +243,7 @@ export function validatorRoutesPlugin(
         } catch (err) {
           rethrowChainError(err);
         }
-        return { data: AttestationData.toJson(data) };
+        return attestationDataRoute.encode(data);
       },
     );
 
@@ -274,14 +266,12 @@ export function validatorRoutesPlugin(
         }
         const root = Block.hashTreeRoot(result.block);
         produced.remember(root, result.attestationSignatures);
-        return {
-          data: {
-            block: Block.toJson(result.block),
-            block_root: toHex(root),
-            signing_root: toHex(backend.blockSigningRoot(result.block)),
-            attestation_signatures: result.attestationSignatures.map(toHex),
-          },
-        };
+        return produceBlockRoute.encode({
+          block: result.block,
+          blockRoot: root,
+          signingRoot: backend.blockSigningRoot(result.block),
+          attestationSignatures: result.attestationSignatures,
+        });
       },
     );
 

@@ -22,20 +22,20 @@ import {
   type SignatureSet,
   type SignedAggregatedAttestation,
   type SignedAttestation,
-  SignedBlock,
+  type SignedBlock,
   type SigningDomains,
-  State,
   type StateTransitionTiming,
   type State as StateValue,
   shortRoot,
   type UnsignedBlock,
-  verifySignatureSet,
   verifySignedBlock,
 } from "@metronome/chain";
 import type { Logger } from "@metronome/common";
-import { crashPoint } from "../db/crashHook.ts";
+import { type AdmissionContext, completeNow, prepareAdmission } from "./attestationAdmission.ts";
 import type { BlockSource } from "./chainEvents.ts";
 import { ChainReader, type ChainServiceDeps } from "./chainReader.ts";
+import { blockWrite, drainAndClose, finalityWrite } from "./chainWrites.ts";
+import { emitHeadChange } from "./headChange.ts";
 import type {
   AttestationKind,
   AttestationOutcome,
@@ -56,12 +56,6 @@ export type {
   PreparedAttestation,
 } from "./interface.ts";
 
-function completeNow(prepared: PreparedAttestation, trusted: boolean): AttestationOutcome {
-  if (prepared.kind === "done") return prepared.outcome;
-  if (trusted) return prepared.complete(true, false);
-  return prepared.complete(verifySignatureSet(prepared.set));
-}
-
 /**
  * The BeaconChain implementation. Its parts (store, db, buffers, write queue) are public for the
  * chain's own tests and the composition root's wiring only: the rest of the node holds a
@@ -74,6 +68,8 @@ export class ChainService extends ChainReader implements BeaconChain {
   private readonly observer: ChainObserver;
   /** The latest finalized checkpoint handed to the write queue (at start: the stored anchor). */
   private lastQueuedFinalized: Checkpoint;
+  /** What attestation admission (attestationAdmission.ts) may touch of this chain. */
+  private readonly admission: AdmissionContext;
 
   /** A chain whose fork choice starts from a finalized anchor (genesis, the database's, a checkpoint's). */
   static fromAnchor(
@@ -99,6 +95,21 @@ export class ChainService extends ChainReader implements BeaconChain {
     this.onVerifiedAttestation = deps.onVerifiedAttestation;
     this.observer = deps.observer ?? {};
     this.lastQueuedFinalized = this.store.latestFinalized;
+    this.admission = {
+      store: this.store,
+      counters: this.counters,
+      observer: this.observer,
+      reject: (err) => this.reject(err),
+      apply: (kind, item) => {
+        if (kind === "single") this.applySingle(item as SignedAttestation);
+        else this.applyAggregate(item as SignedAggregatedAttestation);
+      },
+      buffer: (kind, item, reason) => {
+        if (kind === "single") this.pendingSingle.add(item as SignedAttestation, reason);
+        else this.pendingAggregated.add(item as SignedAggregatedAttestation, reason);
+      },
+      want: (root) => this.fetcher.want(root, "unknown_attestation_block"),
+    };
   }
 
   // ---- blocks ----------------------------------------------------------------------------
@@ -243,57 +254,7 @@ export class ChainService extends ChainReader implements BeaconChain {
     data: SignedAttestation["data"],
     signatureSet: () => SignatureSet,
   ): PreparedAttestation {
-    const started = performance.now();
-    let set: SignatureSet;
-    try {
-      set = signatureSet();
-    } catch (err) {
-      this.observer.attestationValidated?.((performance.now() - started) / 1000);
-      return { kind: "done", outcome: this.reject(err) };
-    }
-    let invalidData: { err: unknown } | null = null;
-    try {
-      this.store.validateAttestationData(data);
-    } catch (err) {
-      invalidData = { err };
-    }
-    const checked = performance.now();
-    this.observer.attestationValidated?.((checked - started) / 1000);
-    const countVerdict = (valid: boolean, verified: boolean): void => {
-      if (!verified) return;
-      this.counters.signatures[kind][valid ? "valid" : "invalid"]++;
-      this.observer.signatureVerified?.(kind, (performance.now() - checked) / 1000);
-    };
-    if (invalidData !== null) {
-      const err = invalidData.err;
-      const verdict = classifyAttestationRejection(err, data, this.store.time);
-      if (verdict.kind === "drop") return { kind: "done", outcome: this.reject(err) };
-      // The validator set is fixed at genesis: check the signature before holding on to it.
-      const reason = verdict.unknownRoot === null ? "future_slot" : "unknown_block";
-      return {
-        kind: "verify",
-        set,
-        complete: (valid, verified = true) => {
-          countVerdict(valid, verified);
-          if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
-          if (kind === "single") this.pendingSingle.add(item as SignedAttestation, reason);
-          else this.pendingAggregated.add(item as SignedAggregatedAttestation, reason);
-          if (verdict.unknownRoot !== null) this.fetcher.want(verdict.unknownRoot, "unknown_attestation_block");
-          return { status: "buffered", reason };
-        },
-      };
-    }
-    return {
-      kind: "verify",
-      set,
-      complete: (valid, verified = true) => {
-        countVerdict(valid, verified);
-        if (!valid) return this.reject(new ChainError(RejectionCode.INVALID_SIGNATURE, "bad signature"));
-        if (kind === "single") this.applySingle(item as SignedAttestation);
-        else this.applyAggregate(item as SignedAggregatedAttestation);
-        return { status: "accepted" };
-      },
-    };
+    return prepareAdmission(this.admission, kind, item, data, signatureSet);
   }
 
   private applySingle(att: SignedAttestation): void {
@@ -368,31 +329,7 @@ export class ChainService extends ChainReader implements BeaconChain {
   // ---- events and persistence ------------------------------------------------------------
 
   private afterHeadChange(update: HeadUpdate): void {
-    if (!update.changed) return;
-    const headBlock = this.store.getBlock(update.newHead.root);
-    const stateRoot = headBlock?.stateRoot ?? new Uint8Array(32);
-    if (update.reorg !== null) {
-      const oldBlock = this.store.getBlock(update.oldHead.root);
-      this.events.emit("chain_reorg", {
-        slot: update.newHead.slot,
-        depth: update.reorg.depth,
-        oldHead: update.oldHead,
-        newHead: update.newHead,
-        oldHeadStateRoot: oldBlock?.stateRoot ?? new Uint8Array(32),
-        newHeadStateRoot: stateRoot,
-      });
-      this.logger.warn("chain reorg", {
-        depth: update.reorg.depth,
-        old: `${update.oldHead.slot}/${shortRoot(update.oldHead.root)}`,
-        new: `${update.newHead.slot}/${shortRoot(update.newHead.root)}`,
-      });
-    }
-    this.events.emit("head", {
-      slot: update.newHead.slot,
-      root: update.newHead.root,
-      stateRoot,
-      previousHead: update.oldHead,
-    });
+    emitHeadChange(this.events, this.store, this.logger, update);
   }
 
   /**
@@ -415,31 +352,11 @@ export class ChainService extends ChainReader implements BeaconChain {
       this.logger.error("finalized state missing from the store; anchor not persisted", { slot: finalized.slot });
       return;
     }
-    const stateBytes = State.serialize(state);
-    this.writes.pushFinality({
-      kind: "finality",
-      bytes: stateBytes.byteLength,
-      label: `finality ${finalized.slot}/${shortRoot(finalized.root)}`,
-      run: async () => {
-        const result = await this.db.finalize(finalized, stateBytes);
-        this.logger.debug("finality persisted", { slot: finalized.slot, ...result });
-      },
-    });
+    this.writes.pushFinality(finalityWrite(this.db, this.logger, finalized, state));
   }
 
   private persistBlock(root: Uint8Array, signed: SignedBlock): void {
-    const bytes = SignedBlock.serialize(signed);
-    const slot = signed.block.slot;
-    const task = {
-      kind: "block" as const,
-      bytes: bytes.byteLength,
-      label: `block ${slot}/${shortRoot(root)}`,
-      run: async () => {
-        await this.db.putBlockBytes(root, slot, bytes);
-        crashPoint("block:after-put");
-      },
-    };
-    this.writes.pushBlock(task);
+    this.writes.pushBlock(blockWrite(this.db, root, signed));
   }
 
   /** False while the write queue is past its back-pressure mark: block import should wait. */
@@ -465,14 +382,6 @@ export class ChainService extends ChainReader implements BeaconChain {
    * abandoned is recovered on the next start (blocks refetched, finality recomputed).
    */
   async closeWrites(timeoutMs: number): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([this.writes.idle(), timedOut]);
-    clearTimeout(timer);
-    const abandoned = await this.writes.close();
-    if (abandoned > 0) this.logger.warn("database writes abandoned at shutdown", { writes: abandoned });
-    return abandoned;
+    return drainAndClose(this.writes, timeoutMs, this.logger);
   }
 }

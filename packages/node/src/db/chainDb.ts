@@ -8,8 +8,6 @@ import { join } from "node:path";
 import {
   Checkpoint,
   type Checkpoint as CheckpointValue,
-  decode,
-  fromHex,
   rootKey,
   SignedBlock,
   type SignedBlock as SignedBlockValue,
@@ -18,15 +16,25 @@ import {
   toHex,
 } from "@metronome/chain";
 import { ClassicLevel } from "classic-level";
+import { blockLinks } from "./blockLinks.ts";
+import { checkCanonicalChain, type StoreCheckResult } from "./canonicalCheck.ts";
 import { crashPoint } from "./crashHook.ts";
-import { Bucket, bucketRange, key, metaKey, readSlot, slotBytes } from "./keys.ts";
+import { DatabaseError, decodeOrCorrupt, describe } from "./dbErrors.ts";
+import {
+  Bucket,
+  bucketRange,
+  key,
+  META_ANCHOR,
+  META_BASE,
+  META_FORK_DIGEST,
+  metaKey,
+  readSlot,
+  slotBytes,
+} from "./keys.ts";
+import type { BatchOp, Db } from "./levelDb.ts";
 
-export class DatabaseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DatabaseError";
-  }
-}
+export type { StoreCheckResult } from "./canonicalCheck.ts";
+export { DatabaseError } from "./dbErrors.ts";
 
 export interface FinalizeResult {
   /** Canonical blocks newly written to the finalized index. */
@@ -35,34 +43,13 @@ export interface FinalizeResult {
   pruned: number;
 }
 
-export interface StoreCheckResult {
-  /** Canonical blocks checked, anchor to base. */
-  blocks: number;
-  /** Finalized-index entries rewritten or removed. */
-  repaired: number;
-  ms: number;
-}
-
 export interface Anchor {
   checkpoint: CheckpointValue;
   state: StateValue;
   block: SignedBlockValue;
 }
 
-const META_FORK_DIGEST = "fork_digest";
-const META_ANCHOR = "anchor";
-/** The oldest block the store must keep (genesis, or the checkpoint-sync anchor). */
-const META_BASE = "base";
-/** SignedBlock's fixed part: the Block offset (4) and the signature (96). */
-const SIGNED_BLOCK_FIXED_BYTES = 100;
-/** Block bytes up to the end of parentRoot: slot (8) ++ proposerIndex (8) ++ parentRoot (32). */
-const BLOCK_LINKS_END = 48;
-/** Blocks read per multi-get by the start-up check: bounds its memory on a long history. */
-const CHECK_CHUNK_BLOCKS = 1024;
 const INITIALIZED_MARKER = "METRONOME_INITIALIZED";
-
-type Db = ClassicLevel<Uint8Array, Uint8Array>;
-type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
 
 export class ChainDb {
   private readonly db: Db;
@@ -136,7 +123,7 @@ export class ChainDb {
 
   async getBlock(root: Uint8Array): Promise<SignedBlockValue | null> {
     const bytes = await this.db.get(key(Bucket.block, root));
-    return bytes === undefined ? null : this.decodeOrCorrupt(SignedBlock, bytes, `block ${rootKey(root)}`);
+    return bytes === undefined ? null : decodeOrCorrupt(SignedBlock, bytes, `block ${rootKey(root)}`, this.path);
   }
 
   async hasBlock(root: Uint8Array): Promise<boolean> {
@@ -259,7 +246,7 @@ export class ChainDb {
           `cannot finalize slot ${checkpoint.slot}: canonical block ${rootKey(cursor)}${below} is not stored`,
         );
       }
-      const { slot, parentRoot } = this.blockLinks(bytes, cursor);
+      const { slot, parentRoot } = blockLinks(bytes, cursor, this.path);
       if (previous !== null && slot <= previous.slot) {
         const indexed = await this.db.get(key(Bucket.finalizedRoot, slotBytes(slot)));
         if (indexed !== undefined) {
@@ -276,136 +263,18 @@ export class ChainDb {
   }
 
   /**
-   * The fast path of the start-up check: the index, read in one scan and its blocks in a few
-   * multi-gets, links anchor to base through parent roots with every block stored. Any doubt
-   * sends the caller to the block-by-block walk, which also repairs.
-   */
-  private async indexIsIntact(
-    anchor: CheckpointValue,
-    base: CheckpointValue,
-    index: Map<number, string>,
-  ): Promise<boolean> {
-    const entries = [...index.entries()].sort((a, b) => b[0] - a[0]);
-    const top = entries[0];
-    const bottom = entries[entries.length - 1];
-    if (top === undefined || bottom === undefined) return false;
-    if (top[0] !== anchor.slot || top[1] !== rootKey(anchor.root)) return false;
-    if (bottom[0] !== base.slot || bottom[1] !== rootKey(base.root)) return false;
-    for (let i = 0; i < entries.length; i += CHECK_CHUNK_BLOCKS) {
-      const chunk = entries.slice(i, i + CHECK_CHUNK_BLOCKS);
-      const blocks = await this.db.getMany(chunk.map(([, root]) => key(Bucket.block, fromHex(root))));
-      for (let j = 0; j < chunk.length; j++) {
-        const [slot, root] = chunk[j] as [number, string];
-        const bytes = blocks[j];
-        if (bytes === undefined) return false;
-        const links = this.blockLinks(bytes, fromHex(root));
-        if (links.slot !== slot) return false;
-        const parent = entries[i + j + 1];
-        if (parent !== undefined && rootKey(links.parentRoot) !== parent[1]) return false;
-      }
-    }
-    return true;
-  }
-
-  /** The finalized index up to `maxSlot` as slot -> root key. */
-  private async indexedRootsUpTo(maxSlot: number): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    const range = { gte: Uint8Array.of(Bucket.finalizedRoot), lt: key(Bucket.finalizedRoot, slotBytes(maxSlot + 1)) };
-    for await (const [k, root] of this.db.iterator(range)) out.set(readSlot(k, 1), rootKey(root));
-    return out;
-  }
-
-  /**
-   * Slot and parent root straight from a stored SignedBlock's SSZ bytes, without decoding the body:
-   * the start-up check and finality walk thousands of blocks. SignedBlock = offset(4) ++
-   * signature(96) ++ Block; Block = slot(8, LE) ++ proposerIndex(8) ++ parentRoot(32) ++ ...
-   */
-  private blockLinks(bytes: Uint8Array, root: Uint8Array): { slot: number; parentRoot: Uint8Array } {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const offset = bytes.byteLength >= 4 ? view.getUint32(0, true) : -1;
-    if (offset !== SIGNED_BLOCK_FIXED_BYTES || bytes.byteLength < offset + BLOCK_LINKS_END) {
-      throw new DatabaseError(`database at ${this.path} is corrupt: block ${rootKey(root)} is malformed`);
-    }
-    const slot = view.getBigUint64(offset, true);
-    if (slot > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new DatabaseError(`database at ${this.path} is corrupt: block ${rootKey(root)} has slot ${slot}`);
-    }
-    return { slot: Number(slot), parentRoot: Uint8Array.from(bytes.subarray(offset + 16, offset + 48)) };
-  }
-
-  /**
    * The start-up invariant: every canonical block from the anchor back to the store's base
    * (genesis or the checkpoint-sync anchor) is stored, and the finalized index names exactly
-   * those blocks. Index entries that are missing or wrong while the blocks are there are
-   * recomputed from the parent links (one synced batch); a missing block cannot be repaired and
-   * throws a DatabaseError naming it.
+   * those blocks; see canonicalCheck.ts.
    */
   async checkCanonicalChain(): Promise<StoreCheckResult> {
     const started = performance.now();
-    const anchor = await this.getAnchorCheckpoint();
-    if (anchor === null) return { blocks: 0, repaired: 0, ms: 0 };
-    const baseBytes = await this.db.get(metaKey(META_BASE));
-    const index = await this.indexedRootsUpTo(anchor.slot);
-    // Stores written before the base was recorded: the lowest indexed block is the base.
-    let base: CheckpointValue | null =
-      baseBytes === undefined ? null : this.decodeOrCorrupt(Checkpoint, baseBytes, "base checkpoint");
-    if (base === null) {
-      const lowest = [...index.entries()].sort((a, b) => a[0] - b[0])[0];
-      base = lowest === undefined ? null : { slot: lowest[0], root: fromHex(lowest[1]) };
-    }
-    if (baseBytes !== undefined && base !== null && (await this.indexIsIntact(anchor, base, index))) {
-      return { blocks: index.size, repaired: 0, ms: performance.now() - started };
-    }
-    const ops: BatchOp[] = [];
-    const onChain = new Set<number>();
-    let cursor: Uint8Array = Uint8Array.from(anchor.root);
-    let child: { slot: number } | null = null;
-    for (;;) {
-      const bytes = await this.db.get(key(Bucket.block, cursor));
-      if (bytes === undefined) {
-        const where = child === null ? "the anchor block" : `the parent of finalized slot ${child.slot}`;
-        throw new DatabaseError(
-          `database at ${this.path} is missing finalized block ${rootKey(cursor)} (${where}; anchor slot ${anchor.slot}): ` +
-            "it cannot serve its finalized history. Move the data dir away and resync, from genesis or with --checkpoint-sync-url",
-        );
-      }
-      const { slot, parentRoot } = this.blockLinks(bytes, cursor);
-      if (child !== null && slot >= child.slot) {
-        throw new DatabaseError(
-          `database at ${this.path} is corrupt: block ${rootKey(cursor)} at slot ${slot} is the parent of slot ${child.slot}`,
-        );
-      }
-      onChain.add(slot);
-      if (index.get(slot) !== rootKey(cursor)) {
-        ops.push({ type: "put", key: key(Bucket.finalizedRoot, slotBytes(slot)), value: cursor });
-      }
-      const atBase = base !== null && slot <= base.slot;
-      if (atBase && base !== null && rootKey(base.root) !== rootKey(cursor)) {
-        throw new DatabaseError(
-          `database at ${this.path} is corrupt: the anchor's chain reaches slot ${slot} at ${rootKey(cursor)}, not the base block ${rootKey(base.root)} at slot ${base.slot}`,
-        );
-      }
-      if (atBase || slot === 0) {
-        if (baseBytes === undefined) {
-          ops.push({ type: "put", key: metaKey(META_BASE), value: Checkpoint.serialize({ slot, root: cursor }) });
-        }
-        break;
-      }
-      child = { slot };
-      cursor = parentRoot;
-    }
-    // Index entries off the anchor's chain (none should exist) would serve a wrong block.
-    for (const slot of index.keys()) {
-      if (!onChain.has(slot)) ops.push({ type: "del", key: key(Bucket.finalizedRoot, slotBytes(slot)) });
-    }
-    const repaired = ops.filter((op) => op.key[0] === Bucket.finalizedRoot).length;
-    if (ops.length > 0) await this.db.batch(ops, { sync: true });
-    return { blocks: onChain.size, repaired, ms: performance.now() - started };
+    return checkCanonicalChain(this.db, this.path, await this.getAnchorCheckpoint(), started);
   }
 
   async getAnchorCheckpoint(): Promise<CheckpointValue | null> {
     const bytes = await this.db.get(metaKey(META_ANCHOR));
-    return bytes === undefined ? null : this.decodeOrCorrupt(Checkpoint, bytes, "anchor checkpoint");
+    return bytes === undefined ? null : decodeOrCorrupt(Checkpoint, bytes, "anchor checkpoint", this.path);
   }
 
   /** The fork-choice anchor to restart from, or null for a fresh data dir. */
@@ -426,22 +295,6 @@ export class ChainDb {
         `database at ${this.path} is corrupt: anchor ${rootKey(checkpoint.root)} has no ${stateBytes === undefined ? "state" : "block"}`,
       );
     }
-    return { checkpoint, block, state: this.decodeOrCorrupt(State, stateBytes, "anchor state") };
+    return { checkpoint, block, state: decodeOrCorrupt(State, stateBytes, "anchor state", this.path) };
   }
-
-  private decodeOrCorrupt<T>(type: Parameters<typeof decode<T>>[0], bytes: Uint8Array, what: string): T {
-    try {
-      // A plain Uint8Array view: decoded roots stay Uint8Array, not Buffer.
-      return decode(type, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    } catch (e) {
-      throw new DatabaseError(`database at ${this.path} is corrupt: cannot decode ${what}: ${describe(e)}`);
-    }
-  }
-}
-
-function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  // LevelDB's own reason (e.g. a missing MANIFEST) hides in the cause.
-  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : "";
-  return `${e.message}${cause}`;
 }

@@ -14,6 +14,12 @@ export const Bucket = {
   meta: 0x05,
 } as const;
 
+/** Names under Bucket.meta. */
+export const META_FORK_DIGEST = "fork_digest";
+export const META_ANCHOR = "anchor";
+/** The oldest block the store must keep (genesis, or the checkpoint-sync anchor). */
+export const META_BASE = "base";
+
 export function slotBytes(slot: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(slot));

@@ -7,97 +7,30 @@
 // injected `now()` on every `tick()`, so a timed-out request is noticed on the first tick after its
 // deadline (the driver ticks every pass, so the latency is at most one pass or interval).
 import { MAX_CONCURRENT_BLOCKS_BY_ROOT } from "@metronome/chain";
+import type {
+  BlockFetcherOptions,
+  BlockFetcherStats,
+  DedupOutcome,
+  RequestBlocksByRoot,
+  RequestOutcome,
+  RequestRefusal,
+  WantedDropReason,
+  WantedResolution,
+  WantReason,
+} from "./blockFetcherTypes.ts";
+import {
+  collectDue,
+  equalJitterBackoff,
+  hasDueRoot,
+  nonNegative,
+  positiveInt,
+  ROOT_LENGTH,
+  rootHex,
+  type WantedRoot,
+} from "./fetchSchedule.ts";
+import { PeerHealthTable } from "./peerHealth.ts";
 
-/** Why a root is wanted. */
-export type WantReason = "unknown_parent" | "unknown_attestation_block";
-
-/**
- * Result of one `want` call; every call lands in exactly one (lean_block_fetch_dedup_total):
- * - "queued": newly wanted, a request slot is free so the next tick asks for it.
- * - "inflight_cap": newly wanted, but all request slots are busy: refused for now, it stays wanted
- *   and is asked when a slot frees.
- * - "known": already imported or cached (`isKnown`).
- * - "already_wanted": wanted and waiting (due or in backoff).
- * - "in_flight": currently being requested.
- * - "invalid": not a 32-byte root.
- * - "stopped": the fetcher was stopped.
- */
-export type DedupOutcome = "queued" | "inflight_cap" | "known" | "already_wanted" | "in_flight" | "invalid" | "stopped";
-
-/** How an issued request ended. "partial"/"empty": some/none of the asked roots came back. */
-export type RequestOutcome = "success" | "partial" | "empty" | "error" | "timeout" | "aborted";
-
-/** Why `tick` could not issue a request for due roots (counted once per refused request). */
-export type RequestRefusal = "inflight_cap" | "no_peer";
-
-/** Why a root left the wanted set without being fetched. */
-export type WantedDropReason = "wanted_cap" | "attempts_exhausted";
-
-/** Why a root left the wanted set because we have it now. */
-export type WantedResolution = "received" | "imported" | "known";
-
-export const DEDUP_OUTCOMES: readonly DedupOutcome[] = [
-  "queued",
-  "inflight_cap",
-  "known",
-  "already_wanted",
-  "in_flight",
-  "invalid",
-  "stopped",
-];
-
-export type RequestBlocksByRoot = (peerId: string, roots: Uint8Array[], signal: AbortSignal) => Promise<Uint8Array[]>;
-
-export interface BlockFetcherOptions {
-  /** Requests outstanding at once, across all peers; default MAX_CONCURRENT_BLOCKS_BY_ROOT (PROTOCOL.md section 6). */
-  maxInFlight?: number;
-  maxRootsPerRequest?: number;
-  /** Cap on the wanted set; a new root beyond it evicts the oldest wanted root not in flight. */
-  maxWanted?: number;
-  requestTimeoutMs?: number;
-  /** Retry backoff after a failed/unanswered attempt: base * 2^(attempts-1), capped, jittered. */
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** Attempts per root before it is dropped ("attempts_exhausted"); a later `want` re-queues it. */
-  maxAttempts?: number;
-  /** Half-life of a peer's failure penalty. */
-  peerPenaltyHalfLifeMs?: number;
-  /** Uniform [0, 1): backoff jitter and weighted peer choice. */
-  random?: () => number;
-  now: () => number;
-  /** Asks `peerId` for `roots`; resolves with the roots actually received. */
-  request: RequestBlocksByRoot;
-  /** Currently connected peers. */
-  peers: () => string[];
-  /** Whether the block is already imported or cached. */
-  isKnown: (root: Uint8Array) => boolean;
-}
-
-export interface BlockFetcherStats {
-  inFlight: number;
-  maxInFlightSeen: number;
-  wantedCount: number;
-  dedupOutcomes: Record<DedupOutcome, number>;
-  wantReasons: Record<WantReason, number>;
-  requestsIssued: number;
-  requestOutcomes: Record<RequestOutcome, number>;
-  requestRefusals: Record<RequestRefusal, number>;
-  wantedDropped: Record<WantedDropReason, number>;
-  wantedResolved: Record<WantedResolution, number>;
-  rootsRequested: number;
-  /** Responses that arrived after their request had timed out or been aborted. */
-  lateResponses: number;
-}
-
-interface WantedRoot {
-  root: Uint8Array;
-  key: string;
-  reason: WantReason;
-  attempts: number;
-  nextAttemptAt: number;
-  /** Id of the request currently asking for this root, or 0. */
-  requestId: number;
-}
+export * from "./blockFetcherTypes.ts";
 
 interface InFlightRequest {
   id: number;
@@ -105,31 +38,6 @@ interface InFlightRequest {
   keys: string[];
   controller: AbortController;
   deadline: number;
-}
-
-interface PeerHealth {
-  penalty: number;
-  penaltyAt: number;
-  inFlight: number;
-}
-
-const ROOT_LENGTH = 32;
-/** Penalty ceiling: a failing peer's weight never falls below 1/(1+MAX)^2 of a healthy one's. */
-const MAX_PEER_PENALTY = 10;
-
-function rootHex(root: Uint8Array): string {
-  // Same "0x…" form as @metronome/chain's rootKey, so keys agree across modules.
-  return `0x${Buffer.from(root.buffer, root.byteOffset, root.byteLength).toString("hex")}`;
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer: ${value}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be >= 0: ${value}`);
-  return value;
 }
 
 export class BlockFetcher {
@@ -175,7 +83,7 @@ export class BlockFetcher {
   /** Insertion-ordered: the first entry is the oldest wanted root. */
   private readonly wanted = new Map<string, WantedRoot>();
   private readonly requests = new Map<number, InFlightRequest>();
-  private readonly peerHealth = new Map<string, PeerHealth>();
+  private readonly peerHealth: PeerHealthTable;
   private nextRequestId = 1;
   /** Lower bound on when any waiting root becomes due; lets idle ticks skip the scan. */
   private nextDueAt = 0;
@@ -193,6 +101,7 @@ export class BlockFetcher {
     this.peerPenaltyHalfLifeMs = options.peerPenaltyHalfLifeMs ?? 60_000;
     if (!(this.peerPenaltyHalfLifeMs > 0)) throw new RangeError(`peerPenaltyHalfLifeMs must be > 0`);
     this.random = options.random ?? Math.random;
+    this.peerHealth = new PeerHealthTable(this.peerPenaltyHalfLifeMs, this.random);
     this.now = options.now;
     this.request = options.request;
     this.peers = options.peers;
@@ -272,8 +181,7 @@ export class BlockFetcher {
 
   /** The decayed failure penalty of a peer (0 for an unknown peer); exposed for diagnostics. */
   peerPenalty(peerId: string): number {
-    const health = this.peerHealth.get(peerId);
-    return health === undefined ? 0 : this.decayedPenalty(health, this.now());
+    return this.peerHealth.penaltyOf(peerId, this.now());
   }
 
   private countOutcome(outcome: DedupOutcome): DedupOutcome {
@@ -336,7 +244,9 @@ export class BlockFetcher {
       const peers = this.connectedPeers();
       // A request that fails synchronously frees its slot at once, so refill, a bounded number of times.
       for (let round = 0; round < this.maxInFlight && this.requests.size < this.maxInFlight; round++) {
-        const due = this.collectDue(now, (this.maxInFlight - this.requests.size) * this.maxRootsPerRequest);
+        const limit = (this.maxInFlight - this.requests.size) * this.maxRootsPerRequest;
+        const { due, nextDueAt } = collectDue(this.wanted, now, limit);
+        this.nextDueAt = nextDueAt;
         if (due.length === 0) return;
         if (peers.length === 0) {
           this.requestRefusals.no_peer++;
@@ -347,7 +257,7 @@ export class BlockFetcher {
         if (this.stopped) return;
       }
     }
-    if (this.requests.size >= this.maxInFlight && this.hasDueRoot(now)) {
+    if (this.requests.size >= this.maxInFlight && hasDueRoot(this.wanted, now)) {
       this.requestRefusals.inflight_cap++;
       this.nextDueAt = 0; // the refused roots are still due: look again next tick
     }
@@ -367,38 +277,8 @@ export class BlockFetcher {
         }
         batch.push(entry);
       }
-      if (batch.length > 0) this.issue(batch, this.choosePeer(peers, now), now);
+      if (batch.length > 0) this.issue(batch, this.peerHealth.choose(peers, now), now);
     }
-  }
-
-  private hasDueRoot(now: number): boolean {
-    for (const entry of this.wanted.values()) {
-      if (entry.requestId === 0 && entry.nextAttemptAt <= now) return true;
-    }
-    return false;
-  }
-
-  /** Up to `limit` due roots, parents first, each group oldest first. */
-  private collectDue(now: number, limit: number): WantedRoot[] {
-    const parents: WantedRoot[] = [];
-    const others: WantedRoot[] = [];
-    let earliestWaiting = Number.POSITIVE_INFINITY;
-    let dueSeen = 0;
-    for (const entry of this.wanted.values()) {
-      if (entry.requestId !== 0) continue;
-      if (entry.nextAttemptAt > now) {
-        if (entry.nextAttemptAt < earliestWaiting) earliestWaiting = entry.nextAttemptAt;
-        continue;
-      }
-      dueSeen++;
-      if (entry.reason === "unknown_parent") parents.push(entry);
-      else if (others.length < limit) others.push(entry);
-      if (parents.length >= limit) break;
-    }
-    // Roots left behind by the limit stay due, so only a scan that took every due root may let
-    // the following ticks skip ahead to the earliest backoff expiry.
-    this.nextDueAt = dueSeen <= limit && parents.length < limit ? earliestWaiting : 0;
-    return parents.concat(others).slice(0, limit);
   }
 
   private issue(batch: WantedRoot[], peerId: string, now: number): void {
@@ -414,7 +294,7 @@ export class BlockFetcher {
     // The slot is reserved before request() runs, so re-entrant calls already see it taken.
     this.requests.set(id, req);
     for (const entry of batch) entry.requestId = id;
-    this.health(peerId, now).inFlight++;
+    this.peerHealth.requestStarted(peerId, now);
     this.requestsIssued++;
     this.rootsRequested += batch.length;
     if (this.requests.size > this.maxInFlightSeen) this.maxInFlightSeen = this.requests.size;
@@ -467,13 +347,14 @@ export class BlockFetcher {
     this.requests.delete(req.id);
     this.requestOutcomes[outcome]++;
     const now = this.now();
-    const health = this.peerHealth.get(req.peerId);
-    if (health !== undefined) {
-      health.inFlight = Math.max(0, health.inFlight - 1);
-      // Missing roots are not a fault: peers skip roots they do not have.
-      if (outcome === "error" || outcome === "timeout") this.penalize(health, now);
-      else if (outcome === "success" || outcome === "partial") this.reward(health, now);
-    }
+    // Missing roots are not a fault: peers skip roots they do not have.
+    const verdict =
+      outcome === "error" || outcome === "timeout"
+        ? "penalize"
+        : outcome === "success" || outcome === "partial"
+          ? "reward"
+          : "none";
+    this.peerHealth.requestFinished(req.peerId, verdict, now);
     for (const key of req.keys) {
       const entry = this.wanted.get(key);
       if (entry === undefined || entry.requestId !== req.id) continue;
@@ -489,7 +370,8 @@ export class BlockFetcher {
         this.wantedDropped.attempts_exhausted++;
         continue;
       }
-      entry.nextAttemptAt = now + this.backoffDelay(entry.attempts);
+      entry.nextAttemptAt =
+        now + equalJitterBackoff(entry.attempts, this.backoffBaseMs, this.backoffMaxMs, this.random());
       if (entry.nextAttemptAt < this.nextDueAt) this.nextDueAt = entry.nextAttemptAt;
     }
   }
@@ -503,68 +385,9 @@ export class BlockFetcher {
     }
   }
 
-  /** Exponential in attempts, capped; "equal jitter" keeps it in [delay/2, delay). */
-  private backoffDelay(attempts: number): number {
-    const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
-    return delay / 2 + (delay / 2) * this.random();
-  }
-
   private connectedPeers(): string[] {
     const peers = [...new Set(this.peers())];
-    // Forget health of peers that left and have nothing outstanding: the map stays bounded by the
-    // peer set plus requests in flight.
-    if (this.peerHealth.size > peers.length) {
-      const connected = new Set(peers);
-      for (const [peerId, health] of this.peerHealth) {
-        if (!connected.has(peerId) && health.inFlight === 0) this.peerHealth.delete(peerId);
-      }
-    }
+    this.peerHealth.forgetGone(peers);
     return peers;
-  }
-
-  /**
-   * Weighted random choice: weight 1 / ((1 + penalty)^2 * (1 + requests in flight to the peer)).
-   * A failing peer is tried less, but never never (the penalty is capped and decays), and load
-   * spreads across healthy peers.
-   */
-  private choosePeer(peers: string[], now: number): string {
-    const weights = peers.map((peerId) => {
-      const health = this.peerHealth.get(peerId);
-      if (health === undefined) return 1;
-      const penalty = this.decayedPenalty(health, now);
-      return 1 / ((1 + penalty) ** 2 * (1 + health.inFlight));
-    });
-    const total = weights.reduce((sum, w) => sum + w, 0);
-    let r = this.random() * total;
-    for (let i = 0; i < peers.length; i++) {
-      r -= weights[i] as number;
-      if (r < 0) return peers[i] as string;
-    }
-    return peers[peers.length - 1] as string;
-  }
-
-  private health(peerId: string, now: number): PeerHealth {
-    let health = this.peerHealth.get(peerId);
-    if (health === undefined) {
-      health = { penalty: 0, penaltyAt: now, inFlight: 0 };
-      this.peerHealth.set(peerId, health);
-    }
-    return health;
-  }
-
-  private decayedPenalty(health: PeerHealth, now: number): number {
-    if (health.penalty === 0) return 0;
-    const elapsed = Math.max(0, now - health.penaltyAt);
-    return health.penalty * 2 ** (-elapsed / this.peerPenaltyHalfLifeMs);
-  }
-
-  private penalize(health: PeerHealth, now: number): void {
-    health.penalty = Math.min(MAX_PEER_PENALTY, this.decayedPenalty(health, now) + 1);
-    health.penaltyAt = now;
-  }
-
-  private reward(health: PeerHealth, now: number): void {
-    health.penalty = this.decayedPenalty(health, now) / 2;
-    health.penaltyAt = now;
   }
 }

@@ -1,0 +1,72 @@
+// Metronome runtime metrics (metronome_* and a few lean_ names shared with other clients):
+// req/resp and peer scoring.
+// specs.ts spreads this into RUNTIME_METRICS.runtime.
+
+import { REQRESP_DIRECTIONS, REQRESP_PROTOCOLS, REQRESP_RESULTS } from "./labelValues.ts";
+import type { SpecGroup } from "./types.ts";
+
+export const RUNTIME_PEERS = {
+  // Req/resp and API
+  reqrespRequests: {
+    name: "metronome_reqresp_requests_total",
+    type: "counter",
+    help: "Req/resp requests by protocol, direction and result",
+    labels: ["protocol", "direction", "result"],
+    labelValues: { protocol: REQRESP_PROTOCOLS, direction: REQRESP_DIRECTIONS, result: REQRESP_RESULTS },
+  },
+  reqrespRateLimited: {
+    name: "metronome_reqresp_rate_limited_total",
+    type: "counter",
+    help: "Inbound req/resp requests refused by the per-peer rate limiter",
+    labels: ["protocol"],
+    labelValues: { protocol: REQRESP_PROTOCOLS },
+  },
+  // Peer scoring (docs/protocol.md, "Peer scoring")
+  peerScore: {
+    name: "metronome_peer_gossip_score",
+    type: "histogram",
+    help:
+      "Gossipsub scores of connected peers, sampled once a second per peer (graylist -16000, publish -8000, " +
+      "gossip -4000, positive capped at 100)",
+    labels: [],
+    buckets: [-16000, -8000, -4000, -1000, -100, 0, 10, 50, 100],
+  },
+  peersGraylisted: {
+    name: "metronome_peers_graylisted",
+    type: "gauge",
+    help: "Connected peers below the gossipsub graylist threshold at the last score check",
+    labels: [],
+  },
+  peersGraylistedTotal: {
+    name: "metronome_peers_graylisted_total",
+    type: "counter",
+    help: "Peers seen falling below the gossipsub graylist threshold",
+    labels: [],
+  },
+  peerScoreDisconnects: {
+    name: "metronome_peer_score_disconnects_total",
+    type: "counter",
+    help: "Peers disconnected and banned for their score, by reason: gossip_score (below the graylist), app_score (req/resp abuse)",
+    labels: ["reason"],
+    labelValues: { reason: ["gossip_score", "app_score"] },
+  },
+  peerScorePenalties: {
+    name: "metronome_peer_score_penalties_total",
+    type: "counter",
+    help: "Application-level peer score penalties, by action",
+    labels: ["action"],
+    labelValues: { action: ["rate_limited", "invalid_request", "malformed_response", "oversized_response"] },
+  },
+  peersBanned: {
+    name: "metronome_peers_banned",
+    type: "gauge",
+    help: "Peers currently banned (refused on dial and inbound) after a score disconnection",
+    labels: [],
+  },
+  peerConnectionsRefused: {
+    name: "metronome_peer_connections_refused_total",
+    type: "counter",
+    help: "Dials and inbound connections refused because the peer is banned",
+    labels: [],
+  },
+} as const satisfies SpecGroup;
