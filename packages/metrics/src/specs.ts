@@ -85,6 +85,8 @@ export const HTTP_CONNECTION_DROP_REASONS = [
 ] as const;
 export const HTTP_REFUSAL_REASONS = ["rate_limited", "unauthorized", "verifier_busy"] as const;
 /** Quantiles of metronome_event_loop_delay_seconds; "1" is the maximum. */
+export const VOTE_COVERAGE_RESULTS = ["applied", "missing"] as const;
+
 export const EVENT_LOOP_QUANTILES = ["0.5", "0.99", "1"] as const;
 
 const BLS_NOTE = "In Metronome this counts BLS signatures; the lean_pq_sig_ name is kept for shared dashboards.";
@@ -904,6 +906,25 @@ export const RUNTIME_METRICS = {
       help: "Attestation signatures posted to the validator API and verified through the BLS verifier, by verdict",
       labels: ["result"],
       labelValues: { result: BLS_SET_RESULTS },
+    },
+  },
+
+  // ---- honest-vote coverage (issue 15; the flood benchmark reads it) --------------------------
+  // Measured by fork choice once per slot as it leaves slot s+1: the validators whose counted vote
+  // is for slot s or later. Under a flood this says whether honest votes still get through.
+  voteCoverage: {
+    ratio: {
+      name: "metronome_vote_coverage_ratio",
+      type: "gauge",
+      help: "Share of all validators whose slot-s vote (or a newer one) fork choice had counted by the end of slot s+1, for the last slot measured",
+      labels: [],
+    },
+    votes: {
+      name: "metronome_vote_coverage_votes_total",
+      type: "counter",
+      help: "Validator votes checked for honest-vote coverage, one per validator per slot, by result: applied (counted by the end of the next slot) or missing",
+      labels: ["result"],
+      labelValues: { result: VOTE_COVERAGE_RESULTS },
     },
   },
 } as const satisfies Readonly<Record<string, SpecGroup>>;

@@ -29,6 +29,7 @@ import { verifySignedAggregatedAttestation, verifySignedAttestation } from "./at
 import { validateAttestationData } from "./attestationValidation.ts";
 import { type BlockSummary, BlockTreeSnapshot, type BlockTreeView } from "./blockTree.ts";
 import { computeBlockWeights, computeLmdGhostHead, type GhostNode, type VoteHead } from "./lmdGhost.ts";
+import { measureVoteCoverage, type VoteCoverageStats, VoteCoverageTally } from "./voteCoverage.ts";
 import { toLatestVote, VoteSet } from "./votes.ts";
 
 /** ~9 hours of 4 s slots without finality before side branches are evicted / imports refused. */
@@ -115,6 +116,7 @@ export class ForkChoiceStore implements BlockTreeView {
   private prunedAtSlot: number;
   /** Something the head depends on changed without a head recomputation. */
   private headDirty = false;
+  private readonly coverage = new VoteCoverageTally();
 
   constructor(
     anchorState: State,
@@ -188,6 +190,11 @@ export class ForkChoiceStore implements BlockTreeView {
 
   get knownVoteCount(): number {
     return this.knownVotes.size;
+  }
+
+  /** Honest-vote coverage (voteCoverage.ts): the last slot measured and running totals. */
+  get voteCoverage(): VoteCoverageStats {
+    return this.coverage.stats();
   }
 
   /** Latest uncounted ("new") vote of a validator. */
@@ -367,6 +374,12 @@ export class ForkChoiceStore implements BlockTreeView {
       const phase = this.timeInterval % INTERVALS_PER_SLOT;
       let update: HeadUpdate | null = null;
       if (phase === 0) {
+        // Leaving slot s+1: how many slot-s votes were counted. Only in the tick's last slot, so a
+        // catch-up after a restart or a stall does not record the slots it skipped through.
+        const measured = this.currentSlot - 2;
+        if (measured >= 0 && this.timeInterval > interval - INTERVALS_PER_SLOT) {
+          this.coverage.record(measureVoteCoverage(measured, this.validatorCount, (i) => this.knownVotes.get(i)));
+        }
         this.aggregatePool.prune(this.finalized.slot, this.currentSlot);
         if (hasProposal && this.timeInterval === interval) update = this.acceptNewAttestations();
       } else if (phase === 3) {

@@ -4,7 +4,7 @@
 // before each scrape, so figures are at most one interval stale.
 
 import type { BlsVerifierStats } from "@metronome/bls";
-import type { StateTransitionTiming } from "@metronome/chain";
+import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import type { LabelledNetworkStats, PeerScoreSummary } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
@@ -252,6 +252,15 @@ export class MetricsBridge {
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
     this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
+    this.syncVoteCoverage(chain.voteCoverage);
+  }
+
+  /** Honest-vote coverage: the last slot's share, and running totals of applied and missing votes. */
+  syncVoteCoverage(stats: VoteCoverageStats): void {
+    const c = this.m.voteCoverage;
+    if (stats.last !== null) c.ratio.set(coverageShare(stats.last));
+    this.advance(c.votes, "vote_coverage_applied", stats.applied, { result: "applied" });
+    this.advance(c.votes, "vote_coverage_missing", stats.expected - stats.applied, { result: "missing" });
   }
 
   /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */
