@@ -98,6 +98,10 @@ export function buildCli(): Command {
       intArg(1, 64),
     )
     .option(
+      "--no-peer-score-disconnects",
+      "keep every peer connected whatever its score: no score disconnections or bans (gossipsub still graylists); a control for the flood benchmark, not for a real network",
+    )
+    .option(
       "--bls-workers <n>",
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),

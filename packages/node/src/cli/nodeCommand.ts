@@ -34,6 +34,8 @@ export interface NodeCommandFlags {
   blsWorkers?: number;
   maxBatch: number;
   gossipMeshDegree?: number;
+  /** False with --no-peer-score-disconnects (flood benchmark control). */
+  peerScoreDisconnects: boolean;
   checkpointSyncUrl?: string;
   doppelgangerSlots: number;
   /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
@@ -83,6 +85,7 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     httpPort,
     metricsPort,
     gossipMeshDegree: flags.gossipMeshDegree,
+    peerScoreDisconnects: flags.peerScoreDisconnects !== false,
   };
 }
 

@@ -154,6 +154,7 @@ export class BeaconNode implements NodeView {
         gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
         slotDurationMs: options.chain.slotDurationMs,
         gossipMeshDegree: options.gossipMeshDegree,
+        peerScoreDisconnects: options.peerScoreDisconnects,
       });
       const orphans = new OrphanBlocks();
       let ingressRef: GossipIngress | null = null;

@@ -32,4 +32,6 @@ export interface NodeOptions {
   doppelgangerSlots: number;
   /** Gossip mesh degree D; undefined keeps PROTOCOL.md's 8 (tests lower it to force multi-hop). */
   gossipMeshDegree?: number;
+  /** False keeps every peer connected whatever its score (flood benchmark control); default true. */
+  peerScoreDisconnects?: boolean;
 }
