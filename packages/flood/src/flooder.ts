@@ -8,7 +8,8 @@
 import { NetworkHost } from "@metronome/network";
 import { type ChainSnapshot, fetchChainSnapshot } from "./chainView.ts";
 import { FLOOD_KINDS, type FloodKind, type FloodMix, MixPicker } from "./mix.ts";
-import type { FactoryKind, FloodPayload, FloodTopic, PayloadFactoryStats } from "./payloadFactory.ts";
+import type { FactoryKind, FloodPayload, FloodTopic } from "./payloadData.ts";
+import type { PayloadFactoryStats } from "./payloadFactory.ts";
 import { FACTORY_KINDS, PayloadPools, type PoolStats } from "./payloadPools.ts";
 import { RateScheduler, type RateSchedulerStats } from "./rateScheduler.ts";
 
