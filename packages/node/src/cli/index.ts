@@ -299,7 +299,13 @@ export function buildCli(): Command {
     .description("flood one node of a devnet with gossip attestations in a chosen mix (benchmark tool)")
     .requiredOption("--target <multiaddr>", "the node's libp2p address, ending in /p2p/<peer id>")
     .requiredOption("--genesis <dir>", "the devnet's genesis folder (fork digest, interop validator keys)")
-    .option("--rate <n>", "messages per second", floatArg(0), 1000)
+    .option("--rate <n>", "messages per second, all identities together", floatArg(0), 1000)
+    .option(
+      "--peers <n>",
+      "distinct peer identities (libp2p hosts, each with its own key) sharing the rate in turn: a Sybil flood when > 1",
+      intArg(1, 64),
+      1,
+    )
     .option("--duration <s>", "seconds to flood (Ctrl-C stops earlier)", intArg(1), 60)
     .option(
       "--mix <list>",
