@@ -2,6 +2,7 @@
 // flight, pending buffer, RSS) are only seen at scrape times, so their maxima are lower bounds;
 // counters and histograms are exact between two scrapes.
 import type { NodeHealth } from "@metronome/api";
+import { type CutoffSummary, summarizeCutoff } from "./cutoffSummary.ts";
 import type { ProbeSample } from "./probeSample.ts";
 import { type HistogramSnapshot, histogramDelta, histogramMaxBound, histogramQuantile } from "./promText.ts";
 
@@ -53,6 +54,8 @@ export interface PeriodSummary {
   heapUsedMaxMiB: number;
   externalEndMiB: number;
   cpuPercent: number;
+  /** Flooders' cut-off, honest-vote coverage and late CPU (cutoffSummary.ts). */
+  cutoff: CutoffSummary;
   /** RSS and main heap about every 30 s of the period (seconds since its start, MiB), to show the shape. */
   memorySeries: { s: number; rssMiB: number; heapUsedMiB: number }[];
 }
@@ -156,6 +159,7 @@ export function summarizeSamples(
     heapUsedMaxMiB: Number.NaN,
     externalEndMiB: Number.NaN,
     cpuPercent: Number.NaN,
+    cutoff: summarizeCutoff([]),
     memorySeries: [],
   };
   if (first === undefined || last === undefined || samples.length < 2) return empty;
@@ -225,6 +229,7 @@ export function summarizeSamples(
     heapUsedMaxMiB: mib(maxOf(samples.map((s) => s.heapUsedBytes))),
     externalEndMiB: mib(last.externalBytes),
     cpuPercent: cpu,
+    cutoff: summarizeCutoff(samples),
     memorySeries: memorySeries(samples),
   };
 }

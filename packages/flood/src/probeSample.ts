@@ -30,6 +30,15 @@ export interface ProbeSample {
   blsSetsVerified: number;
   attestationsValid: number;
   attestationsInvalid: number;
+  /** metronome_peers_graylisted_total and metronome_peer_score_disconnects_total (all reasons). */
+  graylistedTotal: number;
+  scoreDisconnectsTotal: number;
+  /** lean_connected_peers. */
+  connectedPeers: number;
+  /** metronome_vote_coverage_votes_total by result, and the last slot's metronome_vote_coverage_ratio. */
+  coverageApplied: number;
+  coverageMissing: number;
+  coverageRatio: number;
   health: NodeHealth | null;
   /** User + system CPU seconds of the node process (/proc), when its pid is known. */
   cpuSeconds: number | null;
@@ -71,6 +80,12 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     blsSetsVerified: promValue(m, "metronome_bls_sets_verified_total"),
     attestationsValid: promValue(m, "lean_attestations_valid_total"),
     attestationsInvalid: promValue(m, "lean_attestations_invalid_total"),
+    graylistedTotal: promValue(m, "metronome_peers_graylisted_total"),
+    scoreDisconnectsTotal: promValue(m, "metronome_peer_score_disconnects_total"),
+    connectedPeers: promValue(m, "lean_connected_peers"),
+    coverageApplied: promValue(m, "metronome_vote_coverage_votes_total", { result: "applied" }),
+    coverageMissing: promValue(m, "metronome_vote_coverage_votes_total", { result: "missing" }),
+    coverageRatio: promValue(m, "metronome_vote_coverage_ratio"),
     health,
     cpuSeconds,
   };
