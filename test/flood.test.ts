@@ -36,6 +36,8 @@ import {
   validDataVariants,
 } from "../packages/flood/src/payloadData.ts";
 import { PayloadFactory } from "../packages/flood/src/payloadFactory.ts";
+import type { PeriodSummary } from "../packages/flood/src/periodSummary.ts";
+import type { ProbeSample } from "../packages/flood/src/probeSample.ts";
 import {
   histogramDelta,
   histogramMaxBound,
@@ -45,8 +47,6 @@ import {
   promValue,
 } from "../packages/flood/src/promText.ts";
 import { RateScheduler } from "../packages/flood/src/rateScheduler.ts";
-import type { PeriodSummary } from "../packages/flood/src/periodSummary.ts";
-import type { ProbeSample } from "../packages/flood/src/probeSample.ts";
 import { TargetProbe } from "../packages/flood/src/targetProbe.ts";
 import { TestDevnet } from "./helpers/devnet.ts";
 
