@@ -313,7 +313,9 @@ describe("MetricsBridge peer scores", () => {
     assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "app_score" }), 1);
     assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "rate_limited" }), 3);
   });
+});
 
+describe("MetricsBridge vote coverage", () => {
   it("sets the vote coverage gauge from the last slot and advances applied and missing votes by their delta", async () => {
     const m = metrics();
     const bridge = new MetricsBridge(m);
