@@ -192,6 +192,11 @@ describe("flood bench: table, JSON and curve", () => {
       firstGraylistS: 4,
       scoreDisconnects: 16,
       firstScoreDisconnectS: 6,
+      graylistSteps: [
+        { s: 4, count: 10 },
+        { s: 8, count: 16 },
+      ],
+      disconnectSteps: [{ s: 6, count: 15 }],
       coveragePercent: 99.5,
       coverageMinPercent: 96.875,
       coverageVotes: 1440,
@@ -212,8 +217,11 @@ describe("flood bench: table, JSON and curve", () => {
     assert.equal(cell("tick lateness p99 ms (histogram)", "flood 2x"), "9.0");
     assert.equal(cell("head - finalized max slots", "flood 2x"), "3");
     assert.equal(cell("honest-vote coverage % (lowest slot %)", "sybil 16 peers 2x"), "99.50 (97)");
-    assert.equal(cell("peers graylisted / first after s", "sybil 16 peers 2x"), "16 / 4");
-    assert.equal(cell("peers score-disconnected / first after s", "sybil 16 peers 2x"), "16 / 6");
+    assert.equal(cell("peers graylisted / first / all flooders after s", "sybil 16 peers 2x"), "16 / 4 / 8");
+    // Only 15 of the 16 identities were ever disconnected: "all" never happened.
+    assert.equal(cell("peers score-disconnected / first / all flooders after s", "sybil 16 peers 2x"), "16 / 6 / -");
+    // The fixture's no-flood period has no scrapes: every figure is missing.
+    assert.equal(cell("peers graylisted / first / all flooders after s", "no flood"), "- / - / -");
     assert.equal(cell("flood peers x msgs/s each", "sybil 16 peers 2x"), "16 x 63");
     // 640 sets per busy second against 800 on an idle core.
     assert.equal(cell("  same, vs same-batch blst on one idle thread %", "flood 2x"), "80");

@@ -2,6 +2,7 @@
 // the period results alone (pure, tested). A recovery period's end gives "RSS N s after" of the
 // flood it follows, reported in that flood's column.
 import type { CapacityResult } from "../../packages/flood/src/capacity.ts";
+import { type CutoffStep, secondsUntil } from "../../packages/flood/src/cutoffSummary.ts";
 import type { PeriodResult } from "./floodRunner.ts";
 import type { Row } from "./report.ts";
 
@@ -26,6 +27,12 @@ export interface CurvePoint {
 }
 
 const fmt = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toFixed(digits) : "-");
+
+/** When the period's flooding identities had all been cut off ("-" for a quiet period or never). */
+function allCut(r: PeriodResult, steps: readonly CutoffStep[]): string {
+  const peers = r.plan.flood?.peers;
+  return peers === undefined ? "-" : fmt(secondsUntil(steps, peers));
+}
 
 /** The recovery period that follows `flood`, if any. */
 export function recoveryOf(results: readonly PeriodResult[], flood: PeriodResult): PeriodResult | undefined {
@@ -98,14 +105,14 @@ export function floodRows(
         ? `${fmt(s(r).cutoff.coveragePercent, 2)} (${fmt(s(r).cutoff.coverageMinPercent)})`
         : "-",
     ),
-    row(
-      "peers graylisted / first after s",
-      (r) => `${fmt(s(r).cutoff.graylisted)} / ${fmt(s(r).cutoff.firstGraylistS)}`,
-    ),
-    row(
-      "peers score-disconnected / first after s",
-      (r) => `${fmt(s(r).cutoff.scoreDisconnects)} / ${fmt(s(r).cutoff.firstScoreDisconnectS)}`,
-    ),
+    row("peers graylisted / first / all flooders after s", (r) => {
+      const c = s(r).cutoff;
+      return `${fmt(c.graylisted)} / ${fmt(c.firstGraylistS)} / ${allCut(r, c.graylistSteps)}`;
+    }),
+    row("peers score-disconnected / first / all flooders after s", (r) => {
+      const c = s(r).cutoff;
+      return `${fmt(c.scoreDisconnects)} / ${fmt(c.firstScoreDisconnectS)} / ${allCut(r, c.disconnectSteps)}`;
+    }),
     row(
       "node 0 peers min / max",
       (r) => `${fmt(s(r).cutoff.connectedPeersMin)} / ${fmt(s(r).cutoff.connectedPeersMax)}`,

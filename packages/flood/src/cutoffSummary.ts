@@ -7,6 +7,11 @@ import type { ProbeSample } from "./probeSample.ts";
 /** The issue's "60 s after the flood starts": node 0's CPU from then on shows whether cut-off worked. */
 export const LATE_CPU_FROM_S = 60;
 
+export interface CutoffStep {
+  s: number;
+  count: number;
+}
+
 export interface CutoffSummary {
   /** Peers that crossed below the graylist threshold during the period. */
   graylisted: number;
@@ -15,6 +20,9 @@ export interface CutoffSummary {
   /** Peers disconnected and banned for their score during the period. */
   scoreDisconnects: number;
   firstScoreDisconnectS: number;
+  /** Each rise of the two counters: seconds from the period's start and the count so far in the period. */
+  graylistSteps: CutoffStep[];
+  disconnectSteps: CutoffStep[];
   connectedPeersMin: number;
   connectedPeersMax: number;
   /** Honest-vote coverage over every slot measured in the period, in %. */
@@ -32,6 +40,24 @@ function firstRiseS(samples: readonly ProbeSample[], value: (s: ProbeSample) => 
   if (first === undefined) return Number.NaN;
   const rise = samples.find((s) => value(s) > value(first));
   return rise === undefined ? Number.NaN : (rise.t - first.t) / 1000;
+}
+
+function steps(samples: readonly ProbeSample[], value: (s: ProbeSample) => number): CutoffStep[] {
+  const first = samples[0];
+  if (first === undefined) return [];
+  const out: CutoffStep[] = [];
+  let last = value(first);
+  for (const s of samples) {
+    const v = value(s);
+    if (v > last) out.push({ s: (s.t - first.t) / 1000, count: v - value(first) });
+    if (Number.isFinite(v)) last = v;
+  }
+  return out;
+}
+
+/** Seconds until at least `count` peers had been cut off (NaN: never). */
+export function secondsUntil(steps: readonly CutoffStep[], count: number): number {
+  return steps.find((step) => step.count >= count)?.s ?? Number.NaN;
 }
 
 function finiteMin(values: number[]): number {
@@ -53,6 +79,8 @@ export function summarizeCutoff(samples: readonly ProbeSample[]): CutoffSummary 
       firstGraylistS: Number.NaN,
       scoreDisconnects: Number.NaN,
       firstScoreDisconnectS: Number.NaN,
+      graylistSteps: [],
+      disconnectSteps: [],
       connectedPeersMin: Number.NaN,
       connectedPeersMax: Number.NaN,
       coveragePercent: Number.NaN,
@@ -70,6 +98,8 @@ export function summarizeCutoff(samples: readonly ProbeSample[]): CutoffSummary 
     firstGraylistS: firstRiseS(samples, (s) => s.graylistedTotal),
     scoreDisconnects: last.scoreDisconnectsTotal - first.scoreDisconnectsTotal,
     firstScoreDisconnectS: firstRiseS(samples, (s) => s.scoreDisconnectsTotal),
+    graylistSteps: steps(samples, (s) => s.graylistedTotal),
+    disconnectSteps: steps(samples, (s) => s.scoreDisconnectsTotal),
     connectedPeersMin: finiteMin(samples.map((s) => s.connectedPeers)),
     connectedPeersMax: finiteMax(samples.map((s) => s.connectedPeers)),
     coveragePercent: applied + missing > 0 ? (100 * applied) / (applied + missing) : Number.NaN,

@@ -2,7 +2,7 @@
 // the late CPU window.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LATE_CPU_FROM_S, summarizeCutoff } from "../src/cutoffSummary.ts";
+import { LATE_CPU_FROM_S, secondsUntil, summarizeCutoff } from "../src/cutoffSummary.ts";
 import type { ProbeSample } from "../src/probeSample.ts";
 
 function sample(tS: number, over: Partial<ProbeSample> = {}): ProbeSample {
@@ -65,6 +65,10 @@ describe("flood period: cut-off and honest-vote coverage", () => {
     assert.equal(s.scoreDisconnects, 16);
     assert.equal(s.firstScoreDisconnectS, 6);
     assert.deepEqual([s.connectedPeersMin, s.connectedPeersMax], [4, 20]);
+    assert.deepEqual(s.graylistSteps, [{ s: 4, count: 16 }]);
+    assert.deepEqual(s.disconnectSteps, [{ s: 6, count: 16 }]);
+    assert.equal(secondsUntil(s.graylistSteps, 16), 4);
+    assert.ok(Number.isNaN(secondsUntil(s.graylistSteps, 17)));
   });
 
   it("no graylisting gives NaN times, not zero", () => {
