@@ -19,15 +19,24 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultWorkerCount } from "../packages/bls/src/pool.ts";
 import { measureVerificationCapacity } from "../packages/flood/src/capacity.ts";
-import { DEFAULT_MIX_TEXT, formatMix, mixShare, parseMix, VERIFIED_KINDS } from "../packages/flood/src/mix.ts";
+import {
+  DEFAULT_MIX_TEXT,
+  formatMix,
+  MixError,
+  mixShare,
+  parseMix,
+  VERIFIED_KINDS,
+} from "../packages/flood/src/mix.ts";
 import { TargetProbe } from "../packages/flood/src/targetProbe.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { compareAblations, printAblations } from "./lib/floodAblation.ts";
 import {
   ablationReference,
   mixesOf,
+  PlanError,
   type PlannedPeriod,
   parseRates,
+  parseScoring,
   plannedSeconds,
   planPeriods,
   rateForMultiple,
@@ -69,30 +78,39 @@ const { values } = parseArgs({
   },
 });
 
-if (values.scoring !== "on" && values.scoring !== "off")
-  throw new Error(`--scoring must be on or off, got ${values.scoring}`);
 const slotSeconds = Number(values["slot-seconds"]);
 const validatorCount = Number(values.validators);
 const nodeCount = Number(values.nodes);
 const warmupS = Number(values["warmup-seconds"]);
-const mixText = formatMix(parseMix(values.mix));
-const planOptions = {
+const mixText = usage(() => formatMix(parseMix(values.mix)));
+const planOptions = usage(() => ({
   baselineS: Number(values["baseline-seconds"]),
   floodS: Number(values["flood-seconds"]),
   recoveryS: Number(values["recovery-seconds"]),
   rates: parseRates(values.rates),
+  scoring: parseScoring(values.scoring),
   fixedRate: values.rate === undefined ? null : Number(values.rate),
   mix: mixText,
   sybilPeers: Number(values["sybil-peers"]),
   sybilMultiple: Number(values["sybil-multiple"]),
   scoringPair: !values["skip-scoring-pair"],
   pairMultiple: Number(values["pair-multiple"]),
-  scoring: values.scoring,
   ablation: !values["skip-ablation"],
   ablationS: Number(values["ablation-seconds"]),
   ablationMultiple: Number(values["ablation-multiple"]),
-} as const;
-const plan = planPeriods(planOptions);
+}));
+const plan = usage(() => planPeriods(planOptions));
+
+/** A bad option is a one-line error and exit code 2, not a stack trace. */
+function usage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof PlanError || err instanceof MixError)) throw err;
+    console.error(`flood bench: ${err.message}`);
+    process.exit(2);
+  }
+}
 
 const loadAtStart = readLoad();
 

@@ -10,6 +10,7 @@ import {
   mixesOf,
   PlanError,
   parseRates,
+  parseScoring,
   planPeriods,
   rateForMultiple,
   SCORING_OFF_FLAG,
@@ -115,6 +116,23 @@ describe("flood bench: period plan", () => {
     assert.equal(ablationReference({ fixedRate: 3000, ablationMultiple: 2 }), "flood");
     assert.equal(ablationReference({ fixedRate: null, ablationMultiple: 2 }), "flood 2x");
     assert.throws(() => planPeriods(options({ fixedRate: 3000 })), PlanError);
+  });
+
+  it("refuses options that cannot make a plan, with the flag's name", () => {
+    for (const [over, flag] of [
+      [{ floodS: 0 }, "--flood-seconds"],
+      [{ sybilPeers: 65 }, "--sybil-peers"],
+      [{ sybilPeers: 1.5 }, "--sybil-peers"],
+      [{ recoveryS: -1 }, "--recovery-seconds"],
+      [{ fixedRate: Number.NaN, rates: [2] }, "--rate"],
+    ] as const) {
+      assert.throws(
+        () => planPeriods(options(over)),
+        (e: Error) => e instanceof PlanError && e.message.includes(flag),
+      );
+    }
+    assert.throws(() => parseScoring("maybe"), PlanError);
+    assert.equal(parseScoring("off"), "off");
   });
 
   it("no recovery periods when --recovery-seconds is 0", () => {

@@ -84,12 +84,45 @@ export function rateForMultiple(multiple: number, capacitySetsPerSec: number, ve
   return Math.max(RATE_STEP, Math.round(raw / RATE_STEP) * RATE_STEP);
 }
 
+/** --scoring: "on" or "off". */
+export function parseScoring(text: string | undefined): "on" | "off" {
+  if (text === "on" || text === "off") return text;
+  throw new PlanError(`--scoring must be on or off, got ${text}`);
+}
+
+/** Largest --sybil-peers: the flood tool's own limit on identities. */
+export const MAX_SYBIL_PEERS = 64;
+
+function checkOptions(o: FloodPlanOptions): void {
+  const positive: [string, number][] = [
+    ["--flood-seconds", o.floodS],
+    ["--sybil-multiple", o.sybilMultiple],
+    ["--pair-multiple", o.pairMultiple],
+    ["--ablation-seconds", o.ablationS],
+    ["--ablation-multiple", o.ablationMultiple],
+  ];
+  if (o.fixedRate !== null) positive.push(["--rate", o.fixedRate]);
+  for (const [flag, v] of positive) {
+    if (!Number.isFinite(v) || v <= 0) throw new PlanError(`${flag} must be a positive number, got ${v}`);
+  }
+  for (const [flag, v] of [
+    ["--baseline-seconds", o.baselineS],
+    ["--recovery-seconds", o.recoveryS],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 0) throw new PlanError(`${flag} must be 0 or more, got ${v}`);
+  }
+  if (!Number.isInteger(o.sybilPeers) || o.sybilPeers < 0 || o.sybilPeers > MAX_SYBIL_PEERS) {
+    throw new PlanError(`--sybil-peers must be an integer from 0 to ${MAX_SYBIL_PEERS}, got ${o.sybilPeers}`);
+  }
+}
+
 /** "2x" for 2, "0.5x" for 0.5. */
 export function multipleLabel(m: number): string {
   return `${Number(m.toFixed(2))}x`;
 }
 
 export function planPeriods(o: FloodPlanOptions): PlannedPeriod[] {
+  checkOptions(o);
   if (o.fixedRate !== null && o.rates.length > 1) {
     throw new PlanError("--rate fixes one flood's rate; --rates plans several: give one or the other");
   }
