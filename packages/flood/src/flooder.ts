@@ -146,7 +146,7 @@ export class Flooder {
       attestationSubnetCount: this.opts.attestationSubnetCount,
       subnet: this.opts.subnet,
       peers: peerCount,
-      echo: this.opts.mix.duplicate > 0 && this.rotation.echoOf(0) === null,
+      echo: this.opts.mix.duplicate > 0 && peerCount === 1,
       status: () => {
         const s = this.snapshot as ChainSnapshot;
         return { finalized: s.finalized, head: s.head };
@@ -265,7 +265,7 @@ export class Flooder {
     // node must handle at line rate.
     const sent = this.peers === null ? undefined : this.recent.popNewest();
     if (sent === undefined) return false;
-    const echo = this.rotation.echoOf(sent.sender) ?? ECHO;
+    const echo = this.rotation.echoFor(sent.sender) ?? ECHO;
     if (echo === ECHO && !this.peers?.hasEcho) return false;
     this.publish(echo, sent.payload, "duplicate");
     return true;

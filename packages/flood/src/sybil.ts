@@ -1,8 +1,9 @@
 // How a flood is spread over several peer identities (`metronome flood --peers N`): one schedule
 // at the total rate, each message published by the next identity in turn, so every identity sends
 // rate / N, evenly spread, and the target sees N moderate peers instead of one loud one. A
-// duplicate is re-sent by a different identity than the one that first sent it (gossipsub refuses
-// to publish bytes it has already seen, and a node does receive repeats from other peers).
+// duplicate is re-sent by the next identity in turn other than the one that first sent it
+// (gossipsub refuses to publish bytes it has already seen, and a node does receive repeats from
+// other peers).
 
 /** Largest --peers: each identity is a libp2p host with its own connection to the target. */
 export const MAX_FLOOD_PEERS = 64;
@@ -37,10 +38,13 @@ export class PeerRotation {
   }
 
   /**
-   * The identity that echoes a message first sent by `sender`: another identity when there are
-   * several, else null (a single-identity flood needs a separate echo host).
+   * The identity that echoes a message first sent by `sender`: the next in turn, skipping the
+   * sender, so echoes keep every identity's share even; null with one identity (a single-identity
+   * flood needs a separate echo host).
    */
-  echoOf(sender: number): number | null {
-    return this.count < 2 ? null : (sender + 1) % this.count;
+  echoFor(sender: number): number | null {
+    if (this.count < 2) return null;
+    const next = this.next();
+    return next === sender ? this.next() : next;
   }
 }
