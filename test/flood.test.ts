@@ -33,9 +33,11 @@ import {
   bitlistBytes,
   type FactoryKind,
   type FloodPayload,
-  PayloadFactory,
   validDataVariants,
-} from "../packages/flood/src/payloadFactory.ts";
+} from "../packages/flood/src/payloadData.ts";
+import { PayloadFactory } from "../packages/flood/src/payloadFactory.ts";
+import type { PeriodSummary } from "../packages/flood/src/periodSummary.ts";
+import type { ProbeSample } from "../packages/flood/src/probeSample.ts";
 import {
   histogramDelta,
   histogramMaxBound,
@@ -45,7 +47,7 @@ import {
   promValue,
 } from "../packages/flood/src/promText.ts";
 import { RateScheduler } from "../packages/flood/src/rateScheduler.ts";
-import { type PeriodSummary, type ProbeSample, TargetProbe } from "../packages/flood/src/targetProbe.ts";
+import { TargetProbe } from "../packages/flood/src/targetProbe.ts";
 import { TestDevnet } from "./helpers/devnet.ts";
 
 // ---- the flood tool's pieces (fast) --------------------------------------------------------

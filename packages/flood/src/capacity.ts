@@ -23,7 +23,8 @@ import { uncompressBlock } from "@metronome/network";
 import { withOtherCoresBusy } from "./busyCores.ts";
 import type { ChainSnapshot } from "./chainView.ts";
 import { FLOOD_KINDS, type FloodMix, MixPicker, VERIFIED_KINDS } from "./mix.ts";
-import { type FloodPayload, PayloadFactory } from "./payloadFactory.ts";
+import type { FloodPayload } from "./payloadData.ts";
+import { PayloadFactory } from "./payloadFactory.ts";
 
 export interface CapacityOptions {
   validatorCount: number;

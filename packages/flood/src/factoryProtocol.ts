@@ -1,7 +1,8 @@
 // Messages between the flooder's main thread and its payload worker. Payload batches travel as
 // one packed buffer (bytes + offsets) so they can be transferred, not copied.
 import type { ChainSnapshot } from "./chainView.ts";
-import type { FactoryKind, FloodPayload, FloodTopic, PayloadFactoryStats } from "./payloadFactory.ts";
+import type { FactoryKind, FloodPayload, FloodTopic } from "./payloadData.ts";
+import type { PayloadFactoryStats } from "./payloadFactory.ts";
 
 export type ToFactory =
   | { type: "snapshot"; snapshot: ChainSnapshot }

@@ -6,11 +6,14 @@ import { fromHex, interopSecretKey, toHex } from "@metronome/chain";
 import { assertFetchableUrl, type ChainConfig, type GenesisFolder, readGenesisFolder } from "@metronome/common";
 import { Flooder, type FloodSummary } from "./flooder.ts";
 import { FLOOD_KINDS, formatMix, parseMix } from "./mix.ts";
+import { checkPeerCount, perPeerRate } from "./sybil.ts";
 
 export interface FloodOptions {
   target: string;
   genesis: string;
   rate: number;
+  /** Distinct peer identities sharing the rate (a Sybil flood when > 1). */
+  peers: number;
   duration: number;
   mix: string;
   http?: string;
@@ -41,6 +44,7 @@ function checkInteropKeys(chain: ChainConfig): void {
 
 export async function runFloodCommand(o: FloodOptions): Promise<FloodSummary> {
   const mix = parseMix(o.mix);
+  checkPeerCount(o.peers);
   const genesis = await readGenesisFolder(o.genesis);
   if (!o.target.includes("/p2p/")) throw new Error(`--target must end in /p2p/<peer id>, got ${o.target}`);
   const httpUrl = o.http ?? httpUrlFor(o.target, genesis);
@@ -63,11 +67,14 @@ export async function runFloodCommand(o: FloodOptions): Promise<FloodSummary> {
     attestationSubnetCount: genesis.chain.attestationCommitteeCount,
     subnet: o.subnet,
     rate: o.rate,
+    peers: o.peers,
     mix,
     reportEveryMs: o.reportSeconds * 1000,
   });
+  const identities =
+    o.peers === 1 ? "" : ` from ${o.peers} peer identities (${perPeerRate(o.rate, o.peers).toFixed(0)} msgs/s each)`;
   console.log(
-    `flood: joining ${o.target} (API ${httpUrl}), ${o.rate} msgs/s for ${o.duration} s, mix ${formatMix(mix)}`,
+    `flood: joining ${o.target} (API ${httpUrl}), ${o.rate} msgs/s${identities} for ${o.duration} s, mix ${formatMix(mix)}`,
   );
   await flooder.start();
   flooder.run();
@@ -104,6 +111,17 @@ function printSummary(s: FloodSummary): void {
     `  topics: attestation ${s.counters.byTopic.attestation}, aggregation ${s.counters.byTopic.aggregation}; ` +
       `no recipients ${JSON.stringify(s.counters.noRecipients)}, publish errors ${s.counters.publishErrors}`,
   );
+  const fresh = s.peerStats.slice(0, s.peers);
+  if (fresh.length > 1) {
+    const sent = fresh.map((p) => p.sent);
+    const reached = fresh.map((p) => p.sent - p.noRecipients);
+    console.log(
+      `  ${s.peers} identities: sent ${Math.min(...sent)}..${Math.max(...sent)} each, reached the target ` +
+        `${Math.min(...reached)}..${Math.max(...reached)} each, ${fresh.filter((p) => p.connected).length} still connected at the end`,
+    );
+  } else if (fresh[0] !== undefined) {
+    console.log(`  identity ${fresh[0].peerId}: ${fresh[0].connected ? "still connected" : "disconnected"} at the end`);
+  }
   if (s.factory !== null) {
     console.log(
       `  payload worker: ${s.factory.signatures} signatures, valid singles ${s.factory.validSingles}, valid aggregates ${s.factory.validAggregates}`,

@@ -1,16 +1,20 @@
-// The flooder: a gossip peer of the target (own identity, the devnet's fork digest) publishing at
-// a steady rate in a chosen mix. Payloads come ready-made from a worker (payloadPools.ts); the
-// main thread only picks the kind, publishes and counts.
+// The flooder: one or more gossip peers of the target (floodPeers.ts: own identities, the devnet's
+// fork digest) publishing at a steady total rate in a chosen mix, spread over the identities in
+// turn (sybil.ts). Payloads come ready-made from a worker (payloadPools.ts); the main thread only
+// picks the kind and the identity, publishes and counts.
 //
 // Exact duplicates need a second identity: gossipsub refuses to publish bytes it has already seen,
-// and in a real network a node receives the same message again from other mesh peers. So an
-// "echo" host, connected to the target as well, re-publishes recent payloads of the main host.
-import { NetworkHost } from "@metronome/network";
+// and in a real network a node receives the same message again from other mesh peers. So another
+// identity (or, with one identity, an "echo" host) re-publishes recent payloads.
 import { type ChainSnapshot, fetchChainSnapshot } from "./chainView.ts";
+import { ECHO, type FloodPeerStats, FloodPeers } from "./floodPeers.ts";
 import { FLOOD_KINDS, type FloodKind, type FloodMix, MixPicker } from "./mix.ts";
-import type { FactoryKind, FloodPayload, FloodTopic, PayloadFactoryStats } from "./payloadFactory.ts";
+import type { FactoryKind, FloodPayload, FloodTopic } from "./payloadData.ts";
+import type { PayloadFactoryStats } from "./payloadFactory.ts";
 import { FACTORY_KINDS, PayloadPools, type PoolStats } from "./payloadPools.ts";
 import { RateScheduler, type RateSchedulerStats } from "./rateScheduler.ts";
+import { RecentRing } from "./recentRing.ts";
+import { PeerRotation, perPeerRate } from "./sybil.ts";
 
 export interface FlooderOptions {
   /** The target's libp2p multiaddr, ending in /p2p/<peer id>. */
@@ -26,6 +30,8 @@ export interface FlooderOptions {
   /** Messages per second. */
   rate: number;
   mix: FloodMix;
+  /** Distinct peer identities sharing the rate (default 1). */
+  peers?: number;
   /** Progress line every this many ms (0: none). */
   reportEveryMs?: number;
   log?: (line: string) => void;
@@ -48,6 +54,11 @@ export interface FloodCounters {
 export interface FloodSummary {
   target: string;
   rate: number;
+  /** Peer identities the rate was spread over, and each one's share. */
+  peers: number;
+  perPeerRate: number;
+  /** Per identity (the echo host last, when there is one). */
+  peerStats: FloodPeerStats[];
   mix: FloodMix;
   elapsedS: number;
   scheduled: number;
@@ -84,8 +95,8 @@ export class Flooder {
     pausedForMemory: 0,
   };
   private pools: PayloadPools | null = null;
-  private host: NetworkHost | null = null;
-  private echo: NetworkHost | null = null;
+  private peers: FloodPeers | null = null;
+  private readonly rotation: PeerRotation;
   private scheduler: RateScheduler | null = null;
   private snapshot: ChainSnapshot | null = null;
   private snapshotsTaken = 0;
@@ -94,8 +105,7 @@ export class Flooder {
   private reportTimer: NodeJS.Timeout | null = null;
   private memoryTimer: NodeJS.Timeout | null = null;
   private overMemory = false;
-  private readonly recent = new RecentRing(DUPLICATE_RING);
-  private topics: Record<FloodTopic, string> = { attestation: "", aggregation: "" };
+  private readonly recent = new RecentRing<{ payload: FloodPayload; sender: number }>(DUPLICATE_RING);
   private stopped = false;
 
   constructor(opts: FlooderOptions) {
@@ -103,6 +113,7 @@ export class Flooder {
     this.opts = opts;
     this.log = opts.log ?? ((line) => console.log(line));
     this.picker = new MixPicker(opts.mix);
+    this.rotation = new PeerRotation(opts.peers ?? 1);
   }
 
   /** Reads the target's chain, joins as a peer and waits until the target is subscribed to us. */
@@ -128,13 +139,20 @@ export class Flooder {
     );
     this.pools.setSnapshot(this.snapshot as ChainSnapshot);
 
-    this.host = await this.startHost();
-    if (this.opts.mix.duplicate > 0) this.echo = await this.startHost(false);
-    this.topics = {
-      attestation: this.host.topicName("attestation", this.opts.subnet),
-      aggregation: this.host.topicName("aggregation"),
-    };
-    await this.waitForTargetSubscription(deadline);
+    const peerCount = this.opts.peers ?? 1;
+    this.peers = new FloodPeers({
+      target: this.opts.target,
+      forkDigest: this.opts.forkDigest,
+      attestationSubnetCount: this.opts.attestationSubnetCount,
+      subnet: this.opts.subnet,
+      peers: peerCount,
+      echo: this.opts.mix.duplicate > 0 && peerCount === 1,
+      status: () => {
+        const s = this.snapshot as ChainSnapshot;
+        return { finalized: s.finalized, head: s.head };
+      },
+    });
+    await this.peers.start(deadline);
     await this.pools.prefill(64, Math.max(1_000, Math.min(10_000, deadline - Date.now())));
     this.scheduleSnapshots();
   }
@@ -158,7 +176,7 @@ export class Flooder {
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     const factory = (await this.pools?.factoryStats()) ?? null;
     const summary = this.summary(factory);
-    await Promise.all([this.host?.stop(), this.echo?.stop(), this.pools?.close()]);
+    await Promise.all([this.peers?.stop(), this.pools?.close()]);
     return summary;
   }
 
@@ -172,9 +190,13 @@ export class Flooder {
       ticks: 0,
     };
     const s = this.snapshot;
+    const peers = this.opts.peers ?? 1;
     return {
       target: this.opts.target,
       rate: this.opts.rate,
+      peers,
+      perPeerRate: perPeerRate(this.opts.rate, peers),
+      peerStats: this.peers?.stats() ?? [],
       mix: this.opts.mix,
       elapsedS: scheduler.elapsedMs / 1000,
       scheduled: scheduler.scheduled,
@@ -231,77 +253,33 @@ export class Flooder {
 
   private sendFresh(kind: FactoryKind): boolean {
     const payload = this.pools?.take(kind) ?? null;
-    const host = this.host;
-    if (payload === null || host === null) return false;
-    this.publish(host, payload, kind);
-    if (ECHOABLE.includes(kind)) this.remember(payload);
+    if (payload === null || this.peers === null) return false;
+    const sender = this.rotation.next();
+    this.publish(sender, payload, kind);
+    if (ECHOABLE.includes(kind)) this.recent.push({ payload, sender });
     return true;
   }
 
   private sendDuplicate(): boolean {
-    const echo = this.echo;
     // Newest first: the target's seen-cache certainly still holds it, which is the cheap case a
     // node must handle at line rate.
-    const payload = echo === null ? undefined : this.recent.popNewest();
-    if (echo === null || payload === undefined) return false;
-    this.publish(echo, payload, "duplicate");
+    const sent = this.peers === null ? undefined : this.recent.popNewest();
+    if (sent === undefined) return false;
+    const echo = this.rotation.echoFor(sent.sender) ?? ECHO;
+    if (echo === ECHO && !this.peers?.hasEcho) return false;
+    this.publish(echo, sent.payload, "duplicate");
     return true;
   }
 
-  private publish(host: NetworkHost, payload: FloodPayload, kind: FloodKind): void {
+  private publish(sender: number, payload: FloodPayload, kind: FloodKind): void {
     this.counters.byTopic[payload.topic]++;
-    host.publishRaw(this.topics[payload.topic], payload.bytes).then(
-      (recipients) => {
-        if (recipients === 0) this.counters.noRecipients[kind]++;
-      },
-      () => {
-        this.counters.publishErrors++;
-      },
-    );
-  }
-
-  private remember(payload: FloodPayload): void {
-    this.recent.push(payload);
+    void this.peers?.publish(sender, payload.topic, payload.bytes).then((recipients) => {
+      if (recipients === null) this.counters.publishErrors++;
+      else if (recipients === 0) this.counters.noRecipients[kind]++;
+    });
   }
 
   // ---- peers and chain view ----------------------------------------------------------------
-
-  private async startHost(subscribe = true): Promise<NetworkHost> {
-    const host = new NetworkHost({
-      forkDigest: this.opts.forkDigest,
-      listenAddresses: ["/ip4/127.0.0.1/tcp/0"],
-      attestationSubnetCount: Math.max(this.opts.attestationSubnetCount, this.opts.subnet + 1),
-      // Redialed if the target drops us, as a determined flooder would.
-      bootnodes: [this.opts.target],
-    });
-    host.setReqRespHandlers({
-      // A synced peer on the target's own chain: the target's sync never chases us.
-      status: () => {
-        const s = this.snapshot as ChainSnapshot;
-        return { finalized: s.finalized, head: s.head };
-      },
-      blocksByRoot: () => [],
-      blocksByRange: () => [],
-    });
-    await host.start();
-    if (subscribe) host.subscribe([this.opts.subnet]);
-    await host.dial(this.opts.target);
-    return host;
-  }
-
-  private async waitForTargetSubscription(deadline: number): Promise<void> {
-    const targetPeer = this.opts.target.split("/p2p/")[1];
-    const hosts = [this.host, this.echo].filter((h): h is NetworkHost => h !== null);
-    for (;;) {
-      const ready = hosts.every((h) => {
-        const subs = h.gossipSubscribers("attestation", this.opts.subnet);
-        return targetPeer === undefined ? subs.length > 0 : subs.includes(targetPeer);
-      });
-      if (ready) return;
-      if (Date.now() > deadline) throw new Error("the target never announced its attestation subnet subscription");
-      await sleep(100);
-    }
-  }
 
   private currentSlot(): number {
     return Math.floor((Date.now() - this.opts.genesisTimeSec * 1000) / this.opts.slotDurationMs);
@@ -348,32 +326,6 @@ export class Flooder {
 
 export function noRecipients(s: FloodSummary): number {
   return Object.values(s.counters.noRecipients).reduce((a, b) => a + b, 0);
-}
-
-/** The last `capacity` payloads sent; the oldest is overwritten. Each is echoed at most once. */
-class RecentRing {
-  private readonly items: (FloodPayload | undefined)[];
-  private next = 0;
-  private count = 0;
-
-  constructor(capacity: number) {
-    this.items = new Array(capacity);
-  }
-
-  push(item: FloodPayload): void {
-    this.items[this.next] = item;
-    this.next = (this.next + 1) % this.items.length;
-    this.count = Math.min(this.count + 1, this.items.length);
-  }
-
-  popNewest(): FloodPayload | undefined {
-    if (this.count === 0) return undefined;
-    this.next = (this.next - 1 + this.items.length) % this.items.length;
-    this.count--;
-    const item = this.items[this.next];
-    this.items[this.next] = undefined;
-    return item;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -17,31 +17,27 @@
 // - malformed: random bytes, truncated snappy, and snappy of bytes that are no SSZ container.
 import { randomBytes } from "node:crypto";
 import {
-  AggregationBits,
   type AttestationData,
   aggregateSignatureObjects,
   attestationDataKey,
-  type Checkpoint,
   interopSecretKey,
   type SecretKey,
   type Signature,
-  SignedAggregatedAttestation,
-  SignedAttestation,
   SigningDomains,
 } from "@metronome/chain";
 import { compressBlock } from "@metronome/network";
 import type { ChainSnapshot } from "./chainView.ts";
-import type { FloodKind } from "./mix.ts";
-
-export type FactoryKind = Exclude<FloodKind, "duplicate">;
-export type FloodTopic = "attestation" | "aggregation";
-
-export interface FloodPayload {
-  kind: FactoryKind;
-  topic: FloodTopic;
-  /** Wire bytes: snappy block format over SSZ (or garbage, for "malformed"). */
-  bytes: Uint8Array;
-}
+import {
+  cloneCheckpoint,
+  encodeAggregate,
+  encodeSingle,
+  type FactoryKind,
+  type FloodPayload,
+  type FloodTopic,
+  randomSubset,
+  shuffle,
+  validDataVariants,
+} from "./payloadData.ts";
 
 export interface PayloadFactoryOptions {
   validatorCount: number;
@@ -327,20 +323,12 @@ export class PayloadFactory {
 
   // ---- building blocks ---------------------------------------------------------------------
 
-  private single(
-    kind: FactoryKind,
-    validatorIndex: number,
-    data: AttestationData,
-    signature: Uint8Array,
-  ): FloodPayload {
-    const ssz = SignedAttestation.serialize({ validatorIndex, data, signature });
-    return { kind, topic: "attestation", bytes: compressBlock(ssz) };
+  private single(kind: FactoryKind, validatorIndex: number, data: AttestationData, signature: Uint8Array) {
+    return encodeSingle(kind, validatorIndex, data, signature);
   }
 
   private aggregate(kind: FactoryKind, participants: number[], data: AttestationData, signature: Uint8Array) {
-    const aggregationBits = AggregationBits.deserialize(bitlistBytes(participants, this.validatorCount));
-    const ssz = SignedAggregatedAttestation.serialize({ aggregationBits, data, signature });
-    return { kind, topic: "aggregation" as const, bytes: compressBlock(ssz) };
+    return encodeAggregate(kind, participants, this.validatorCount, data, signature);
   }
 
   private rememberAggregate(key: string): void {
@@ -399,68 +387,4 @@ export class PayloadFactory {
     while (taken.size < count) taken.add(Math.floor(this.random() * this.validatorCount));
     return [...taken].sort((a, b) => a - b);
   }
-}
-
-/**
- * Valid vote data over the snapshot's canonical blocks that cannot sway consensus: data.slot at
- * most current-2 (older than every honest validator's latest vote, and too old for the
- * aggregator), target no newer than the justified checkpoint (never eligible for a block: a block
- * only takes votes from the justified source to a not-yet-justified target). Freshest first.
- */
-export function validDataVariants(snapshot: ChainSnapshot): AttestationData[] {
-  const maxDataSlot = snapshot.currentSlot - 2;
-  const blocks = snapshot.blocks
-    .filter((b) => b.slot >= snapshot.finalized.slot && b.slot <= maxDataSlot)
-    .sort((a, b) => b.slot - a.slot);
-  const out: AttestationData[] = [];
-  for (const target of blocks) {
-    if (target.slot > snapshot.justified.slot) continue;
-    for (const source of blocks) {
-      if (source.slot > target.slot) continue;
-      for (const head of blocks) {
-        if (head.slot < target.slot) continue;
-        for (let slot = maxDataSlot; slot >= Math.max(head.slot, maxDataSlot - 2); slot--) {
-          out.push({
-            slot,
-            head: cloneCheckpoint(head),
-            target: cloneCheckpoint(target),
-            source: cloneCheckpoint(source),
-          });
-        }
-      }
-    }
-  }
-  // Freshest: highest source, then target, then head, then data slot.
-  return out.sort(
-    (a, b) =>
-      b.source.slot - a.source.slot || b.target.slot - a.target.slot || b.head.slot - a.head.slot || b.slot - a.slot,
-  );
-}
-
-function cloneCheckpoint(cp: Checkpoint): Checkpoint {
-  return { root: Uint8Array.from(cp.root), slot: cp.slot };
-}
-
-/** SSZ bitlist bytes: the participant bits, then the length delimiter bit. */
-export function bitlistBytes(participants: readonly number[], bitLen: number): Uint8Array {
-  const bytes = new Uint8Array(Math.floor(bitLen / 8) + 1);
-  for (const i of participants) bytes[i >> 3] = (bytes[i >> 3] as number) | (1 << (i & 7));
-  bytes[bitLen >> 3] = (bytes[bitLen >> 3] as number) | (1 << (bitLen & 7));
-  return bytes;
-}
-
-/** A random subset of `from` with at least `min` members, ascending. */
-function randomSubset(from: readonly number[], min: number, random: () => number): number[] {
-  const want = Math.min(from.length, min + Math.floor(random() * (from.length - min + 1)));
-  return shuffle([...from], random)
-    .slice(0, want)
-    .sort((a, b) => a - b);
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
 }

@@ -4,7 +4,8 @@
 import { Worker } from "node:worker_threads";
 import type { ChainSnapshot } from "./chainView.ts";
 import { type FactoryWorkerData, type FromFactory, type ToFactory, unpackBatch } from "./factoryProtocol.ts";
-import type { FactoryKind, FloodPayload, PayloadFactoryStats } from "./payloadFactory.ts";
+import type { FactoryKind, FloodPayload } from "./payloadData.ts";
+import type { PayloadFactoryStats } from "./payloadFactory.ts";
 
 export const FACTORY_KINDS: readonly FactoryKind[] = [
   "valid",

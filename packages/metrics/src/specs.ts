@@ -13,6 +13,7 @@ import { RUNTIME_PEERS } from "./specs/runtimePeers.ts";
 import { RUNTIME_QUEUES } from "./specs/runtimeQueues.ts";
 import { RUNTIME_STORAGE_HTTP } from "./specs/runtimeStorageHttp.ts";
 import type { MetricSpec, SpecGroup } from "./specs/types.ts";
+import { VOTE_COVERAGE } from "./specs/voteCoverage.ts";
 
 export * from "./specs/labelValues.ts";
 export type { MetricSpec, MetricType } from "./specs/types.ts";
@@ -34,6 +35,7 @@ export const LEAN_METRICS = {
  */
 export const RUNTIME_METRICS = {
   runtime: { ...RUNTIME_INGRESS, ...RUNTIME_QUEUES, ...RUNTIME_CLOCK, ...RUNTIME_PEERS, ...RUNTIME_STORAGE_HTTP },
+  voteCoverage: VOTE_COVERAGE,
 } as const satisfies Readonly<Record<string, SpecGroup>>;
 
 export const METRIC_SPECS = { ...LEAN_METRICS, ...RUNTIME_METRICS } as const;

@@ -4,4 +4,6 @@ export * from "./attestationValidation.ts";
 export * from "./blockTree.ts";
 export * from "./lmdGhost.ts";
 export * from "./store.ts";
+export * from "./storeTypes.ts";
+export * from "./voteCoverage.ts";
 export * from "./votes.ts";

@@ -43,18 +43,8 @@ import {
   type ForkChoiceStoreOptions,
   type HeadUpdate,
 } from "./storeTypes.ts";
+import { type VoteCoverageStats, VoteCoverageTally } from "./voteCoverage.ts";
 import { toLatestVote, VoteSet } from "./votes.ts";
-
-export {
-  type BlockImportOptions,
-  type BlockImportResult,
-  DEFAULT_MAX_BLOCKS,
-  DEFAULT_MAX_STATES,
-  type ForkChoiceNodeInfo,
-  type ForkChoiceStoreOptions,
-  type HeadUpdate,
-  type Reorg,
-} from "./storeTypes.ts";
 
 export class ForkChoiceStore extends BlockStateStore implements BlockTreeView {
   readonly pubkeys: PubkeyCache;
@@ -76,6 +66,7 @@ export class ForkChoiceStore extends BlockStateStore implements BlockTreeView {
   private prunedAtSlot: number;
   /** Something the head depends on changed without a head recomputation. */
   private headDirty = false;
+  private readonly coverage = new VoteCoverageTally();
 
   constructor(
     anchorState: State,
@@ -136,6 +127,11 @@ export class ForkChoiceStore extends BlockStateStore implements BlockTreeView {
 
   get knownVoteCount(): number {
     return this.knownVotes.size;
+  }
+
+  /** Honest-vote coverage (voteCoverage.ts): the last slot measured and running totals. */
+  get voteCoverage(): VoteCoverageStats {
+    return this.coverage.stats();
   }
 
   /** Latest uncounted ("new") vote of a validator. */
@@ -261,6 +257,8 @@ export class ForkChoiceStore extends BlockStateStore implements BlockTreeView {
       const phase = this.timeInterval % INTERVALS_PER_SLOT;
       let update: HeadUpdate | null = null;
       if (phase === 0) {
+        const lastSlotOfTick = this.timeInterval > interval - INTERVALS_PER_SLOT;
+        this.coverage.onSlotStart(this.currentSlot, lastSlotOfTick, this.validatorCount, (i) => this.knownVotes.get(i));
         this.aggregatePool.prune(this.finalized.slot, this.currentSlot);
         if (hasProposal && this.timeInterval === interval) update = this.acceptNewAttestations();
       } else if (phase === 3) {

@@ -5,7 +5,8 @@ import type { SecretKey } from "../../src/crypto/bls.ts";
 import { interopSecretKeys } from "../../src/crypto/interopKeys.ts";
 import { PubkeyCache } from "../../src/crypto/pubkeyCache.ts";
 import { SigningDomains } from "../../src/crypto/signing.ts";
-import { ForkChoiceStore, type ForkChoiceStoreOptions } from "../../src/forkChoice/store.ts";
+import { ForkChoiceStore } from "../../src/forkChoice/store.ts";
+import type { ForkChoiceStoreOptions } from "../../src/forkChoice/storeTypes.ts";
 import { computeForkDigest, createGenesisBlock, createGenesisState, interopValidators } from "../../src/genesis.ts";
 import {
   type AttestationData,

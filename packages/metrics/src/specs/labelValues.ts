@@ -60,3 +60,5 @@ export const HTTP_CONNECTION_DROP_REASONS = [
 export const HTTP_REFUSAL_REASONS = ["rate_limited", "unauthorized", "verifier_busy"] as const;
 /** Quantiles of metronome_event_loop_delay_seconds; "1" is the maximum. */
 export const EVENT_LOOP_QUANTILES = ["0.5", "0.99", "1"] as const;
+/** Honest-vote coverage: a validator's vote counted by the end of the next slot, or not. */
+export const VOTE_COVERAGE_RESULTS = ["applied", "missing"] as const;

@@ -11,6 +11,7 @@ import type {
   SignedAttestation,
   SignedBlock,
   SigningDomains,
+  VoteCoverageStats,
 } from "@metronome/chain";
 import type { Logger } from "@metronome/common";
 import type { Anchor, ChainDb } from "../db/chainDb.ts";
@@ -167,5 +168,9 @@ export abstract class ChainReader implements ChainQueries, ChainStats {
 
   get newVoteCount(): number {
     return this.store.newVoteCount;
+  }
+
+  get voteCoverage(): VoteCoverageStats {
+    return this.store.voteCoverage;
   }
 }

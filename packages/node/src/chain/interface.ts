@@ -16,6 +16,7 @@ import type {
   SignedBlock,
   SigningDomains,
   UnsignedBlock,
+  VoteCoverageStats,
 } from "@metronome/chain";
 import type { Anchor } from "../db/chainDb.ts";
 import type { WriteQueueStats } from "../db/writeQueue.ts";
@@ -115,6 +116,8 @@ export interface ChainStats {
   readonly aggregatePoolSize: number;
   /** Votes received but not yet counted by fork choice. */
   readonly newVoteCount: number;
+  /** Honest-vote coverage measured by fork choice once per slot (flood benchmark, issue 15). */
+  readonly voteCoverage: VoteCoverageStats;
 }
 
 /** The only ways to change the chain. Main thread only; none of them interleave. */

@@ -98,6 +98,10 @@ export function buildCli(): Command {
       intArg(1, 64),
     )
     .option(
+      "--no-peer-score-disconnects",
+      "keep every peer connected whatever its score: no score disconnections or bans (gossipsub still graylists); a control for the flood benchmark, not for a real network",
+    )
+    .option(
       "--bls-workers <n>",
       "worker threads verifying attestation signatures; 0 = on the main thread (default: cores - 1, at least 1)",
       intArg(0, 64),
@@ -310,7 +314,13 @@ export function buildCli(): Command {
     .description("flood one node of a devnet with gossip attestations in a chosen mix (benchmark tool)")
     .requiredOption("--target <multiaddr>", "the node's libp2p address, ending in /p2p/<peer id>")
     .requiredOption("--genesis <dir>", "the devnet's genesis folder (fork digest, interop validator keys)")
-    .option("--rate <n>", "messages per second", floatArg(0), 1000)
+    .option("--rate <n>", "messages per second, all identities together", floatArg(0), 1000)
+    .option(
+      "--peers <n>",
+      "distinct peer identities (libp2p hosts, each with its own key) sharing the rate in turn: a Sybil flood when > 1",
+      intArg(1, 64),
+      1,
+    )
     .option("--duration <s>", "seconds to flood (Ctrl-C stops earlier)", intArg(1), 60)
     .option(
       "--mix <list>",

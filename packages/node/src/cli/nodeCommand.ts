@@ -36,6 +36,8 @@ export interface NodeCommandFlags {
   gossipMeshDegree?: number;
   networkThread: NetworkThread;
   debugSigusr2KillsNetworkWorker?: boolean;
+  /** False with --no-peer-score-disconnects (flood benchmark control). */
+  peerScoreDisconnects: boolean;
   checkpointSyncUrl?: string;
   doppelgangerSlots: number;
   /** Identity seed file (lean-quickstart --node-key); default: the genesis folder's key for this node. */
@@ -87,6 +89,7 @@ export async function resolveNodeOptions(flags: NodeCommandFlags): Promise<NodeO
     gossipMeshDegree: flags.gossipMeshDegree,
     networkThread: flags.networkThread ?? "worker",
     debugSigusr2KillsNetworkWorker: flags.debugSigusr2KillsNetworkWorker === true,
+    peerScoreDisconnects: flags.peerScoreDisconnects !== false,
   };
 }
 

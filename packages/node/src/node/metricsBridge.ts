@@ -4,7 +4,7 @@
 // before each scrape, so figures are at most one interval stale.
 
 import type { BlsVerifierStats } from "@metronome/bls";
-import type { StateTransitionTiming } from "@metronome/chain";
+import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import { boundaryDrops, type LabelledNetworkStats, type PeerScoreSummary } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
@@ -14,6 +14,7 @@ import type { WriteQueueStats } from "../db/writeQueue.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
 import type { NodeView } from "./nodeView.ts";
+import { RateSampler } from "./rateSampler.ts";
 
 type LabelValues = Record<string, string>;
 
@@ -24,7 +25,6 @@ type LabelValues = Record<string, string>;
  */
 export const TIMING_SAMPLE_INTERVAL_MS = 100;
 
-/** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
 /** metronome_doppelganger_state's numbers (documented in its help). */
 const DOPPELGANGER_STATE_VALUES: Readonly<Record<DoppelgangerState, number>> = {
   off: 0,
@@ -33,30 +33,12 @@ const DOPPELGANGER_STATE_VALUES: Readonly<Record<DoppelgangerState, number>> = {
   detected: 3,
 };
 
+/** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
 const REQRESP_PROTOCOL_LABEL = {
   status: "status",
   blocksByRoot: "blocks_by_root",
   blocksByRange: "blocks_by_range",
 } as const;
-
-/** Lets one event through per interval; the rest are dropped. */
-export class RateSampler {
-  private readonly intervalMs: number;
-  private readonly now: () => number;
-  private last = Number.NEGATIVE_INFINITY;
-
-  constructor(intervalMs: number, now: () => number = () => performance.now()) {
-    this.intervalMs = intervalMs;
-    this.now = now;
-  }
-
-  take(): boolean {
-    const t = this.now();
-    if (t - this.last < this.intervalMs) return false;
-    this.last = t;
-    return true;
-  }
-}
 
 export class MetricsBridge {
   private readonly m: MetronomeMetrics;
@@ -252,13 +234,23 @@ export class MetricsBridge {
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
     this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
+    this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
-    if (boundary === null) return;
-    // The network worker's gossip channel (no such queue while the network runs on the main thread).
-    m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
-    for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
-      this.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
+    if (boundary !== null) {
+      // The network worker's gossip channel (no such queue while the network runs on the main thread).
+      m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
+      for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
+        this.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
+      }
     }
+  }
+
+  /** Honest-vote coverage: the last slot's share, and running totals of applied and missing votes. */
+  syncVoteCoverage(stats: VoteCoverageStats): void {
+    const c = this.m.voteCoverage;
+    if (stats.last !== null) c.ratio.set(coverageShare(stats.last));
+    this.advance(c.votes, "vote_coverage_applied", stats.applied, { result: "applied" });
+    this.advance(c.votes, "vote_coverage_missing", stats.expected - stats.applied, { result: "missing" });
   }
 
   /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */

@@ -20,6 +20,7 @@ export function createNetwork(options: NodeOptions, forkDigest: Uint8Array, logg
     gossipSeenTtlMs: gossipSeenTtlMs(options.chain.slotDurationMs),
     slotDurationMs: options.chain.slotDurationMs,
     gossipMeshDegree: options.gossipMeshDegree,
+    peerScoreDisconnects: options.peerScoreDisconnects,
   };
   if (options.networkThread === "main") return new NetworkHost(host);
   const network = new NetworkWorker({

@@ -36,6 +36,8 @@ export interface NodeOptions {
   networkThread?: NetworkThread;
   /** Debug only (the restart test): SIGUSR2 terminates the network worker as if it had crashed. */
   debugSigusr2KillsNetworkWorker?: boolean;
+  /** False keeps every peer connected whatever its score (flood benchmark control); default true. */
+  peerScoreDisconnects?: boolean;
 }
 
 export type NetworkThread = "worker" | "main";

@@ -141,4 +141,11 @@ describe("lean-quickstart flag aliases", () => {
       /--node-key .*expected 32 bytes of hex/,
     );
   });
+
+  it("--no-peer-score-disconnects turns score disconnections off; they are on by default", async () => {
+    const base = ["--genesis", genesis, "--node-id", "0", "--data-dir", join(dir, "d0")];
+    assert.equal((await resolveNodeOptions(parseNode(base))).peerScoreDisconnects, true);
+    const off = await resolveNodeOptions(parseNode([...base, "--no-peer-score-disconnects"]));
+    assert.equal(off.peerScoreDisconnects, false);
+  });
 });

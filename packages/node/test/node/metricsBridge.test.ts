@@ -314,3 +314,18 @@ describe("MetricsBridge peer scores", () => {
     assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "rate_limited" }), 3);
   });
 });
+
+describe("MetricsBridge vote coverage", () => {
+  it("sets the vote coverage gauge from the last slot and advances applied and missing votes by their delta", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    bridge.syncVoteCoverage({ last: null, slots: 0, applied: 0, expected: 0 });
+    assert.equal(await value(m, "metronome_vote_coverage_votes_total", { result: "applied" }), 0);
+    bridge.syncVoteCoverage({ last: { slot: 5, applied: 30, expected: 32 }, slots: 2, applied: 62, expected: 64 });
+    assert.equal(await value(m, "metronome_vote_coverage_ratio"), 30 / 32);
+    bridge.syncVoteCoverage({ last: { slot: 6, applied: 32, expected: 32 }, slots: 3, applied: 94, expected: 96 });
+    assert.equal(await value(m, "metronome_vote_coverage_ratio"), 1);
+    assert.equal(await value(m, "metronome_vote_coverage_votes_total", { result: "applied" }), 94);
+    assert.equal(await value(m, "metronome_vote_coverage_votes_total", { result: "missing" }), 2);
+  });
+});
