@@ -264,9 +264,18 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
       invalid,
     );
 
-    // Seven malformed requests, each refused and counted once (none rate-limited at this pace).
-    const h = await targetHealth();
-    const delta = (name: string) => (h.drops[name] ?? 0) - (before.drops[name] ?? 0);
+    // Seven malformed requests, each refused and counted once (none rate-limited at this pace). The
+    // network worker pushes its counters every 250 ms, so wait for the count to arrive; any more
+    // than seven would still fail below.
+    const deltaIn = (h: NodeHealth, name: string) => (h.drops[name] ?? 0) - (before.drops[name] ?? 0);
+    const [h] = await net.waitForHealth(
+      [TARGET],
+      ([x]) => x !== undefined && deltaIn(x, "reqresp_invalid_requests") >= 7,
+      "the seven malformed requests counted",
+      5_000,
+    );
+    assert.ok(h);
+    const delta = (name: string) => deltaIn(h, name);
     assert.equal(delta("reqresp_invalid_requests"), 7);
     assert.equal(delta("reqresp_rate_limited"), 0);
     assert.equal(delta("reqresp_server_errors"), 0);

@@ -291,15 +291,21 @@ const METRONOME = fileURLToPath(new URL("../packages/node/src/bin/metronome.ts",
 const RATE = 1500;
 const FLOOD_SECONDS = 30;
 const MIX = "valid=20,invalid_sig=40,unknown_root=20,future_slot=5,duplicate=5,malformed=10";
+/** The second flooder's rate: enough distinct unknown roots to keep 8 fetches busy all period. */
+const UNKNOWN_ROOT_RATE = 200;
 
 describe("gossip flood: node 0 of 4 (1 s slots) flooded at 1500 msgs/s for 30 s", () => {
   let net: TestDevnet;
   let probe: TargetProbe;
   let flooder: ChildProcess | null = null;
+  let rootsFlooder: ChildProcess | null = null;
   let flood: FloodSummary;
   let during: PeriodSummary;
   let samples: ProbeSample[];
-  const killFlooder = () => flooder?.kill("SIGKILL");
+  const killFlooder = () => {
+    flooder?.kill("SIGKILL");
+    rootsFlooder?.kill("SIGKILL");
+  };
 
   before(async () => {
     process.once("exit", killFlooder);
@@ -315,7 +321,7 @@ describe("gossip flood: node 0 of 4 (1 s slots) flooded at 1500 msgs/s for 30 s"
     probe.start();
 
     const summaryFile = join(net.dir, "flood-summary.json");
-    const args = [
+    const floodArgs = (rate: number, mix: string, extra: string[]) => [
       METRONOME,
       "flood",
       "--target",
@@ -323,18 +329,35 @@ describe("gossip flood: node 0 of 4 (1 s slots) flooded at 1500 msgs/s for 30 s"
       "--genesis",
       net.genesisDir,
       "--rate",
-      String(RATE),
+      String(rate),
       "--duration",
       String(FLOOD_SECONDS),
       "--mix",
-      MIX,
+      mix,
       "--report-seconds",
       "0",
-      "--summary-file",
-      summaryFile,
+      ...extra,
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, floodArgs(RATE, MIX, ["--summary-file", summaryFile]), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     flooder = child;
+    // Node 0's peer scoring cuts the main flooder off within a second or two (its invalid
+    // signatures are REJECTs), which would leave the block fetcher idle. A second flooder sends only
+    // correctly signed votes for unknown roots (IGNOREd, not penalised), so the fetcher's cap is
+    // tested under load for the whole period.
+    const rootsChild = spawn(process.execPath, floodArgs(UNKNOWN_ROOT_RATE, "unknown_root=100", []), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    rootsFlooder = rootsChild;
+    let rootsOutput = "";
+    rootsChild.stdout?.on("data", (b: Buffer) => {
+      rootsOutput += b.toString("utf8");
+    });
+    rootsChild.stderr?.on("data", (b: Buffer) => {
+      rootsOutput += b.toString("utf8");
+    });
+    const rootsExit = new Promise<number | null>((resolve) => rootsChild.once("exit", (c) => resolve(c)));
     let output = "";
     let from = 0;
     child.stdout?.on("data", (b: Buffer) => {
@@ -347,9 +370,12 @@ describe("gossip flood: node 0 of 4 (1 s slots) flooded at 1500 msgs/s for 30 s"
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
     const to = Date.now();
     flooder = null;
+    const rootsCode = await rootsExit;
+    rootsFlooder = null;
     await probe.scrape();
     probe.stop();
     assert.equal(code, 0, `the flooder failed:\n${output}`);
+    assert.equal(rootsCode, 0, `the unknown-root flooder failed:\n${rootsOutput}`);
     assert.ok(from > 0, `the flooder never started sending:\n${output}`);
     flood = JSON.parse(await readFile(summaryFile, "utf8")) as FloodSummary;
     samples = probe.samples.filter((s) => s.t >= from && s.t <= to);
