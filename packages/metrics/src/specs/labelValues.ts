@@ -25,6 +25,8 @@ export const BLOCK_FETCH_OUTCOMES = [
   "fetch_failed",
   "inflight_cap",
 ] as const;
+/** Why the orphan-block pool let a block go (its count cap, its byte cap, or a block over the byte cap). */
+export const ORPHAN_DROP_REASONS = ["evicted_count", "evicted_bytes", "too_large"] as const;
 export const PENDING_BUFFER_REASONS = ["unknown_block", "future_slot"] as const;
 export const PENDING_REPLAY_OUTCOMES = ["accepted", "buffered", "dropped"] as const;
 export const REQRESP_PROTOCOLS = ["status", "blocks_by_root", "blocks_by_range"] as const;

@@ -9,6 +9,7 @@ import {
   GOSSIP_DECODE_REASONS,
   GOSSIP_RESULTS,
   GOSSIP_TOPICS,
+  ORPHAN_DROP_REASONS,
 } from "./labelValues.ts";
 import type { SpecGroup } from "./types.ts";
 
@@ -79,6 +80,21 @@ export const RUNTIME_INGRESS = {
     type: "gauge",
     help: "Blocks held while their parent is fetched",
     labels: [],
+  },
+  orphanBlocksBytes: {
+    name: "metronome_orphan_blocks_bytes",
+    type: "gauge",
+    help: "Serialized bytes of the blocks held while their parent is fetched (capped at 64 MiB)",
+    labels: [],
+  },
+  orphanBlocksDropped: {
+    name: "metronome_orphan_blocks_dropped_total",
+    type: "counter",
+    help:
+      "Blocks with an unknown parent the orphan pool dropped, by reason: evicted_count / evicted_bytes " +
+      "(oldest evicted at the count or byte cap), too_large (one block over the byte cap, refused)",
+    labels: ["reason"],
+    labelValues: { reason: ORPHAN_DROP_REASONS },
   },
   // Node driver (the bounded loop that drains inbound work between clock ticks)
   driverPasses: {

@@ -19,7 +19,7 @@ import { WriteQueue, type WriteQueueLimits, type WriteQueueStats } from "../db/w
 import type { BlockFetcher } from "../runtime/blockFetcher.ts";
 import type { PendingAttestationBuffer, PendingBufferStats, PendingKind } from "../runtime/pendingBuffer.ts";
 import type { ChainEvents } from "./chainEvents.ts";
-import type { ChainCounters, ChainObserver, ChainQueries, ChainStats } from "./interface.ts";
+import type { ChainCounters, ChainObserver, ChainQueries, ChainStats, OrphanPoolStats } from "./interface.ts";
 
 /**
  * Where blocks with an unknown parent wait (sync/orphanBlocks.ts implements it). Declared here so
@@ -27,6 +27,7 @@ import type { ChainCounters, ChainObserver, ChainQueries, ChainStats } from "./i
  */
 export interface OrphanPool {
   readonly size: number;
+  stats(): OrphanPoolStats;
   add(block: SignedBlock, peer: string | null, root: Uint8Array): unknown;
   /** Removes and returns the parked children of `parentRoot`, lowest slot first. */
   takeChildren(parentRoot: Uint8Array): { root: Uint8Array; block: SignedBlock; peer: string | null }[];
@@ -158,8 +159,8 @@ export abstract class ChainReader implements ChainQueries, ChainStats {
     return (kind === "single" ? this.pendingSingle : this.pendingAggregated).stats();
   }
 
-  get orphanCount(): number {
-    return this.orphans.size;
+  get orphanStats(): OrphanPoolStats {
+    return this.orphans.stats();
   }
 
   get aggregatePoolSize(): number {

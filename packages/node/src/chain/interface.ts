@@ -106,12 +106,25 @@ export interface ChainQueries {
   finalizedAnchor(): Promise<Anchor | null>;
 }
 
+/** What the orphan pool holds and what its caps refused or evicted (running totals). */
+export interface OrphanPoolStats {
+  blocks: number;
+  bytes: number;
+  /** Evicted (oldest first) because the count cap was reached. */
+  evictedForCount: number;
+  /** Evicted because the byte cap was reached. */
+  evictedForBytes: number;
+  /** Refused because one block alone is over the byte cap. */
+  refusedTooLarge: number;
+}
+
 /** Numbers for metrics, health and logs; every call is cheap (no walk over the chain). */
 export interface ChainStats {
   readonly counters: ChainCounters;
   writeStats(): WriteQueueStats;
   pendingStats(kind: PendingKind): PendingBufferStats;
-  readonly orphanCount: number;
+  /** Blocks with an unknown parent held while it is fetched, and the caps' evictions. */
+  readonly orphanStats: OrphanPoolStats;
   /** Aggregates held for block production. */
   readonly aggregatePoolSize: number;
   /** Votes received but not yet counted by fork choice. */

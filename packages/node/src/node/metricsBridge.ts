@@ -9,7 +9,7 @@ import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
 import { boundaryDrops, type LabelledNetworkStats, type PeerScoreSummary } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
-import type { AttestationKind, ChainCounters, ChainObserver } from "../chain/interface.ts";
+import type { AttestationKind, ChainCounters, ChainObserver, OrphanPoolStats } from "../chain/interface.ts";
 import type { WriteQueueStats } from "../db/writeQueue.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
@@ -192,7 +192,7 @@ export class MetricsBridge {
     for (const [outcome, n] of Object.entries(fetcher.dedupOutcomes)) {
       this.advance(m.runtime.blockFetchDedup, `dedup_${outcome}`, n, { outcome });
     }
-    m.runtime.orphanBlocks.set(chain.orphanCount);
+    this.syncOrphans(chain.orphanStats);
 
     const net = node.network.stats();
     // A topic that does not parse has no kind (decode failures by kind are in syncNetwork).
@@ -243,6 +243,16 @@ export class MetricsBridge {
         this.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
       }
     }
+  }
+
+  /** The orphan-block pool: what it holds, and its drops by reason. */
+  syncOrphans(stats: OrphanPoolStats): void {
+    const r = this.m.runtime;
+    r.orphanBlocks.set(stats.blocks);
+    r.orphanBlocksBytes.set(stats.bytes);
+    this.advance(r.orphanBlocksDropped, "orphans_evicted_count", stats.evictedForCount, { reason: "evicted_count" });
+    this.advance(r.orphanBlocksDropped, "orphans_evicted_bytes", stats.evictedForBytes, { reason: "evicted_bytes" });
+    this.advance(r.orphanBlocksDropped, "orphans_too_large", stats.refusedTooLarge, { reason: "too_large" });
   }
 
   /** Honest-vote coverage: the last slot's share, and running totals of applied and missing votes. */

@@ -2,6 +2,7 @@
 // block releases its cached children. Bounded in count and in bytes: the oldest-inserted block is
 // evicted (and counted) until the new one fits.
 import { Block, rootKey, SignedBlock } from "@metronome/chain";
+import type { OrphanPoolStats } from "../chain/interface.ts";
 
 /** Orphans held at once: far more than any honest gap in the chain needs. */
 export const ORPHAN_CAPACITY = 1024;
@@ -44,6 +45,16 @@ export class OrphanBlocks {
   /** Serialized bytes held. */
   get bytes(): number {
     return this.heldBytes;
+  }
+
+  stats(): OrphanPoolStats {
+    return {
+      blocks: this.byRoot.size,
+      bytes: this.heldBytes,
+      evictedForCount: this.evicted - this.evictedForBytes,
+      evictedForBytes: this.evictedForBytes,
+      refusedTooLarge: this.refusedTooLarge,
+    };
   }
 
   has(root: Uint8Array): boolean {

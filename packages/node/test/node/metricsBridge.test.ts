@@ -328,4 +328,17 @@ describe("MetricsBridge vote coverage", () => {
     assert.equal(await value(m, "metronome_vote_coverage_votes_total", { result: "applied" }), 94);
     assert.equal(await value(m, "metronome_vote_coverage_votes_total", { result: "missing" }), 2);
   });
+
+  it("exports the orphan pool's blocks, bytes and drops by reason, advancing by their delta", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    const stats = { blocks: 3, bytes: 3000, evictedForCount: 1, evictedForBytes: 4, refusedTooLarge: 2 };
+    bridge.syncOrphans(stats);
+    bridge.syncOrphans({ ...stats, blocks: 2, bytes: 2000, evictedForBytes: 6 });
+    assert.equal(await value(m, "metronome_orphan_blocks"), 2);
+    assert.equal(await value(m, "metronome_orphan_blocks_bytes"), 2000);
+    assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "evicted_count" }), 1);
+    assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "evicted_bytes" }), 6);
+    assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "too_large" }), 2);
+  });
 });

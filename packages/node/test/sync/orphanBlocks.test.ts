@@ -81,4 +81,27 @@ describe("OrphanBlocks", () => {
     assert.equal(tiny.refusedTooLarge, 1);
     assert.equal(tiny.size, 0);
   });
+
+  it("reports what it holds and each cap's drops apart, for the metrics", () => {
+    const one = SignedBlock.value_serializedSize(block(1, new Uint8Array(32)));
+    const cache = new OrphanBlocks(3, 2 * one);
+    const parent = new Uint8Array(32).fill(9);
+    for (let slot = 1; slot <= 4; slot++) cache.add(block(slot, parent), null);
+    assert.deepEqual(cache.stats(), {
+      blocks: 2,
+      bytes: 2 * one,
+      evictedForCount: 0,
+      evictedForBytes: 2,
+      refusedTooLarge: 0,
+    });
+    const byCount = new OrphanBlocks(2, 100 * one);
+    for (let slot = 1; slot <= 5; slot++) byCount.add(block(slot, parent), null);
+    assert.deepEqual(byCount.stats(), {
+      blocks: 2,
+      bytes: 2 * one,
+      evictedForCount: 3,
+      evictedForBytes: 0,
+      refusedTooLarge: 0,
+    });
+  });
 });
