@@ -2,7 +2,6 @@
 // called directly on the same inputs: one by one, batched over distinct messages, and batched
 // over one message (randomized aggregation, one pairing check).
 // `node bench/attestationVerify.ts [--sets N] [--min-ms T]`
-import { parseArgs } from "node:util";
 import {
   type AttestationData,
   blst,
@@ -18,6 +17,7 @@ import {
   verifySignature,
   verifySignedAttestation,
 } from "@metronome/chain";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 import { summarize } from "./lib/stats.ts";
 
@@ -124,7 +124,7 @@ function measureGroup(contenders: readonly Contender[], chunkCount: number, minM
 const every = <T>(items: readonly T[], ok: (item: T) => boolean) => items.every(ok);
 
 function main(): void {
-  const { values } = parseArgs({ options: { sets: { type: "string" }, "min-ms": { type: "string" } } });
+  const values = benchOptions(import.meta.url, { sets: { type: "string" }, "min-ms": { type: "string" } });
   const count = Number(values.sets ?? 256);
   const minMs = Number(values["min-ms"] ?? 1500);
   if (!Number.isSafeInteger(count) || count < 64 || count % 64 !== 0)

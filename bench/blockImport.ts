@@ -1,8 +1,8 @@
 // Block import cost for a block with 8 aggregates over 256 validators on a realistic chain:
 // signature verification, state transition, fork-choice bookkeeping, and the end-to-end import.
 // `node bench/blockImport.ts [--runs N] [--validators V]`
-import { parseArgs } from "node:util";
 import { type BlockImportResult, stateTransition, toHex, verifySignedBlock } from "@metronome/chain";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { blockRoot, buildBlockImportFixture, preImportStore } from "./lib/chainFixture.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 import { type Summary, summarize, timed } from "./lib/stats.ts";
@@ -18,7 +18,7 @@ function positiveInt(text: string | undefined, fallback: number, name: string): 
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { runs: { type: "string" }, validators: { type: "string" } } });
+  const values = benchOptions(import.meta.url, { runs: { type: "string" }, validators: { type: "string" } });
   const runs = positiveInt(values.runs, 30, "runs");
   const validatorCount = positiveInt(values.validators, 256, "validators");
 

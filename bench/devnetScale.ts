@@ -10,7 +10,6 @@
 
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { defaultGenesisDelay } from "../packages/devnet/src/devnetCommand.ts";
 import type { NodeHealth } from "../packages/devnet/src/health.ts";
 import type { Devnet } from "../packages/devnet/src/launcher.ts";
@@ -24,20 +23,19 @@ import {
   promHistogram,
   promValue,
 } from "../packages/flood/src/promText.ts";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { fitLinear, predict } from "./lib/costModel.ts";
 import { writePng } from "./lib/plot.ts";
 import { type ProcSample, procSample } from "./lib/procStats.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 
-const { values } = parseArgs({
-  options: {
-    configs: { type: "string", default: "4x32,8x64,8x256,16x256,16x512,16x1024" },
-    holdout: { type: "string", default: "12x384" },
-    "slot-seconds": { type: "string", default: "4" },
-    "warmup-slots": { type: "string", default: "10" },
-    "measure-slots": { type: "string", default: "12" },
-  },
+const values = benchOptions(import.meta.url, {
+  configs: { type: "string", default: "4x32,8x64,8x256,16x256,16x512,16x1024" },
+  holdout: { type: "string", default: "12x384" },
+  "slot-seconds": { type: "string", default: "4" },
+  "warmup-slots": { type: "string", default: "10" },
+  "measure-slots": { type: "string", default: "12" },
 });
 const slotSeconds = Number(values["slot-seconds"]);
 const warmupSlots = Number(values["warmup-slots"]);

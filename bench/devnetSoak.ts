@@ -4,19 +4,17 @@
 //   node bench/devnetSoak.ts [--duration 300] [--slot-seconds 4] [--nodes 4] [--validators 32]
 
 import { rm } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { procSample } from "./lib/procStats.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", default: "300" },
-    "slot-seconds": { type: "string", default: "4" },
-    nodes: { type: "string", default: "4" },
-    validators: { type: "string", default: "32" },
-    "sample-seconds": { type: "string", default: "5" },
-  },
+const values = benchOptions(import.meta.url, {
+  duration: { type: "string", default: "300" },
+  "slot-seconds": { type: "string", default: "4" },
+  nodes: { type: "string", default: "4" },
+  validators: { type: "string", default: "32" },
+  "sample-seconds": { type: "string", default: "5" },
 });
 const durationS = Number(values.duration);
 const slotSeconds = Number(values["slot-seconds"]);

@@ -16,7 +16,6 @@
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { defaultWorkerCount } from "../packages/bls/src/pool.ts";
 import { measureVerificationCapacity } from "../packages/flood/src/capacity.ts";
 import {
@@ -28,6 +27,7 @@ import {
   VERIFIED_KINDS,
 } from "../packages/flood/src/mix.ts";
 import { TargetProbe } from "../packages/flood/src/targetProbe.ts";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { compareAblations, printAblations } from "./lib/floodAblation.ts";
 import {
@@ -49,33 +49,31 @@ import { machineInfo } from "./lib/machine.ts";
 import { writePng } from "./lib/plot.ts";
 import { formatTable, writeResult } from "./lib/report.ts";
 
-const { values } = parseArgs({
-  options: {
-    "flood-seconds": { type: "string", default: "300" },
-    "baseline-seconds": { type: "string", default: "60" },
-    // 60 s: the "RSS back within 50 MiB of its pre-flood figure 60 s after the flood ends".
-    "recovery-seconds": { type: "string", default: "60" },
-    "ablation-seconds": { type: "string", default: "90" },
-    "skip-ablation": { type: "boolean", default: false },
-    rates: { type: "string", default: "2" },
-    rate: { type: "string" },
-    mix: { type: "string", default: DEFAULT_MIX_TEXT },
-    "sybil-peers": { type: "string", default: "16" },
-    "sybil-multiple": { type: "string", default: "2" },
-    "skip-scoring-pair": { type: "boolean", default: false },
-    "pair-multiple": { type: "string", default: "2" },
-    "ablation-multiple": { type: "string", default: "2" },
-    scoring: { type: "string", default: "on" },
-    "slot-seconds": { type: "string", default: "4" },
-    validators: { type: "string", default: "32" },
-    nodes: { type: "string", default: "4" },
-    "sample-seconds": { type: "string", default: "2" },
-    // Under a flood RSS climbs for ~90 s while the 24 s gossip caches and the bounded queues fill (the
-    // memory series in the JSON shows it), then levels off: growth is measured from 120 s.
-    "warmup-seconds": { type: "string", default: "120" },
-    "capacity-sets": { type: "string", default: "1024" },
-    keep: { type: "boolean", default: false },
-  },
+const values = benchOptions(import.meta.url, {
+  "flood-seconds": { type: "string", default: "300" },
+  "baseline-seconds": { type: "string", default: "60" },
+  // 60 s: the "RSS back within 50 MiB of its pre-flood figure 60 s after the flood ends".
+  "recovery-seconds": { type: "string", default: "60" },
+  "ablation-seconds": { type: "string", default: "90" },
+  "skip-ablation": { type: "boolean", default: false },
+  rates: { type: "string", default: "2" },
+  rate: { type: "string" },
+  mix: { type: "string", default: DEFAULT_MIX_TEXT },
+  "sybil-peers": { type: "string", default: "16" },
+  "sybil-multiple": { type: "string", default: "2" },
+  "skip-scoring-pair": { type: "boolean", default: false },
+  "pair-multiple": { type: "string", default: "2" },
+  "ablation-multiple": { type: "string", default: "2" },
+  scoring: { type: "string", default: "on" },
+  "slot-seconds": { type: "string", default: "4" },
+  validators: { type: "string", default: "32" },
+  nodes: { type: "string", default: "4" },
+  "sample-seconds": { type: "string", default: "2" },
+  // Under a flood RSS climbs for ~90 s while the 24 s gossip caches and the bounded queues fill (the
+  // memory series in the JSON shows it), then levels off: growth is measured from 120 s.
+  "warmup-seconds": { type: "string", default: "120" },
+  "capacity-sets": { type: "string", default: "1024" },
+  keep: { type: "boolean", default: false },
 });
 
 const slotSeconds = Number(values["slot-seconds"]);

@@ -10,7 +10,6 @@
 // move). Node 0's RSS is sampled from /proc every second; finality is read before and after.
 // Writes bench/results/hostilePeer.json.
 //   node bench/hostilePeer.ts [--seconds 70] [--validators 16] [--slot-seconds 4]
-import { parseArgs } from "node:util";
 import {
   AggregationBits,
   type Block,
@@ -23,16 +22,15 @@ import {
 } from "@metronome/chain";
 import { compressBlock, NetworkHost } from "@metronome/network";
 import { TestDevnet, waitUntil } from "../test/helpers/devnet.ts";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { procSample } from "./lib/procStats.ts";
 import { printTable, writeResult } from "./lib/report.ts";
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "70" },
-    validators: { type: "string", default: "16" },
-    "slot-seconds": { type: "string", default: "4" },
-  },
+const values = benchOptions(import.meta.url, {
+  seconds: { type: "string", default: "70" },
+  validators: { type: "string", default: "16" },
+  "slot-seconds": { type: "string", default: "4" },
 });
 const params = {
   seconds: Number(values.seconds),

@@ -4,22 +4,20 @@
 // lived, node 0's tick lateness (its own histogram; a quiet window first, for the machine's
 // contention) and finality before and after. Writes bench/results/httpHostile.json.
 //   node bench/httpHostile.ts [--slow 500] [--posts 200] [--per-post 1024] [--slot-seconds 4] [--validators 16]
-import { parseArgs } from "node:util";
 import { CONNECTIONS_CHECK_INTERVAL_MS, HEADERS_TIMEOUT_MS } from "../packages/node/src/api/serverLimits.ts";
 import { TestDevnet } from "../test/helpers/devnet.ts";
 import { runHostileClient } from "../test/helpers/httpHostile.ts";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { writeResult } from "./lib/report.ts";
 
-const { values } = parseArgs({
-  options: {
-    slow: { type: "string", default: "500" },
-    posts: { type: "string", default: "200" },
-    "per-post": { type: "string", default: "1024" },
-    "slot-seconds": { type: "string", default: "4" },
-    validators: { type: "string", default: "16" },
-    "baseline-seconds": { type: "string", default: "30" },
-  },
+const values = benchOptions(import.meta.url, {
+  slow: { type: "string", default: "500" },
+  posts: { type: "string", default: "200" },
+  "per-post": { type: "string", default: "1024" },
+  "slot-seconds": { type: "string", default: "4" },
+  validators: { type: "string", default: "16" },
+  "baseline-seconds": { type: "string", default: "30" },
 });
 const params = {
   slowConnections: Number(values.slow),

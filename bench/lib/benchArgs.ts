@@ -3,6 +3,11 @@
 // npm forwards `npm run bench:flood -- --flood-seconds 180` as `flood --flood-seconds 180`, so
 // options must never be mistaken for benchmark names.
 
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
 export type BenchArgs = { names: string[]; passThrough: string[] };
 
 export function splitBenchArgs(argv: readonly string[]): BenchArgs {
@@ -14,4 +19,35 @@ export function splitBenchArgs(argv: readonly string[]): BenchArgs {
     names.push(arg);
   }
   return { names, passThrough: [] };
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * A benchmark's own options: `--help` prints the file's header comment (where each bench says what
+ * it does and how to call it) and exits 0; an unknown or malformed option is a one-line error and
+ * exit code 2, not a stack trace.
+ */
+export function benchOptions<const T extends OptionsConfig>(fileUrl: string, options: T) {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(headerComment(fileURLToPath(fileUrl)));
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    console.error(`${basename(fileURLToPath(fileUrl), ".ts")}: ${(err as Error).message} (--help lists the options)`);
+    process.exit(2);
+  }
+}
+
+/** The leading `//` comment of a source file, without the slashes. */
+export function headerComment(path: string): string {
+  const lines: string[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.startsWith("//")) break;
+    lines.push(line.replace(/^\/\/ ?/, ""));
+  }
+  return lines.join("\n");
 }
