@@ -1,6 +1,8 @@
 // Piscina task module: one job = one packed ArrayBuffer of signature sets (see wire.ts).
 // Loaded by file URL; Node 24 strips the types itself, so no build step is needed.
 
+import { workerData } from "node:worker_threads";
+import { isBlsWorkerData, ValidatorKeyTable } from "./keyTable.ts";
 import type { BatchCounters } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
 import { decodeJob } from "./wire.ts";
@@ -25,6 +27,12 @@ export interface BlsJobResult {
   yieldedForCleanup: boolean;
 }
 
+/**
+ * The validators' keys, sent once when the thread starts (piscina's workerData, so a replacement
+ * thread gets them too) and decoded one by one as sets name them; kept for the thread's life.
+ */
+const keyTable = isBlsWorkerData(workerData) ? ValidatorKeyTable.fromPacked(workerData.validatorKeys) : null;
+
 let loopTurnedSinceLastJob = true;
 
 function markLoopTurned(): void {
@@ -39,7 +47,7 @@ export default async function verifyJob(job: BlsJob): Promise<BlsJobResult> {
   // rejection into a typed "worker_failed" for the affected calls.
   if (sets === null) throw new Error("blsWorker: job buffer is not a packed signature-set job");
   const started = performance.now();
-  const outcome = verifySetBatch(sets);
+  const outcome = verifySetBatch(sets, keyTable);
   const verifyMs = performance.now() - started;
   loopTurnedSinceLastJob = false;
   setImmediate(markLoopTurned);

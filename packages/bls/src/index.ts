@@ -1,4 +1,5 @@
 export type { BlsJob, BlsJobResult } from "./blsWorker.ts";
+export { isBlsWorkerData, PACKED_KEY_LENGTH, packValidatorKeys, ValidatorKeyTable } from "./keyTable.ts";
 export { MainThreadVerifier, type MainThreadVerifierOptions } from "./mainThreadVerifier.ts";
 export {
   BlsVerifierPool,
@@ -8,7 +9,7 @@ export {
   defaultMaxQueuedSets,
   defaultWorkerCount,
 } from "./pool.ts";
-export { signatureSet } from "./signatureSets.ts";
+export { signatureSet, verifierSignatureSet } from "./signatureSets.ts";
 export * from "./stats.ts";
 export * from "./types.ts";
 export { type BatchOutcome, verifySetBatch } from "./verifyBatch.ts";

@@ -1,5 +1,7 @@
 // The same batch check as the worker pool, run synchronously on the calling thread: for tests,
 // benchmarks and a --no-worker mode. Each call blocks its caller for the whole verification.
+import type { PublicKey } from "@metronome/chain";
+import { ValidatorKeyTable } from "./keyTable.ts";
 import { callBatchHook, DEFAULT_RECENT_BATCHES, VerifierStatsRecorder } from "./stats.ts";
 import {
   type BlsVerifier,
@@ -16,12 +18,15 @@ export interface MainThreadVerifierOptions {
   maxBatchSize?: number;
   recentBatches?: number;
   onBatch?: (size: number, ms: number) => void;
+  /** The validators' keys (index = validator index), so sets may name validators (see the pool's option). */
+  validatorKeys?: readonly PublicKey[];
 }
 
 export class MainThreadVerifier implements BlsVerifier {
   private readonly maxBatchSize: number;
   private readonly onBatch: ((size: number, ms: number) => void) | undefined;
   private readonly recorder: VerifierStatsRecorder;
+  private readonly keyTable: ValidatorKeyTable | null;
   private closed = false;
 
   constructor(options: MainThreadVerifierOptions = {}) {
@@ -30,6 +35,8 @@ export class MainThreadVerifier implements BlsVerifier {
       size !== undefined && Number.isFinite(size) && size >= 1 ? Math.floor(size) : DEFAULT_MAX_BATCH_SIZE;
     this.onBatch = options.onBatch;
     this.recorder = new VerifierStatsRecorder(options.recentBatches ?? DEFAULT_RECENT_BATCHES);
+    const keys = options.validatorKeys ?? [];
+    this.keyTable = keys.length > 0 ? ValidatorKeyTable.fromKeys(keys) : null;
   }
 
   verifySets(sets: readonly SignatureSetInput[]): Promise<boolean[]> {
@@ -44,12 +51,16 @@ export class MainThreadVerifier implements BlsVerifier {
     return this.closed ? 0 : Number.POSITIVE_INFINITY;
   }
 
+  validatorCount(): number {
+    return this.keyTable?.size ?? 0;
+  }
+
   /** Synchronous form, for callers that are already off the hot path. */
   verifySetsNow(sets: readonly SignatureSetInput[]): boolean[] {
     const results = new Array<boolean>(sets.length).fill(false);
     const accepted: { set: VerifiableSet; index: number }[] = [];
     sets.forEach((input, index) => {
-      const set = toVerifiableSet(input);
+      const set = toVerifiableSet(input, this.validatorCount());
       if (set !== null) accepted.push({ set, index });
     });
     this.recorder.setsMalformedShape += sets.length - accepted.length;
@@ -57,7 +68,10 @@ export class MainThreadVerifier implements BlsVerifier {
       const chunk = accepted.slice(start, start + this.maxBatchSize);
       this.recorder.jobsStarted++;
       const started = performance.now();
-      const outcome = verifySetBatch(chunk.map((c) => c.set));
+      const outcome = verifySetBatch(
+        chunk.map((c) => c.set),
+        this.keyTable,
+      );
       const ms = performance.now() - started;
       this.recorder.recordBatch({ size: chunk.length, ms, verifyMs: ms }, outcome.results, outcome.counters);
       chunk.forEach((c, i) => {

@@ -3,8 +3,10 @@
 // sets (a few ms, or until a batch fills), packs them into one buffer and hands the batch to a
 // worker, so its cost per set is a copy, not a pairing.
 import { availableParallelism } from "node:os";
+import type { PublicKey } from "@metronome/chain";
 import { Piscina } from "piscina";
 import type { BlsJob, BlsJobResult } from "./blsWorker.ts";
+import { type BlsWorkerData, packValidatorKeys } from "./keyTable.ts";
 import { callBatchHook, DEFAULT_RECENT_BATCHES, VerifierStatsRecorder } from "./stats.ts";
 import {
   type BlsVerifier,
@@ -42,6 +44,12 @@ export interface BlsVerifierPoolOptions {
   recentBatches?: number;
   /** Called once per finished job: sets in it and dispatch-to-result milliseconds. */
   onBatch?: (size: number, ms: number) => void;
+  /**
+   * The validators' keys (decoded and checked, e.g. the chain's PubkeyCache), index = validator
+   * index. Sent to each worker once, when its thread starts; sets may then name validators by
+   * index. Lean validators are fixed at genesis, so the table never changes.
+   */
+  validatorKeys?: readonly PublicKey[];
 }
 
 export function defaultWorkerCount(): number {
@@ -73,6 +81,7 @@ export class BlsVerifierPool implements BlsVerifier {
   private readonly maxBufferWaitMs: number;
   private readonly maxQueuedSets: number;
   private readonly maxJobsInFlight: number;
+  private readonly validatorKeyCount: number;
   private readonly onBatch: ((size: number, ms: number) => void) | undefined;
   private readonly recorder: VerifierStatsRecorder;
   /** Bounded by maxQueuedSets. */
@@ -97,12 +106,17 @@ export class BlsVerifierPool implements BlsVerifier {
     this.maxJobsInFlight = this.workers * jobsPerWorker;
     this.onBatch = options.onBatch;
     this.recorder = new VerifierStatsRecorder(options.recentBatches ?? DEFAULT_RECENT_BATCHES);
+    const keys = options.validatorKeys ?? [];
+    this.validatorKeyCount = keys.length;
+    const workerData: BlsWorkerData | undefined =
+      keys.length > 0 ? { validatorKeys: packValidatorKeys(keys) } : undefined;
     this.piscina = new Piscina<BlsJob, BlsJobResult>({
       filename: new URL("./blsWorker.ts", import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
       concurrentTasksPerWorker: 1,
       recordTiming: false,
+      workerData,
       // Piscina's default parks an idle worker in Atomics.wait, so its event loop never runs and
       // the N-API finalizers that free blst's native objects never do: RSS grew without bound
       // under load. Tasks arrive as port messages instead, normally one loop turn each; the worker
@@ -133,7 +147,7 @@ export class BlsVerifierPool implements BlsVerifier {
     const results = new Array<boolean>(sets.length).fill(false);
     const accepted: { set: VerifiableSet; index: number }[] = [];
     sets.forEach((input, index) => {
-      const set = toVerifiableSet(input);
+      const set = toVerifiableSet(input, this.validatorKeyCount);
       if (set !== null) accepted.push({ set, index });
     });
     if (this.pendingSets + accepted.length > this.maxQueuedSets) {
@@ -158,6 +172,10 @@ export class BlsVerifierPool implements BlsVerifier {
 
   capacityLeft(): number {
     return this.closed ? 0 : Math.max(0, this.maxQueuedSets - this.pendingSets);
+  }
+
+  validatorCount(): number {
+    return this.validatorKeyCount;
   }
 
   verifySet(set: SignatureSetInput): Promise<boolean> {

@@ -28,6 +28,8 @@ export class VerifierStatsRecorder {
     fallbacks: 0,
     individualChecks: 0,
     malformed: 0,
+    keysDecoded: 0,
+    keyAggregations: 0,
   };
   private readonly recent: BatchRecord[] = [];
   private readonly recentLimit: number;
@@ -46,6 +48,8 @@ export class VerifierStatsRecorder {
     this.totals.fallbacks += counters.fallbacks;
     this.totals.individualChecks += counters.individualChecks;
     this.totals.malformed += counters.malformed;
+    this.totals.keysDecoded += counters.keysDecoded;
+    this.totals.keyAggregations += counters.keyAggregations;
     if (this.recentLimit === 0) return;
     this.recent.push(record);
     if (this.recent.length > this.recentLimit) this.recent.shift();
@@ -68,6 +72,8 @@ export class VerifierStatsRecorder {
       fallbacks: this.totals.fallbacks,
       individualChecks: this.totals.individualChecks,
       malformed: this.totals.malformed,
+      keysDecoded: this.totals.keysDecoded,
+      keyAggregations: this.totals.keyAggregations,
       dropped: { ...this.dropped },
       recentBatches: this.recent.slice(),
     };

@@ -2,19 +2,12 @@
 // numbers a verifier reports. Both the worker pool and the main-thread verifier implement
 // `BlsVerifier`, so callers (and a --no-worker mode) can swap one for the other.
 
-/**
- * One signature to check. `publicKey` is either 48 bytes compressed (raw bytes from the wire or
- * the state: decoded and group-checked by the verifier) or 96 bytes uncompressed (a `PublicKey`
- * object this process already decoded and checked, or an aggregate of such keys, serialized with
- * `toBytes(false)`: trusted, so the verifier skips the costly group check). See signatureSets.ts.
- */
 /** Sets per worker job / main-thread chunk: large enough to amortize the final exponentiation. */
 export const DEFAULT_MAX_BATCH_SIZE = 64;
 
-export interface SignatureSetInput {
+interface SignatureSetBase {
   /** 32-byte signing root. */
   message: Uint8Array;
-  publicKey: Uint8Array;
   /** 96-byte compressed G2 signature (untrusted: always fully validated). */
   signature: Uint8Array;
   /**
@@ -25,6 +18,29 @@ export interface SignatureSetInput {
   sameMessageGroup?: boolean;
 }
 
+/**
+ * A set carrying its key. `publicKey` is either 48 bytes compressed (raw bytes from the wire or
+ * the state: decoded and group-checked by the verifier) or 96 bytes uncompressed (a `PublicKey`
+ * object this process already decoded and checked, or an aggregate of such keys, serialized with
+ * `toBytes(false)`: trusted, so the verifier skips the costly group check). For callers without
+ * the validator table (tests, benches); see signatureSets.ts.
+ */
+export interface KeyedSignatureSetInput extends SignatureSetBase {
+  publicKey: Uint8Array;
+}
+
+/**
+ * A set signed by validators of the verifier's key table (`validatorCount()` > 0): one index for a
+ * single vote, an aggregate's participants for an aggregate. The verifier looks the keys up and
+ * aggregates them where it verifies, so the caller's thread never serializes or adds keys. An index
+ * outside the table makes the set false.
+ */
+export interface IndexedSignatureSetInput extends SignatureSetBase {
+  validatorIndices: readonly number[];
+}
+
+export type SignatureSetInput = KeyedSignatureSetInput | IndexedSignatureSetInput;
+
 export interface BlsVerifier {
   /**
    * One boolean per set, in order. Sets of malformed shape resolve false. Rejects with
@@ -34,6 +50,8 @@ export interface BlsVerifier {
   verifySets(sets: readonly SignatureSetInput[]): Promise<boolean[]>;
   /** How many more sets a call may bring right now without being refused as queue_full. */
   capacityLeft(): number;
+  /** Validators whose keys this verifier holds (sets may name them by index); 0: sets must carry keys. */
+  validatorCount(): number;
   stats(): BlsVerifierStats;
   /** Settles every pending promise and releases threads. Idempotent. */
   close(): Promise<void>;
@@ -51,8 +69,12 @@ export interface BatchCounters {
   fallbacks: number;
   /** Single-set verifications (fallbacks and lone sets). */
   individualChecks: number;
-  /** Sets whose key or signature bytes did not decode. */
+  /** Sets whose key or signature bytes did not decode (or named a validator the table lacks). */
   malformed: number;
+  /** Validator keys decoded from the table in this batch: each validator's once per thread. */
+  keysDecoded: number;
+  /** Sets whose key was aggregated from more than one validator's key (aggregates). */
+  keyAggregations: number;
 }
 
 export interface BatchRecord {
@@ -88,6 +110,8 @@ export interface BlsVerifierStats {
   fallbacks: number;
   individualChecks: number;
   malformed: number;
+  keysDecoded: number;
+  keyAggregations: number;
   dropped: { queue_full: number; closed: number; worker_failed: number };
   /** The most recent batches, oldest first (bounded; for a size/latency histogram). */
   recentBatches: readonly BatchRecord[];

@@ -4,6 +4,7 @@
 // a bad signature costs only its own result. Never throws: undecodable bytes give false.
 import { Buffer } from "node:buffer";
 import { blst } from "@metronome/chain";
+import type { ValidatorKeyTable } from "./keyTable.ts";
 import type { BatchCounters } from "./types.ts";
 import { PUBLIC_KEY_UNCOMPRESSED_LENGTH, type VerifiableSet } from "./wire.ts";
 
@@ -17,7 +18,16 @@ export interface BatchOutcome {
 }
 
 export function emptyBatchCounters(): BatchCounters {
-  return { sets: 0, batchChecks: 0, sameMessageGroups: 0, fallbacks: 0, individualChecks: 0, malformed: 0 };
+  return {
+    sets: 0,
+    batchChecks: 0,
+    sameMessageGroups: 0,
+    fallbacks: 0,
+    individualChecks: 0,
+    malformed: 0,
+    keysDecoded: 0,
+    keyAggregations: 0,
+  };
 }
 
 /** Serialized infinity points carry this flag in their first byte. */
@@ -53,11 +63,22 @@ function messageKey(message: Uint8Array): string {
   return Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString("latin1");
 }
 
-export function verifySetBatch(sets: readonly VerifiableSet[]): BatchOutcome {
+/** A set's key: its own bytes decoded, or its validators' keys from the table (aggregated if several). */
+function resolveKey(set: VerifiableSet, table: ValidatorKeyTable | null, counters: BatchCounters): PublicKey | null {
+  if (set.publicKey !== null) return decodePublicKey(set.publicKey);
+  if (table === null || set.validatorIndices === null) return null;
+  if (set.validatorIndices.length > 1) counters.keyAggregations++;
+  return table.resolve(set.validatorIndices);
+}
+
+/** `table`: the validators' keys, for sets that name validators (without it such sets are false). */
+export function verifySetBatch(sets: readonly VerifiableSet[], table: ValidatorKeyTable | null = null): BatchOutcome {
   const results = new Uint8Array(sets.length);
   const counters = emptyBatchCounters();
   counters.sets = sets.length;
-  const keys = sets.map((s) => decodePublicKey(s.publicKey));
+  const decodesBefore = table?.decodes ?? 0;
+  const keys = sets.map((s) => resolveKey(s, table, counters));
+  counters.keysDecoded = (table?.decodes ?? 0) - decodesBefore;
 
   const groups = new Map<string, number[]>();
   const distinct: number[] = [];

@@ -190,3 +190,31 @@ describe("BlsVerifierPool: close", () => {
     await assert.rejects(pool.verifySets(distinct.slice(0, 1)), { code: "closed" });
   });
 });
+
+describe("BlsVerifierPool with the validators' keys (sets name validators by index)", () => {
+  const keys = sks.slice(0, 8).map((sk) => sk.toPublicKey());
+  const vote = (i: number, seed: number): SignatureSetInput => {
+    const message = new Uint8Array(32);
+    new DataView(message.buffer).setUint32(0, seed);
+    return { message, signature: (sks[i] as SecretKey).sign(message).toBytes(), validatorIndices: [i] };
+  };
+  let pool: BlsVerifierPool;
+  before(async () => {
+    pool = new BlsVerifierPool({ workers: 1, validatorKeys: keys, maxBatchSize: 8, maxBufferWaitMs: 1 });
+    await pool.ready();
+  });
+  after(() => pool.close());
+
+  it("the worker decodes each validator's key once across jobs; unknown indices are false", async () => {
+    assert.equal(pool.validatorCount(), 8);
+    for (let round = 0; round < 3; round++) {
+      const sets = [0, 1, 2, 3, 0, 1].map((i, k) => vote(i, round * 10 + k));
+      sets.push({ ...vote(4, 99), validatorIndices: [8] });
+      assert.deepEqual(falseIndexes(await pool.verifySets(sets)), [6]);
+    }
+    const s = pool.stats();
+    assert.equal(s.keysDecoded, 4, "validators 0-3, once each, in the one worker");
+    assert.equal(s.setsMalformedShape, 3);
+    assert.equal(s.setsValid, 18);
+  });
+});

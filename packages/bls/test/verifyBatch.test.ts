@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SecretKey } from "@metronome/chain";
 import { MainThreadVerifier } from "../src/mainThreadVerifier.ts";
-import type { SignatureSetInput } from "../src/types.ts";
+import type { KeyedSignatureSetInput, SignatureSetInput } from "../src/types.ts";
 import { decodeJob, encodeJob, RECORD_BYTES, toVerifiableSet, type VerifiableSet } from "../src/wire.ts";
 import { distinctMessageSets, sameMessageSets, secretKeys, withWrongSignature } from "./fixtures.ts";
 
@@ -25,18 +25,18 @@ describe("wire format", () => {
     ];
     const sets = inputs.map((s) => toVerifiableSet(s) as VerifiableSet);
     const buffer = encodeJob(sets);
-    assert.equal(buffer.byteLength, 8 + 3 * RECORD_BYTES);
+    assert.equal(buffer.byteLength, 12 + 3 * RECORD_BYTES + 96 + 96 + 48);
     const decoded = decodeJob(buffer);
     assert.ok(decoded);
     assert.equal(decoded.length, 3);
     decoded.forEach((d, i) => {
       const input = inputs[i] as SignatureSetInput;
       assert.deepEqual(d.message, input.message);
-      assert.deepEqual(d.publicKey, input.publicKey);
+      assert.deepEqual(d.publicKey, (input as KeyedSignatureSetInput).publicKey);
       assert.deepEqual(d.signature, input.signature);
     });
     assert.deepEqual(
-      decoded.map((d) => [d.groupable, d.publicKey.length]),
+      decoded.map((d) => [d.groupable, d.publicKey?.length]),
       [
         [true, 96],
         [false, 96],
@@ -47,7 +47,7 @@ describe("wire format", () => {
 
   it("refuses foreign buffers and wrongly shaped sets", () => {
     assert.equal(decodeJob(new ArrayBuffer(3)), null);
-    assert.equal(decodeJob(new ArrayBuffer(8 + RECORD_BYTES)), null); // no magic
+    assert.equal(decodeJob(new ArrayBuffer(12 + RECORD_BYTES)), null); // no magic
     const good = encodeJob([toVerifiableSet(distinct[0] as SignatureSetInput) as VerifiableSet]);
     assert.equal(decodeJob(good.slice(0, good.byteLength - 1)), null);
     const base = distinct[0] as SignatureSetInput;

@@ -31,6 +31,11 @@ export class PubkeyCache {
     return key;
   }
 
+  /** Every validator's key, index = validator index (for a verifier that keeps its own table). */
+  all(): readonly PublicKey[] {
+    return this.keys;
+  }
+
   getMany(indices: readonly number[]): PublicKey[] {
     return indices.map((i) => this.get(i));
   }

@@ -7,11 +7,18 @@ import type { SigningDomains } from "../crypto/signing.ts";
 import { ChainError, RejectionCode } from "../errors.ts";
 import type { AggregationBits, SignedAggregatedAttestation, SignedAttestation } from "../ssz/types.ts";
 
-/** One (message, key, signature) triple; an aggregate over one message uses the aggregated key. */
+/**
+ * One (message, key, signature) triple; an aggregate over one message uses the aggregated key.
+ * `validatorIndices` names the signers, so a verifier holding the validators' keys (the BLS worker
+ * pool) can look them up itself. An aggregate's `publicKey` is summed on first read only: the pool
+ * path never reads it, and the main thread then does no key addition per aggregate.
+ */
 export interface SignatureSet {
   message: Uint8Array;
-  publicKey: PublicKey;
+  readonly publicKey: PublicKey;
   signature: Uint8Array;
+  /** One index for a single vote; an aggregate's participants, ascending. */
+  validatorIndices: readonly number[];
 }
 
 export function getAttestationSignatureSet(
@@ -26,6 +33,7 @@ export function getAttestationSignatureSet(
     message: domains.attestationSigningRoot(att.data),
     publicKey: pubkeys.get(att.validatorIndex),
     signature: att.signature,
+    validatorIndices: [att.validatorIndex],
   };
 }
 
@@ -52,10 +60,15 @@ export function getAggregatedAttestationSignatureSet(
   agg: SignedAggregatedAttestation,
 ): SignatureSet {
   const participants = aggregateParticipants(pubkeys, agg.aggregationBits);
+  let aggregated: PublicKey | null = null;
   return {
     message: domains.attestationSigningRoot(agg.data),
-    publicKey: pubkeys.aggregate(participants),
+    get publicKey(): PublicKey {
+      aggregated ??= pubkeys.aggregate(participants);
+      return aggregated;
+    },
     signature: agg.signature,
+    validatorIndices: participants,
   };
 }
 

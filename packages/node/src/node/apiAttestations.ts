@@ -5,7 +5,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promi
 import type { PublishResult } from "@metronome/api";
 import { ApiError } from "@metronome/api";
 import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
-import { signatureSet } from "@metronome/bls";
+import { verifierSignatureSet } from "@metronome/bls";
 import type { SignedAttestation } from "@metronome/chain";
 import type { ApiServerStats } from "../api/serverLimits.ts";
 import type { AttestationOutcome, BeaconChain, PreparedAttestation } from "../chain/interface.ts";
@@ -68,7 +68,7 @@ export async function publishApiAttestations(
         return;
       }
       waiting.push({ at: start + i, att, prepared });
-      sets.push(signatureSet(prepared.set.message, prepared.set.publicKey, prepared.set.signature));
+      sets.push(verifierSignatureSet(deps.verifier, prepared.set));
     });
     if (sets.length === 0) continue;
     let verdicts: boolean[];

@@ -216,10 +216,13 @@ export class BeaconNode implements NodeView {
       // Attestation signatures are checked off the main thread (the chain worker pool); a node
       // told to use 0 workers verifies on the main thread instead.
       const onBatch = (size: number) => metricsBridge.onBlsBatch(size);
+      // The verifier keeps the validators' keys, so sets name validators by index (no per-set key
+      // serialization or aggregation here).
+      const validatorKeys = chain.store.pubkeys.all();
       const verifier: BlsVerifier =
         options.blsWorkers === 0
-          ? new MainThreadVerifier({ onBatch })
-          : new BlsVerifierPool({ workers: options.blsWorkers, onBatch });
+          ? new MainThreadVerifier({ onBatch, validatorKeys })
+          : new BlsVerifierPool({ workers: options.blsWorkers, onBatch, validatorKeys });
       if (verifier instanceof BlsVerifierPool) await verifier.ready();
       verifierRef = verifier;
       const ingress = new GossipIngress({

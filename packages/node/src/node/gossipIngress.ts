@@ -3,7 +3,7 @@
 // can fill queues and be dropped, but can never delay the interval tick.
 
 import type { BlsVerifier, SignatureSetInput } from "@metronome/bls";
-import { MainThreadVerifier, signatureSet } from "@metronome/bls";
+import { MainThreadVerifier, verifierSignatureSet } from "@metronome/bls";
 import {
   CLOCK_DISPARITY_MS,
   INTERVALS_PER_SLOT,
@@ -271,7 +271,7 @@ export class GossipIngress implements DriverWork {
         continue;
       }
       waiting.push({ item, complete: prepared.complete });
-      sets.push(signatureSet(prepared.set.message, prepared.set.publicKey, prepared.set.signature));
+      sets.push(verifierSignatureSet(this.verifier, prepared.set));
     }
     if (sets.length > 0) {
       this.inVerification += sets.length;

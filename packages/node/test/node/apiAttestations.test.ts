@@ -46,6 +46,7 @@ function fakeVerifier(room: () => number, calls: number[]): BlsVerifier {
       return sets.map((s) => (s.signature[0] as number) % 2 === 0);
     },
     capacityLeft: room,
+    validatorCount: () => 0,
     stats: () => ({}) as BlsVerifierStats,
     close: async () => {},
   };

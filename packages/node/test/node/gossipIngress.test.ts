@@ -168,6 +168,7 @@ function boundedSetup(opts: { verifierRoom?: number } = {}) {
   } as unknown as ChainService;
   const verifier = {
     capacityLeft: () => opts.verifierRoom ?? 1_000_000,
+    validatorCount: () => 0,
     verifySets: async (sets: readonly unknown[]) => sets.map(() => true),
   } as unknown as BlsVerifier;
   const ingress = new GossipIngress({

@@ -47,6 +47,8 @@ function verifierStats(over: Partial<BlsVerifierStats> = {}): BlsVerifierStats {
     fallbacks: 0,
     individualChecks: 0,
     malformed: 0,
+    keysDecoded: 0,
+    keyAggregations: 0,
     dropped: { queue_full: 0, closed: 0, worker_failed: 0 },
     recentBatches: [],
     ...over,
