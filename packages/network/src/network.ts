@@ -13,7 +13,13 @@ import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "./stats
 
 export type PeerListener = (peer: string) => void;
 /** Told of each peer cut off for its score, with the reason and the score at the time. */
-export type ScoreDisconnectListener = (peer: string, reason: ScoreDisconnectReason, score: number) => void;
+/** `penalties`: the req/resp penalties the peer took, e.g. "rate_limited x10" ("" for none). */
+export type ScoreDisconnectListener = (
+  peer: string,
+  reason: ScoreDisconnectReason,
+  score: number,
+  penalties: string,
+) => void;
 /** What the host reports about peer scores (application store plus the graylist counts). */
 export type PeerScoreSummary = PeerScoreStats & PeerDefenceStats;
 

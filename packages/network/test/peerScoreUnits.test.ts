@@ -137,6 +137,22 @@ describe("peer defence", () => {
     assert.deepEqual(defence.drainScoreSamples().length, 6);
     assert.deepEqual(defence.drainScoreSamples(), []);
   });
+
+  it("tells the ban's listener which penalties brought the peer down (the operator's log line)", () => {
+    const store = new PeerScoreStore(fakeClock().now);
+    const told: [string, string, string][] = [];
+    const defence = new PeerDefence({
+      store,
+      peers: () => [],
+      gossipScore: () => 0,
+      disconnect: async () => {},
+      onDisconnect: (peer, reason, _score, penalties) => told.push([peer, reason, penalties]),
+    });
+    for (let i = 0; i < 8; i++) defence.penalise("syncing", "rate_limited");
+    defence.penalise("syncing", "invalid_request");
+    assert.deepEqual(told, [["syncing", "app_score", "rate_limited x8, invalid_request x1"]]);
+    assert.equal(store.penaltySummary("never-penalised"), "");
+  });
 });
 
 describe("per-topic gossip byte bounds", () => {

@@ -91,7 +91,7 @@ export type FromWorker =
   | { type: "gossip"; items: GossipWorkItem[] }
   | { type: "peerConnected"; peer: string }
   | { type: "peerDisconnected"; peer: string }
-  | { type: "scoreDisconnect"; peer: string; reason: ScoreDisconnectReason; score: number }
+  | { type: "scoreDisconnect"; peer: string; reason: ScoreDisconnectReason; score: number; penalties: string }
   | { type: "serve"; id: number; request: ServeRequest }
   | { type: "peerStatus"; peer: string; status: Status }
   | { type: "stats"; snapshot: WorkerStatsSnapshot };

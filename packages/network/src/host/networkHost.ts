@@ -114,7 +114,7 @@ export class NetworkHost extends HostReader implements INetwork {
       gossipScore: (peer) => gossipsubScore(pubsub, peer),
       disconnect: (peer) => this.disconnect(peer),
       enabled: this.options.peerScoreDisconnects ?? true,
-      onDisconnect: (peer, reason, score) => this.listeners.scoreDisconnect(peer, reason, score),
+      onDisconnect: (peer, reason, score, penalties) => this.listeners.scoreDisconnect(peer, reason, score, penalties),
     });
     this.defence.start();
     for (const kind of Object.keys(this.gossipHandlers) as GossipKind[]) {

@@ -18,7 +18,8 @@ export type PeerDefenceDeps = {
   disconnect: (peer: string) => Promise<void>;
   /** False: nobody is cut off (scores are still read and counted). */
   enabled?: boolean;
-  onDisconnect?: (peer: string, reason: ScoreDisconnectReason, score: number) => void;
+  /** `penalties`: the application-score penalties the peer took (PeerScoreStore.penaltySummary). */
+  onDisconnect?: (peer: string, reason: ScoreDisconnectReason, score: number, penalties: string) => void;
 };
 
 export type PeerDefenceStats = {
@@ -94,7 +95,7 @@ export class PeerDefence {
     // Counted once per ban; a banned peer still listed as connected is hung up on again.
     if (!this.deps.store.isBanned(peer)) {
       this.deps.store.ban(peer, reason);
-      this.deps.onDisconnect?.(peer, reason, score);
+      this.deps.onDisconnect?.(peer, reason, score, this.deps.store.penaltySummary(peer));
     }
     this.deps.disconnect(peer).catch(() => {});
   }

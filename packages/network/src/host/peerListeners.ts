@@ -32,8 +32,8 @@ export class PeerListeners {
     for (const l of this.disconnects) safely(() => l(peer));
   }
 
-  scoreDisconnect(peer: string, reason: ScoreDisconnectReason, score: number): void {
-    for (const l of this.scoreDisconnects) safely(() => l(peer, reason, score));
+  scoreDisconnect(peer: string, reason: ScoreDisconnectReason, score: number, penalties: string): void {
+    for (const l of this.scoreDisconnects) safely(() => l(peer, reason, score, penalties));
   }
 }
 

@@ -37,7 +37,8 @@ export const MAX_SCORED_PEERS = 4096;
 export const SCORE_DISCONNECT_REASONS = ["gossip_score", "app_score"] as const;
 export type ScoreDisconnectReason = (typeof SCORE_DISCONNECT_REASONS)[number];
 
-type Entry = { score: number; updatedMs: number };
+/** A peer's decaying score and how many of each penalty it took (for the ban's log line). */
+type Entry = { score: number; updatedMs: number; actions: Partial<Record<PeerAction, number>> };
 
 export type PeerScoreStats = {
   penalties: Record<PeerAction, number>;
@@ -68,8 +69,10 @@ export class PeerScoreStore {
   apply(peer: string, action: PeerAction): number {
     this.stats.penalties[action]++;
     const score = Math.max(MIN_APP_SCORE, this.score(peer) + PEER_ACTION_PENALTY[action]);
+    const actions = { ...this.scores.get(peer)?.actions };
+    actions[action] = (actions[action] ?? 0) + 1;
     this.scores.delete(peer); // re-inserted last: the map's order is least recently touched first
-    this.scores.set(peer, { score, updatedMs: this.now() });
+    this.scores.set(peer, { score, updatedMs: this.now(), actions });
     this.evictOverflow(this.scores);
     return score;
   }
@@ -81,6 +84,17 @@ export class PeerScoreStore {
     const elapsed = Math.max(0, this.now() - entry.updatedMs);
     const decayed = entry.score * 0.5 ** (elapsed / APP_SCORE_HALF_LIFE_MS);
     return Math.abs(decayed) < 0.01 ? 0 : decayed;
+  }
+
+  /**
+   * The penalties a peer has taken since its entry was made, e.g. "rate_limited x10" ("" if none):
+   * the operator's answer to "why was this peer banned?".
+   */
+  penaltySummary(peer: string): string {
+    const actions = this.scores.get(peer)?.actions ?? {};
+    return PEER_ACTIONS.filter((a) => (actions[a] ?? 0) > 0)
+      .map((a) => `${a} x${actions[a]}`)
+      .join(", ");
   }
 
   /**

@@ -270,7 +270,7 @@ export class NetworkWorker implements INetwork {
         this.listeners.disconnected(m.peer);
         break;
       case "scoreDisconnect":
-        this.listeners.scoreDisconnect(m.peer, m.reason, m.score);
+        this.listeners.scoreDisconnect(m.peer, m.reason, m.score, m.penalties);
         break;
       case "serve":
         void this.serve(m.id, m.request);

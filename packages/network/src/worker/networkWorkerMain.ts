@@ -138,7 +138,9 @@ port.on("message", (message: ToWorker) => {
 
 host.onPeerConnected((peer) => send({ type: "peerConnected", peer }));
 host.onPeerDisconnected((peer) => send({ type: "peerDisconnected", peer }));
-host.onPeerScoreDisconnect((peer, reason, score) => send({ type: "scoreDisconnect", peer, reason, score }));
+host.onPeerScoreDisconnect((peer, reason, score, penalties) =>
+  send({ type: "scoreDisconnect", peer, reason, score, penalties }),
+);
 
 try {
   await host.start();

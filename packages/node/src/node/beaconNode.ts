@@ -288,8 +288,13 @@ export class BeaconNode implements NodeView {
         signingGuard,
       });
       nodeRef = node;
-      network.onPeerScoreDisconnect((peer, reason, score) =>
-        logger.warn("peer disconnected and banned for its score", { peer, reason, score: Math.round(score) }),
+      network.onPeerScoreDisconnect((peer, reason, score, penalties) =>
+        logger.warn("peer disconnected and banned for its score", {
+          peer,
+          reason,
+          score: Math.round(score),
+          penalties: penalties === "" ? "none" : penalties,
+        }),
       );
       await network.start();
       network.subscribe(Array.from({ length: options.chain.attestationCommitteeCount }, (_, i) => i));
