@@ -218,7 +218,7 @@ export class BeaconNode implements NodeView {
       const onBatch = (size: number) => metricsBridge.onBlsBatch(size);
       // The verifier keeps the validators' keys, so sets name validators by index (no per-set key
       // serialization or aggregation here).
-      const validatorKeys = chain.store.pubkeys.all();
+      const validatorKeys = pubkeys.all();
       const verifier: BlsVerifier =
         options.blsWorkers === 0
           ? new MainThreadVerifier({ onBatch, validatorKeys })
