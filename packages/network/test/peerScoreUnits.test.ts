@@ -151,6 +151,9 @@ describe("peer defence", () => {
     for (let i = 0; i < 8; i++) defence.penalise("syncing", "rate_limited");
     defence.penalise("syncing", "invalid_request");
     assert.deepEqual(told, [["syncing", "app_score", "rate_limited x8, invalid_request x1"]]);
+    defence.penalise("liar", "malformed_response", "blocks_by_range: block at slot 9 out of range");
+    defence.penalise("liar", "malformed_response", "x".repeat(1000));
+    assert.equal(told[1]?.[2], `malformed_response x2; last: ${"x".repeat(160)}`);
     assert.equal(store.penaltySummary("never-penalised"), "");
   });
 });

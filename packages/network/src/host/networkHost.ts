@@ -44,7 +44,7 @@ export class NetworkHost extends HostReader implements INetwork {
   constructor(options: NetworkHostOptions) {
     super(options);
     const timeoutMs = options.reqResp?.timeoutMs;
-    const onPeerAction = (peer: string, action: PeerAction) => this.penalise(peer, action);
+    const onPeerAction = (peer: string, action: PeerAction, detail?: string) => this.penalise(peer, action, detail);
     this.server = new ReqRespServer({
       counters: this.counters,
       timeoutMs,
@@ -248,8 +248,8 @@ export class NetworkHost extends HostReader implements INetwork {
   // ---- peer scores ----
 
   /** Charges `peer` for a req/resp offence (the host's own req/resp reports these itself). */
-  penalise(peer: string, action: PeerAction): void {
-    if (this.defence !== undefined) this.defence.penalise(peer, action);
+  penalise(peer: string, action: PeerAction, detail?: string): void {
+    if (this.defence !== undefined) this.defence.penalise(peer, action, detail);
     else this.scores.apply(peer, action);
   }
 

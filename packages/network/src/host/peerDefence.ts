@@ -52,8 +52,8 @@ export class PeerDefence {
   }
 
   /** Penalises `peer` for a req/resp event; disconnects at once when it crosses the threshold. */
-  penalise(peer: string, action: PeerAction): void {
-    this.deps.store.apply(peer, action);
+  penalise(peer: string, action: PeerAction, detail?: string): void {
+    this.deps.store.apply(peer, action, detail);
     if (this.deps.store.shouldDisconnect(peer)) this.cut(peer, "app_score", this.deps.store.score(peer));
   }
 

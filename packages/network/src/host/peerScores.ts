@@ -38,7 +38,16 @@ export const SCORE_DISCONNECT_REASONS = ["gossip_score", "app_score"] as const;
 export type ScoreDisconnectReason = (typeof SCORE_DISCONNECT_REASONS)[number];
 
 /** A peer's decaying score and how many of each penalty it took (for the ban's log line). */
-type Entry = { score: number; updatedMs: number; actions: Partial<Record<PeerAction, number>> };
+type Entry = {
+  score: number;
+  updatedMs: number;
+  actions: Partial<Record<PeerAction, number>>;
+  /** What the last penalised event was, when the caller said (cut to MAX_DETAIL_CHARS). */
+  lastDetail?: string;
+};
+
+/** A penalty's detail is a peer-influenced error message: kept short so the store stays small. */
+const MAX_DETAIL_CHARS = 160;
 
 export type PeerScoreStats = {
   penalties: Record<PeerAction, number>;
@@ -66,13 +75,15 @@ export class PeerScoreStore {
   }
 
   /** Applies the penalty for `action`; returns the peer's new score. */
-  apply(peer: string, action: PeerAction): number {
+  apply(peer: string, action: PeerAction, detail?: string): number {
     this.stats.penalties[action]++;
     const score = Math.max(MIN_APP_SCORE, this.score(peer) + PEER_ACTION_PENALTY[action]);
-    const actions = { ...this.scores.get(peer)?.actions };
+    const previous = this.scores.get(peer);
+    const actions = { ...previous?.actions };
     actions[action] = (actions[action] ?? 0) + 1;
+    const lastDetail = detail === undefined ? previous?.lastDetail : detail.slice(0, MAX_DETAIL_CHARS);
     this.scores.delete(peer); // re-inserted last: the map's order is least recently touched first
-    this.scores.set(peer, { score, updatedMs: this.now(), actions });
+    this.scores.set(peer, { score, updatedMs: this.now(), actions, lastDetail });
     this.evictOverflow(this.scores);
     return score;
   }
@@ -91,10 +102,12 @@ export class PeerScoreStore {
    * the operator's answer to "why was this peer banned?".
    */
   penaltySummary(peer: string): string {
-    const actions = this.scores.get(peer)?.actions ?? {};
-    return PEER_ACTIONS.filter((a) => (actions[a] ?? 0) > 0)
+    const entry = this.scores.get(peer);
+    const actions = entry?.actions ?? {};
+    const counts = PEER_ACTIONS.filter((a) => (actions[a] ?? 0) > 0)
       .map((a) => `${a} x${actions[a]}`)
       .join(", ");
+    return entry?.lastDetail === undefined ? counts : `${counts}; last: ${entry.lastDetail}`;
   }
 
   /**

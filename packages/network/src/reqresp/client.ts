@@ -52,7 +52,8 @@ export type ReqRespClientOptions = {
   /** Default MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
   /** Told of each response that was malformed or over its byte cap (the exchange is aborted). */
-  onPeerAction?: (peer: string, action: ClientPeerAction) => void;
+  /** `detail`: what was wrong with the response, for the ban's log line. */
+  onPeerAction?: (peer: string, action: ClientPeerAction, detail?: string) => void;
 };
 
 export class ReqRespClient {
@@ -60,7 +61,7 @@ export class ReqRespClient {
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
-  private readonly onPeerAction: (peer: string, action: ClientPeerAction) => void;
+  private readonly onPeerAction: (peer: string, action: ClientPeerAction, detail?: string) => void;
 
   constructor(open: StreamOpener, options: ReqRespClientOptions) {
     this.open = open;
@@ -84,7 +85,7 @@ export class ReqRespClient {
       },
     );
     if (only === undefined) {
-      this.onPeerAction(peer, "malformed_response");
+      this.onPeerAction(peer, "malformed_response", "empty Status response");
       throw this.invalid("empty Status response");
     }
     return only;
@@ -198,9 +199,9 @@ export class ReqRespClient {
       const failure = this.classify(err, deadline.expired);
       if (isNetworkError(err, NetworkErrorCode.PAYLOAD_TOO_LARGE)) {
         this.counters.inc("reqresp_outbound_oversized_responses");
-        this.onPeerAction(peer, "oversized_response");
+        this.onPeerAction(peer, "oversized_response", `${protocol}: ${failure.message}`);
       } else if (failure.code === NetworkErrorCode.INVALID_RESPONSE) {
-        this.onPeerAction(peer, "malformed_response");
+        this.onPeerAction(peer, "malformed_response", `${protocol}: ${failure.message}`);
       }
       stream?.abort(failure);
       this.countOutbound(protocol, outcomeOf(failure));
