@@ -1,5 +1,5 @@
 // Running totals shared by both verifiers, so their stats() read the same way.
-import type { BatchCounters, BatchRecord, BlsVerifierStats } from "./types.ts";
+import { type BatchCounters, type BatchRecord, type BlsVerifierStats, emptyBatchCounters } from "./types.ts";
 
 export const DEFAULT_RECENT_BATCHES = 64;
 
@@ -21,16 +21,7 @@ export class VerifierStatsRecorder {
   private setsValid = 0;
   /** Verification time summed over finished batches: the verifier's busy time. */
   private verifyMsTotal = 0;
-  private readonly totals: BatchCounters = {
-    sets: 0,
-    batchChecks: 0,
-    sameMessageGroups: 0,
-    fallbacks: 0,
-    individualChecks: 0,
-    malformed: 0,
-    keysDecoded: 0,
-    keyAggregations: 0,
-  };
+  private readonly totals: BatchCounters = emptyBatchCounters();
   private readonly recent: BatchRecord[] = [];
   private readonly recentLimit: number;
 

@@ -77,6 +77,19 @@ export interface BatchCounters {
   keyAggregations: number;
 }
 
+export function emptyBatchCounters(): BatchCounters {
+  return {
+    sets: 0,
+    batchChecks: 0,
+    sameMessageGroups: 0,
+    fallbacks: 0,
+    individualChecks: 0,
+    malformed: 0,
+    keysDecoded: 0,
+    keyAggregations: 0,
+  };
+}
+
 export interface BatchRecord {
   size: number;
   /** Dispatch to result on the main thread (includes the wait for a worker). */

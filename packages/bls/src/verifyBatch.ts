@@ -5,7 +5,7 @@
 import { Buffer } from "node:buffer";
 import { blst } from "@metronome/chain";
 import type { ValidatorKeyTable } from "./keyTable.ts";
-import type { BatchCounters } from "./types.ts";
+import { type BatchCounters, emptyBatchCounters } from "./types.ts";
 import { PUBLIC_KEY_UNCOMPRESSED_LENGTH, type VerifiableSet } from "./wire.ts";
 
 type PublicKey = InstanceType<typeof blst.PublicKey>;
@@ -15,19 +15,6 @@ export interface BatchOutcome {
   /** 1 = valid, 0 = invalid, one per input set. */
   results: Uint8Array;
   counters: BatchCounters;
-}
-
-export function emptyBatchCounters(): BatchCounters {
-  return {
-    sets: 0,
-    batchChecks: 0,
-    sameMessageGroups: 0,
-    fallbacks: 0,
-    individualChecks: 0,
-    malformed: 0,
-    keysDecoded: 0,
-    keyAggregations: 0,
-  };
 }
 
 /** Serialized infinity points carry this flag in their first byte. */
