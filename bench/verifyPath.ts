@@ -7,7 +7,6 @@
 // flood bench's "same-batch blst on an idle core" baseline). Run with
 // `node --cpu-prof --cpu-prof-dir DIR bench/verifyPath.ts` to get a profile of each thread.
 //   node bench/verifyPath.ts [--mix valid=100] [--validators 32] [--sets 4096] [--messages 1024]
-import { parseArgs } from "node:util";
 import {
   BlsVerifierPool,
   type SignatureSetInput,
@@ -18,7 +17,6 @@ import {
   verifySetBatch,
 } from "@metronome/bls";
 import {
-  type Checkpoint,
   computeForkDigest,
   createGenesisState,
   getAggregatedAttestationSignatureSet,
@@ -31,17 +29,16 @@ import {
   SigningDomains,
 } from "@metronome/chain";
 import { uncompressBlock } from "@metronome/network";
-import { FLOOD_KINDS, type FloodMix, MixPicker, parseMix, VERIFIED_KINDS } from "../packages/flood/src/mix.ts";
-import { PayloadFactory } from "../packages/flood/src/payloadFactory.ts";
+import { verifiedFloodPayloads } from "../packages/flood/src/capacity.ts";
+import { type FloodMix, parseMix } from "../packages/flood/src/mix.ts";
+import { benchOptions } from "./lib/benchArgs.ts";
 import { machineInfo } from "./lib/machine.ts";
 
-const { values } = parseArgs({
-  options: {
-    mix: { type: "string", default: "valid=100" },
-    validators: { type: "string", default: "32" },
-    sets: { type: "string", default: "4096" },
-    messages: { type: "string", default: "1024" },
-  },
+const values = benchOptions(import.meta.url, {
+  mix: { type: "string", default: "valid=100" },
+  validators: { type: "string", default: "32" },
+  sets: { type: "string", default: "4096" },
+  messages: { type: "string", default: "1024" },
 });
 /** The node's batch size (DEFAULT_MAX_BATCH_SIZE) and its per-pass take. */
 const BATCH = 64;
@@ -51,35 +48,18 @@ type Item =
   | { topic: "attestation"; value: SignedAttestation }
   | { topic: "aggregate"; value: SignedAggregatedAttestation };
 
-function snapshot() {
-  const block = (slot: number): Checkpoint => ({ root: crypto.getRandomValues(new Uint8Array(32)), slot });
-  const blocks = [10, 11, 12, 13, 14, 15, 16].map(block);
-  const at = (slot: number) => blocks.find((b) => b.slot === slot) as Checkpoint;
-  return { head: at(16), justified: at(13), finalized: at(10), blocks, currentSlot: 18 };
-}
-
 /** Decoded gossip messages of the verified kinds, in mix proportions (decoding is not timed). */
 function floodItems(validatorCount: number, mix: FloodMix, count: number): Item[] {
-  const validators = interopValidators(validatorCount);
-  const forkDigest = computeForkDigest(createGenesisState(0, validators));
-  const factory = new PayloadFactory({ validatorCount, forkDigest });
-  factory.setSnapshot(snapshot());
-  const verifiedOnly = Object.fromEntries(
-    FLOOD_KINDS.map((k) => [k, VERIFIED_KINDS.includes(k) ? mix[k] : 0]),
-  ) as unknown as FloodMix;
-  const picker = new MixPicker(verifiedOnly);
   const out: Item[] = [];
-  while (out.length < count) {
-    const kind = picker.next();
-    if (kind === "duplicate" || kind === "future_slot" || kind === "malformed") continue;
-    const [payload] = factory.produce(kind, 1);
-    if (payload === undefined) continue;
+  if (count <= 0) return out;
+  for (const payload of verifiedFloodPayloads(validatorCount, mix)) {
     const ssz = uncompressBlock(payload.bytes);
     out.push(
       payload.topic === "attestation"
         ? { topic: "attestation", value: SignedAttestation.deserialize(ssz) }
         : { topic: "aggregate", value: SignedAggregatedAttestation.deserialize(ssz) },
     );
+    if (out.length >= count) break;
   }
   return out;
 }

@@ -84,26 +84,37 @@ export function payloadSignatureSet(
   }
 }
 
-/** The flood's verified sets, in mix order, as the target would receive them. */
-export function floodSignatureSets(pubkeys: PubkeyCache, mix: FloodMix, count: number): SignatureSetInput[] {
-  const validatorCount = pubkeys.size;
-  const validators = interopValidators(validatorCount);
-  const forkDigest = computeForkDigest(createGenesisState(0, validators));
-  const domains = new SigningDomains(forkDigest);
+/**
+ * The flood's payloads of the kinds that reach a signature check, in mix order, on a synthetic
+ * chain of `validatorCount` interop validators; endless (nothing if the mix has no such kind).
+ */
+export function* verifiedFloodPayloads(validatorCount: number, mix: FloodMix): Generator<FloodPayload> {
+  if (VERIFIED_KINDS.every((k) => mix[k] === 0)) return;
+  const forkDigest = computeForkDigest(createGenesisState(0, interopValidators(validatorCount)));
   const factory = new PayloadFactory({ validatorCount, forkDigest });
   factory.setSnapshot(syntheticSnapshot());
   const verifiedOnly = Object.fromEntries(
     FLOOD_KINDS.map((k) => [k, VERIFIED_KINDS.includes(k) ? mix[k] : 0]),
   ) as unknown as FloodMix;
-  if (VERIFIED_KINDS.every((k) => mix[k] === 0)) return [];
   const picker = new MixPicker(verifiedOnly);
-  const out: SignatureSetInput[] = [];
-  while (out.length < count) {
+  for (;;) {
     const kind = picker.next();
     if (kind === "duplicate" || kind === "future_slot" || kind === "malformed") continue;
     const [payload] = factory.produce(kind, 1);
-    const set = payload === undefined ? null : payloadSignatureSet(payload, pubkeys, domains);
+    if (payload !== undefined) yield payload;
+  }
+}
+
+/** The flood's verified sets, in mix order, as the target would receive them. */
+export function floodSignatureSets(pubkeys: PubkeyCache, mix: FloodMix, count: number): SignatureSetInput[] {
+  const validatorCount = pubkeys.size;
+  const domains = new SigningDomains(computeForkDigest(createGenesisState(0, interopValidators(validatorCount))));
+  const out: SignatureSetInput[] = [];
+  if (count <= 0) return out;
+  for (const payload of verifiedFloodPayloads(validatorCount, mix)) {
+    const set = payloadSignatureSet(payload, pubkeys, domains);
     if (set !== null) out.push(set);
+    if (out.length >= count) break;
   }
   return out;
 }
