@@ -4,10 +4,12 @@
 // text it was given, up to 2^64 - 1. The node and the validator client use the chain's own types;
 // the twins are the wire form for whoever must carry any uint64 (tools, tests, parseExactSszJson).
 import {
+  type BasicType,
   type BitArray,
   BitArrayType,
   BooleanType,
   ByteArrayType,
+  type CompositeType,
   ContainerType,
   ListBasicType,
   ListCompositeType,
@@ -81,12 +83,13 @@ function buildTwin(type: Type<unknown>): Type<unknown> {
     const element = twinOf(type.elementType);
     if (element === type.elementType) return type;
     const opts = { typeName: `Exact${type.typeName}` };
-    // biome-ignore lint/suspicious/noExplicitAny: the element twin has the element's own kind (composite or basic)
-    const e = element as any;
-    if (type instanceof ListCompositeType) return new ListCompositeType(e, type.limit, opts);
-    if (type instanceof ListBasicType) return new ListBasicType(e, type.limit, opts);
-    if (type instanceof VectorCompositeType) return new VectorCompositeType(e, type.length, opts);
-    return new VectorBasicType(e, type.length, opts);
+    // A twin is of its original's kind: composite elements have composite twins, basic ones basic.
+    const composite = element as CompositeType<unknown, unknown, unknown>;
+    const basic = element as BasicType<unknown>;
+    if (type instanceof ListCompositeType) return new ListCompositeType(composite, type.limit, opts);
+    if (type instanceof ListBasicType) return new ListBasicType(basic, type.limit, opts);
+    if (type instanceof VectorCompositeType) return new VectorCompositeType(composite, type.length, opts);
+    return new VectorBasicType(basic, type.length, opts);
   }
   throw new TypeError(`exactType: SSZ type ${type.typeName} is not supported`);
 }

@@ -4,8 +4,8 @@
 // cannot hold. Strict decoding names the field of every other fault too.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ContainerType, ListCompositeType, type Type } from "@chainsafe/ssz";
-import { Block, BlocksByRootRequest, SignedAttestation, sszTypes } from "@metronome/chain";
+import { ContainerType, ListBasicType, ListCompositeType, type Type, VectorBasicType } from "@chainsafe/ssz";
+import { Block, BlocksByRootRequest, SignedAttestation, sszTypes, Uint64 } from "@metronome/chain";
 import { ApiError } from "../src/errors.ts";
 import { exactType, isChainUint64 } from "../src/exactSsz.ts";
 import { parseExactSszJson, parseSszJson } from "../src/sszJson.ts";
@@ -77,6 +77,22 @@ describe("exact SSZ-JSON codec", () => {
       }
     });
   }
+});
+
+describe("exact twins of basic lists and vectors of uint64", () => {
+  it("round-trip 2^64 - 1 and keep the chain type's bytes", () => {
+    for (const type of [new ListBasicType(Uint64, 4), new VectorBasicType(Uint64, 2)] as Type<unknown>[]) {
+      const twin = exactType(type);
+      assert.notEqual(twin, type);
+      const json = [TWO_64_MINUS_1, TWO_53_PLUS_1];
+      assert.deepEqual(twin.toJson(twin.deserialize(twin.serialize(parseExactSszJson(type, json, "list")))), json);
+      const safe = ["1", TWO_53_MINUS_1];
+      assert.deepEqual(
+        type.serialize(parseSszJson(type, safe, "list")),
+        twin.serialize(parseExactSszJson(type, safe, "list")),
+      );
+    }
+  });
 });
 
 describe("strict SSZ-JSON decoding", () => {
