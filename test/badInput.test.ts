@@ -352,7 +352,9 @@ describe("bad input: a rogue peer and bad HTTP requests against a running node",
     };
     await expectError("/eth/v1/beacon/headers/notanid", 400);
     await expectError("/eth/v1/beacon/headers/0x1234", 400);
-    await expectError("/eth/v1/beacon/headers/12345678901234567890", 400);
+    // Past 2^64 - 1 a slot is no block id at all; a uint64 past 2^53 - 1 is a valid id with no block.
+    await expectError("/eth/v1/beacon/headers/99999999999999999999", 400);
+    await expectError("/eth/v1/beacon/headers/12345678901234567890", 404);
     await expectError(`/eth/v1/beacon/headers/${encodeURIComponent("<script>")}`, 400);
     await expectError("/eth/v1/beacon/headers/99999999", 404);
     await expectError(`/eth/v1/beacon/headers/0x${"ab".repeat(32)}`, 404);

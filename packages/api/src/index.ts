@@ -3,6 +3,8 @@ export * from "./client/apiClient.ts";
 export * from "./client/route.ts";
 export * from "./client/routes.ts";
 export * from "./errors.ts";
+export * from "./exactSsz.ts";
 export * from "./health.ts";
 export * from "./sszJson.ts";
+export * from "./uint64.ts";
 export * from "./validatorApi.ts";

@@ -17,6 +17,7 @@ import {
   syncingRoute,
 } from "../src/client/routes.ts";
 import type { NodeHealth } from "../src/health.ts";
+import { parseExactSszJson } from "../src/sszJson.ts";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -140,17 +141,17 @@ describe("ApiClient: route codecs over the wire", () => {
   });
 });
 
-describe("ApiClient: typed errors", () => {
-  async function errorOf(p: Promise<unknown>): Promise<ApiClientError> {
-    try {
-      await p;
-    } catch (err) {
-      assert.ok(err instanceof ApiClientError, `not an ApiClientError: ${String(err)}`);
-      return err;
-    }
-    assert.fail("the call succeeded");
+async function errorOf(p: Promise<unknown>): Promise<ApiClientError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApiClientError, `not an ApiClientError: ${String(err)}`);
+    return err;
   }
+  assert.fail("the call succeeded");
+}
 
+describe("ApiClient: typed errors", () => {
   it("an error answer is kind http with the route's {code, message}", async () => {
     const url = await serve((_req, _body, res) =>
       sendJson(res, 400, { code: 400, message: "Slot 99 is in the future" }),
@@ -202,5 +203,57 @@ describe("ApiClient: typed errors", () => {
       new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 500 }).call(syncingRoute, undefined),
     );
     assert.equal(dead.kind, "network");
+  });
+});
+
+describe("ApiClient: uint64 read exactly, never rounded", () => {
+  const TWO_53_MINUS_1 = "9007199254740991";
+  const TWO_53_PLUS_1 = "9007199254740993";
+  const TWO_64_MINUS_1 = "18446744073709551615";
+  const syncingWith = (headSlot: unknown) =>
+    serve((_req, _body, res) =>
+      sendJson(res, 200, { data: { head_slot: headSlot, sync_distance: "0", is_syncing: false } }),
+    );
+
+  it("2^53 - 1, the chain's largest slot, arrives as that number (all 16 digits)", async () => {
+    const client = new ApiClient({ baseUrl: await syncingWith(TWO_53_MINUS_1), timeoutMs: 2_000 });
+    assert.equal((await client.call(syncingRoute, undefined)).headSlot, Number.MAX_SAFE_INTEGER);
+  });
+
+  it("a decimal string above 2^53 - 1 is a decode error naming the value, not a rounded number", async () => {
+    for (const big of [TWO_53_PLUS_1, TWO_64_MINUS_1]) {
+      const client = new ApiClient({ baseUrl: await syncingWith(big), timeoutMs: 2_000 });
+      const err = await errorOf(client.call(syncingRoute, undefined));
+      assert.equal(err.kind, "decode");
+      assert.match(err.message, new RegExp(`syncing head_slot: ${big} is above 2\\^53 - 1 \\(9007199254740991\\)`));
+    }
+    const header = headerRoute.encode({
+      root: root(4),
+      canonical: true,
+      finalized: false,
+      header: BlockHeader.defaultValue(),
+      signature: sig(5),
+    }) as { data: { header: { message: Record<string, unknown> } } };
+    header.data.header.message.proposer_index = TWO_64_MINUS_1;
+    const url = await serve((_req, _body, res) => sendJson(res, 200, header));
+    const err = await errorOf(new ApiClient({ baseUrl: url, timeoutMs: 2_000 }).call(headerRoute, { blockId: 1 }));
+    assert.equal(err.kind, "decode");
+    assert.match(err.message, /header message\.proposer_index: 18446744073709551615 is above 2\^53 - 1/);
+
+    // The same answer read raw keeps the exact value for a caller that wants it.
+    const raw = await new ApiClient({ baseUrl: url, timeoutMs: 2_000 }).request("GET", "/eth/v1/beacon/headers/1");
+    const message = (raw.json as typeof header).data.header.message;
+    assert.equal(parseExactSszJson(BlockHeader, message, "header").proposerIndex, 2n ** 64n - 1n);
+  });
+
+  it("a bare JSON number for a Beacon-route uint64 is a decode error (JSON.parse may have rounded it)", async () => {
+    const url = await serve((_req, _body, res) =>
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(`{"data":{"head_slot":${TWO_53_PLUS_1},"sync_distance":"0","is_syncing":false}}`),
+    );
+    const err = await errorOf(new ApiClient({ baseUrl: url, timeoutMs: 2_000 }).call(syncingRoute, undefined));
+    assert.equal(err.kind, "decode");
+    assert.match(err.message, /syncing head_slot: expected an unsigned integer as a decimal string, not a JSON number/);
   });
 });

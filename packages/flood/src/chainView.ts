@@ -1,6 +1,7 @@
 // What the flooder knows of the target's chain, read from its HTTP API once a slot: head,
 // justified and finalized checkpoints and the canonical blocks between finalized and head. Valid
 // and unknown-root attestations are built over these, so they pass the target's structural checks.
+import { readChainUint } from "@metronome/api";
 import { type Checkpoint, fromHex } from "@metronome/chain";
 
 export interface ChainSnapshot {
@@ -38,8 +39,12 @@ export function parseHeader(body: unknown): Checkpoint | null {
   const root = data?.root;
   const slot = data?.header?.message?.slot;
   if (typeof root !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(root)) return null;
-  const slotNumber = typeof slot === "string" && /^\d{1,15}$/.test(slot) ? Number(slot) : Number.NaN;
-  if (!Number.isSafeInteger(slotNumber)) return null;
+  let slotNumber: number;
+  try {
+    slotNumber = readChainUint(slot);
+  } catch {
+    return null;
+  }
   return { root: fromHex(root), slot: slotNumber };
 }
 

@@ -1,6 +1,7 @@
 // Pure parts of the head monitor: the node list check, the events URL, and the head and
 // chain_reorg event payloads (Beacon API JSON; anything else is a MalformedEventError, which the
 // stream counts and skips).
+import { readChainUint } from "@metronome/api";
 import type { ReorgUpdate } from "./headMonitorTypes.ts";
 import { MalformedEventError } from "./sseStream.ts";
 
@@ -44,11 +45,13 @@ function parseObject(data: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-/** Beacon API integers are decimal strings. */
+/** Beacon API integers are decimal strings: read exactly; above 2^53 - 1 is malformed, never rounded. */
 function parseUint(value: unknown, field: string): number {
-  if (typeof value !== "string" || !/^(0|[1-9]\d{0,14})$/.test(value))
-    throw new MalformedEventError(`${field} is not a decimal integer string: ${JSON.stringify(value)?.slice(0, 40)}`);
-  return Number(value);
+  try {
+    return readChainUint(value);
+  } catch (err) {
+    throw new MalformedEventError(`${field}: ${errorText(err)}`);
+  }
 }
 
 function parseRoot(value: unknown, field: string): string {

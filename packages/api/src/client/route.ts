@@ -1,6 +1,7 @@
 // What one HTTP route is, for both sides: its method and path, how a client puts a request on the
 // wire, and the response's JSON codec (the server encodes with it, the client decodes with it).
 // The definitions themselves are in routes.ts.
+import { readChainUint, readPlainUint } from "../uint64.ts";
 
 export type HttpMethod = "GET" | "POST";
 
@@ -33,13 +34,25 @@ export function objectField(json: unknown, what: string): Record<string, unknown
   return json as Record<string, unknown>;
 }
 
-/** A decimal integer written as a JSON string or number, non-negative and safe. */
+/**
+ * A Beacon-API uint64 (a decimal string), read exactly and handed over as the chain's number: a
+ * value above 2^53 - 1 is an Error naming it, never a rounded number.
+ */
 export function uintField(raw: unknown, what: string): number {
-  const value = typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${what} is not a non-negative integer`);
+  try {
+    return readChainUint(raw);
+  } catch (err) {
+    throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return value;
+}
+
+/** A lean route's plain JSON number (health, fork choice): a non-negative safe integer. */
+export function plainUintField(raw: unknown, what: string): number {
+  try {
+    return readPlainUint(raw);
+  } catch (err) {
+    throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** 0x-hex of exactly `bytes` bytes. */

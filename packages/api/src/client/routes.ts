@@ -1,6 +1,8 @@
 // The HTTP routes the validator client, the devnet tools and the tests call, defined once: the
 // node's server registers their paths and encodes its answers with them, ApiClient decodes with
-// them. JSON follows the Beacon API where a route exists there (quoted integers, 0x-hex bytes).
+// them. JSON follows the Beacon API where a route exists there (quoted integers, 0x-hex bytes). A
+// uint64 is read exactly from its decimal string and reaches the caller as the chain's number only
+// when it is at most 2^53 - 1; a larger one is a decode error naming it, never a rounded number.
 import {
   AttestationData,
   type AttestationData as AttestationDataValue,
@@ -15,7 +17,7 @@ import {
 import type { NodeHealth } from "../health.ts";
 import { parseSszJson } from "../sszJson.ts";
 import { VALIDATOR_ROUTES } from "../validatorApi.ts";
-import { defineRoute, hexField, objectField, uintField } from "./route.ts";
+import { defineRoute, hexField, objectField, plainUintField, uintField } from "./route.ts";
 
 const SIGNATURE_BYTES = 96;
 const ROOT_BYTES = 32;
@@ -37,7 +39,7 @@ export const healthRoute = defineRoute<void, NodeHealth>({
   decode: (json) => {
     const health = objectField(json, "health");
     if (health.status !== "healthy" && health.status !== "unhealthy") throw new Error("health status is missing");
-    uintField(health.head_slot, "health head_slot");
+    plainUintField(health.head_slot, "health head_slot");
     return health as unknown as NodeHealth;
   },
 });
@@ -138,15 +140,15 @@ function encodeDuty(d: DutyEntry): Record<string, string> {
 
 function decodeDuties(raw: unknown, what: string): DutyEntry[] {
   if (!Array.isArray(raw)) throw new Error(`duties response: ${what} is not a list`);
-  return raw.map((e: unknown) => {
+  return raw.map((e: unknown, i) => {
     const entry = objectField(e, `duties response: ${what} entry`);
-    const where = `duties response: malformed ${what} entry`;
+    const at = `duties response: ${what}[${i}]`;
     return {
-      slot: uintField(entry.slot, where),
-      validatorIndex: uintField(entry.validator_index, where),
+      slot: uintField(entry.slot, `${at}.slot`),
+      validatorIndex: uintField(entry.validator_index, `${at}.validator_index`),
       pubkey: typeof entry.pubkey === "string" ? entry.pubkey : "",
-      ...(entry.subnet_id === undefined ? {} : { subnetId: uintField(entry.subnet_id, where) }),
-      interval: entry.interval === undefined ? 0 : uintField(entry.interval, where),
+      ...(entry.subnet_id === undefined ? {} : { subnetId: uintField(entry.subnet_id, `${at}.subnet_id`) }),
+      interval: entry.interval === undefined ? 0 : uintField(entry.interval, `${at}.interval`),
     };
   });
 }

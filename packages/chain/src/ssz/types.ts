@@ -12,7 +12,11 @@ import { HISTORICAL_ROOTS_LIMIT, MAX_REQUEST_BLOCKS, VALIDATOR_REGISTRY_LIMIT } 
 
 const opts = (typeName: string) => ({ typeName, jsonCase: "eth2" as const });
 
-/** uint64 as a JS number; values past 2^53 decode to Infinity so they fail every range check. */
+/**
+ * uint64 as a JS number, exact up to 2^53 - 1. From bytes, 2^64 - 1 decodes to Infinity and other
+ * values past 2^53 - 1 to the nearest float (>= 2^53), so they fail every range check. JSON that must
+ * carry any uint64 exactly uses @metronome/api's exact twins (bigint).
+ */
 export const Uint64 = new UintNumberType(8, { clipInfinity: true });
 export const Slot = Uint64;
 export const ValidatorIndex = Uint64;

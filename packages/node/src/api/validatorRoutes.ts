@@ -3,7 +3,9 @@
 // (the proposer's over the block plus each body attestation's aggregate), so block production
 // returns the body's attestation signatures and the node also keeps them: the client may post back
 // either the finished aggregate or only its own proposer signature for the node to fold in.
-// JSON follows the SSZ containers' snake_case form: quoted integers, 0x-hex bytes.
+// JSON follows the SSZ containers' snake_case form: quoted integers, 0x-hex bytes. Query integers are
+// read exactly (queryParams.ts) and answered by meaning; a body's uint64 above 2^53 - 1 is a 400
+// naming the field (parseSszJson): the chain holds slots and indices as JS numbers.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   ApiError,
@@ -11,6 +13,7 @@ import {
   attestationDataRoute,
   BLOCK_POST_BODY_LIMIT_BYTES,
   bearerChecker,
+  CHAIN_UINT_MAX,
   type DutyEntry,
   dutiesRoute,
   MAX_ATTESTATIONS_PER_POST,
@@ -38,6 +41,7 @@ import {
 } from "@metronome/chain";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { ClientLimiter, RETRY_AFTER_SECONDS } from "./clientLimiter.ts";
+import { parseIndices, queryChainUint, queryUint64 } from "./queryParams.ts";
 import { ApiServerStats } from "./serverLimits.ts";
 
 export interface ValidatorBackend {
@@ -80,38 +84,6 @@ const DEFAULT_MAX_PRODUCED_BLOCKS = 32;
 export const PARSE_CHUNK = 16;
 
 // ---- input parsing ---------------------------------------------------------------------------
-
-function queryString(raw: unknown, name: string): string {
-  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  if (typeof value !== "string" || value.length === 0) throw new ApiError(400, `Missing query parameter: ${name}`);
-  return value;
-}
-
-function parseUint(raw: unknown, name: string): number {
-  const text = queryString(raw, name);
-  if (!/^\d{1,15}$/.test(text)) throw new ApiError(400, `Invalid ${name}: expected a decimal integer`);
-  return Number(text);
-}
-
-/** `indices=1,2` or `indices=1&indices=2`; sorted, duplicates dropped. */
-export function parseIndices(raw: unknown, validatorCount: number): number[] {
-  const parts = (Array.isArray(raw) ? raw : [raw])
-    .filter((p): p is string => typeof p === "string")
-    .flatMap((p) => p.split(","))
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-  if (parts.length === 0) throw new ApiError(400, "Missing query parameter: indices");
-  const out = new Set<number>();
-  for (const part of parts) {
-    if (!/^\d{1,15}$/.test(part)) throw new ApiError(400, `Invalid validator index: ${part.slice(0, 32)}`);
-    const index = Number(part);
-    if (index >= validatorCount) {
-      throw new ApiError(400, `Unknown validator index ${index}: the registry has ${validatorCount} validators`);
-    }
-    out.add(index);
-  }
-  return [...out].sort((a, b) => a - b);
-}
 
 function parseSignature(raw: unknown, what: string): Uint8Array {
   if (typeof raw !== "string" || !/^0x[0-9a-fA-F]{192}$/.test(raw)) {
@@ -195,9 +167,11 @@ export function validatorRoutesPlugin(
     req.raw.socket.setTimeout(0);
   };
 
-  const notFuture = (slot: number): void => {
+  /** The slot as the chain's number once it is known not to be in the future (so it fits). */
+  const notFuture = (slot: bigint): number => {
     const current = backend.currentSlot();
-    if (slot > current) throw new ApiError(400, `Slot ${slot} is in the future (current slot ${current})`);
+    if (slot > BigInt(current)) throw new ApiError(400, `Slot ${slot} is in the future (current slot ${current})`);
+    return Number(slot);
   };
 
   return (app) => {
@@ -205,9 +179,17 @@ export function validatorRoutesPlugin(
       VALIDATOR_ROUTES.duties,
       { onRequest: authenticate },
       async (req) => {
-        const slot = parseUint(req.query.slot, "slot");
-        const count = req.query.count === undefined ? 1 : parseUint(req.query.count, "count");
+        const count = req.query.count === undefined ? 1 : queryChainUint(req.query.count, "count");
         if (count < 1 || count > MAX_DUTY_SLOTS) throw new ApiError(400, `Invalid count: 1..${MAX_DUTY_SLOTS}`);
+        // Duties are computed in the chain's numbers: the last slot asked must fit them.
+        const slot = queryChainUint(req.query.slot, "slot");
+        // Compared without summing: slot + count itself could pass 2^53 and round.
+        if (slot > CHAIN_UINT_MAX - (count - 1)) {
+          throw new ApiError(
+            400,
+            `Invalid slot: ${slot} + ${count} slots reach past 2^53 - 1, the last slot this node's chain holds`,
+          );
+        }
         const validatorCount = backend.validatorCount();
         const indices = parseIndices(req.query.indices, validatorCount);
         if (indices.length * count > MAX_DUTY_ENTRIES) {
@@ -235,8 +217,7 @@ export function validatorRoutesPlugin(
       VALIDATOR_ROUTES.attestationData,
       { onRequest: authenticate },
       async (req) => {
-        const slot = parseUint(req.query.slot, "slot");
-        notFuture(slot);
+        const slot = notFuture(queryUint64(req.query.slot, "slot"));
         let data: AttestationDataValue;
         try {
           data = backend.attestationData(slot);
@@ -251,13 +232,14 @@ export function validatorRoutesPlugin(
       VALIDATOR_ROUTES.block,
       { onRequest: authenticate },
       async (req) => {
-        const slot = parseUint(req.query.slot, "slot");
-        const proposerIndex = parseUint(req.query.proposer_index, "proposer_index");
-        notFuture(slot);
+        const askedSlot = queryUint64(req.query.slot, "slot");
+        const askedProposer = queryUint64(req.query.proposer_index, "proposer_index");
+        const slot = notFuture(askedSlot);
         const validatorCount = backend.validatorCount();
-        if (validatorCount === 0 || proposerIndex !== proposerIndexForSlot(slot, validatorCount)) {
-          throw new ApiError(400, `Validator ${proposerIndex} does not propose slot ${slot}`);
+        if (validatorCount === 0 || askedProposer !== BigInt(proposerIndexForSlot(slot, validatorCount))) {
+          throw new ApiError(400, `Validator ${askedProposer} does not propose slot ${slot}`);
         }
+        const proposerIndex = Number(askedProposer);
         let result: ProducedBlock;
         try {
           result = backend.produceBlock(slot, proposerIndex);

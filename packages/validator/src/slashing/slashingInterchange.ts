@@ -2,6 +2,8 @@
 // metadata naming the chain, then per public key the slots it signed blocks and attestations
 // for, each with the signing root when known. Parsing validates the whole document before
 // anything is written, so a bad file changes nothing.
+import { readChainUint, readPlainUint } from "@metronome/api";
+
 export const INTERCHANGE_FORMAT = "metronome-slashing-protection";
 export const INTERCHANGE_VERSION = "1";
 /** Refuse documents beyond this: a record of 4096 validators over years of slots stays far below. */
@@ -43,12 +45,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function parseSlot(raw: unknown, path: string): number {
-  // EIP-3076 quotes integers; a bare JSON number is accepted when it is a safe integer.
-  const text = typeof raw === "number" ? String(raw) : raw;
-  if (typeof text !== "string" || !/^\d{1,15}$/.test(text)) {
-    throw new InterchangeError(`${path}: expected a slot as a decimal string`);
+  // EIP-3076 quotes integers, read exactly; a bare JSON number is accepted when it is a safe integer.
+  try {
+    return typeof raw === "number" ? readPlainUint(raw) : readChainUint(raw);
+  } catch (err) {
+    throw new InterchangeError(`${path}: expected a slot as a decimal string: ${(err as Error).message}`);
   }
-  return Number(text);
 }
 
 function parseSignedSlots(raw: unknown, path: string, budget: { left: number }): SignedSlot[] {

@@ -311,6 +311,17 @@ describe("slashing protection: interchange export / import", () => {
         }),
         /signed_blocks\[0\]\.slot/,
       ],
+      [
+        JSON.stringify({
+          metadata: {
+            interchange_format: "metronome-slashing-protection",
+            interchange_format_version: "1",
+            fork_digest: DIGEST,
+          },
+          data: [{ pubkey: `0x${"ab".repeat(48)}`, signed_blocks: [{ slot: "9007199254740993" }] }],
+        }),
+        /signed_blocks\[0\]\.slot: .*9007199254740993 is above 2\^53 - 1/,
+      ],
     ];
     for (const [text, message] of bad) {
       assert.throws(
