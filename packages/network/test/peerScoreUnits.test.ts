@@ -17,6 +17,7 @@ import {
 } from "../src/gossip/scoring.ts";
 import { checkGossipEnvelope, GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "../src/gossip/topicLimits.ts";
 import { attestationTopic, blockTopic, gossipTopicName } from "../src/gossip/topics.ts";
+import { DEFERRED_PENALTY_GRACE_MS, DeferredPenalties, MAX_DEFERRED_PENALTIES } from "../src/host/deferredPenalties.ts";
 import { PeerDefence } from "../src/host/peerDefence.ts";
 import {
   APP_SCORE_HALF_LIFE_MS,
@@ -127,7 +128,11 @@ describe("peer defence", () => {
     defence.check();
     assert.deepEqual(cut, ["flooder"]);
     assert.equal(store.isBanned("flooder"), true);
-    assert.deepEqual(defence.stats(), { graylistedNow: 1, graylistedTotal: 1 });
+    assert.deepEqual(defence.stats(), {
+      graylistedNow: 1,
+      graylistedTotal: 1,
+      deferredPenalties: { forgiven: 0, charged: 0, not_deferred: 0 },
+    });
     defence.penalise("abuser", "malformed_response");
     assert.deepEqual(cut, ["flooder"], "one offence is tolerated");
     defence.penalise("abuser", "malformed_response");
@@ -229,5 +234,54 @@ describe("gossipsub score parameters", () => {
       assert.ok(Math.abs(atCount(INVALID_MESSAGES_TO_GRAYLIST) - GRAYLIST_THRESHOLD) < 1e-6);
       assert.ok(atCount(INVALID_MESSAGES_TO_GRAYLIST - 1) > GRAYLIST_THRESHOLD);
     }
+  });
+
+  it("holds an early-end penalty for its grace period: forgiven if the peer disconnects, charged if not", () => {
+    const clock = fakeClock();
+    const store = new PeerScoreStore(clock.now);
+    const cut: string[] = [];
+    const defence = new PeerDefence({
+      store,
+      peers: () => [],
+      gossipScore: () => 0,
+      disconnect: async (peer) => {
+        cut.push(peer);
+      },
+      now: clock.now,
+    });
+    defence.penaliseUnlessDisconnected("dropped", "malformed_response", "empty Status response");
+    defence.penaliseUnlessDisconnected("stayer", "malformed_response", "empty Status response");
+    defence.penaliseUnlessDisconnected("stayer", "malformed_response", "empty Status response");
+    assert.equal(store.score("stayer"), 0, "nothing charged before the grace runs out");
+    defence.peerDisconnected("dropped");
+    clock.advance(DEFERRED_PENALTY_GRACE_MS - 1);
+    defence.check();
+    assert.equal(store.score("stayer"), 0, "still inside the grace period");
+    clock.advance(1);
+    defence.check();
+    assert.equal(store.score("dropped"), 0);
+    assert.equal(store.score("stayer"), 2 * PEER_ACTION_PENALTY.malformed_response);
+    assert.deepEqual(cut, ["stayer"], "two charged malformed responses still disconnect");
+    assert.deepEqual(defence.stats().deferredPenalties, { forgiven: 1, charged: 2, not_deferred: 0 });
+
+    // The disconnect event can come before the early end is noticed: forgiven within the grace too.
+    defence.peerDisconnected("gone-first");
+    clock.advance(DEFERRED_PENALTY_GRACE_MS);
+    defence.penaliseUnlessDisconnected("gone-first", "invalid_request");
+    clock.advance(1);
+    defence.check();
+    defence.penaliseUnlessDisconnected("gone-first", "invalid_request"); // past the grace: held
+    clock.advance(DEFERRED_PENALTY_GRACE_MS);
+    defence.check();
+    assert.equal(store.score("gone-first"), PEER_ACTION_PENALTY.invalid_request);
+    assert.deepEqual(defence.stats().deferredPenalties, { forgiven: 2, charged: 3, not_deferred: 0 });
+  });
+
+  it("charges at once when the holding of deferred penalties is full", () => {
+    const held = new DeferredPenalties(fakeClock().now);
+    for (let i = 0; i < MAX_DEFERRED_PENALTIES; i++) assert.equal(held.defer(`p${i}`, "invalid_request"), true);
+    assert.equal(held.defer("one-too-many", "invalid_request"), false);
+    assert.equal(held.size, MAX_DEFERRED_PENALTIES);
+    assert.deepEqual(held.stats(), { forgiven: 0, charged: 0, not_deferred: 1 });
   });
 });

@@ -57,6 +57,13 @@ export const RUNTIME_PEERS = {
     labels: ["action"],
     labelValues: { action: ["rate_limited", "invalid_request", "malformed_response", "oversized_response"] },
   },
+  peerScorePenaltiesDeferred: {
+    name: "metronome_peer_score_penalties_deferred_total",
+    type: "counter",
+    help: "Req/resp penalties for an exchange that ended early, held to see whether the connection was closing, by outcome: forgiven (the peer disconnected), charged, not_deferred (holding full)",
+    labels: ["outcome"],
+    labelValues: { outcome: ["forgiven", "charged", "not_deferred"] },
+  },
   peersBanned: {
     name: "metronome_peers_banned",
     type: "gauge",

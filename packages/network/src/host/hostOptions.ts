@@ -62,6 +62,42 @@ export const MAX_INBOUND_PENDING = 128;
 /** A Noise + Yamux upgrade takes milliseconds on a healthy link; an idle socket is cut after 4 s. */
 export const INBOUND_UPGRADE_TIMEOUT_MS = 4_000;
 export const DEFAULT_SLOT_DURATION_MS = 4_000;
+/**
+ * libp2p's connection monitor pings every connection this often and aborts the connection when a
+ * ping fails. Its defaults (every 10 s, failing after 5 s or more, adapted to recent round trips)
+ * cut busy honest peers: in a 16-node devnet on 2 cores it aborted 822 connections in 120 s, and
+ * every abort cost a redial, a mesh slot and whatever exchange was in flight (honest peers were
+ * even banned for the "empty" answers). A ping that takes 15 s is a dead or hopeless peer; one
+ * that takes 6 s is a busy one.
+ */
+export const PING_TIMEOUT_MS = 15_000;
+/**
+ * Longer than the timeout, so a slow ping has always ended before the next one starts: the ping
+ * protocol allows one outbound stream, and a second ping while one is in flight fails at once,
+ * which the monitor also treats as a dead peer. A dead peer is cut within 35 s.
+ */
+export const PING_INTERVAL_MS = 20_000;
+
+export type ConnectionMonitorOptions = {
+  pingInterval: number;
+  pingTimeout: { minTimeout: number; maxTimeout: number };
+  abortConnectionOnPingFailure: true;
+};
+
+/** The connection monitor's settings: a fixed timeout, shorter than the interval. */
+export function connectionMonitorOptions(
+  intervalMs = PING_INTERVAL_MS,
+  timeoutMs = PING_TIMEOUT_MS,
+): ConnectionMonitorOptions {
+  if (!(timeoutMs < intervalMs)) {
+    throw new Error(`ping timeout ${timeoutMs} ms must be shorter than the ping interval ${intervalMs} ms`);
+  }
+  return {
+    pingInterval: intervalMs,
+    pingTimeout: { minTimeout: timeoutMs, maxTimeout: timeoutMs },
+    abortConnectionOnPingFailure: true,
+  };
+}
 export const STREAMS_PER_PROTOCOL = 16;
 /** Bound on the per-peer bookkeeping behind the connection metrics (far above any connection cap). */
 export const MAX_TRACKED_PEERS = 4096;

@@ -19,6 +19,7 @@ import {
 } from "../gossip/topics.ts";
 import type { NetworkThreadHealth, PeerScoreSummary } from "../network.ts";
 import { type GossipStatKind, type LabelledNetworkStats, NetworkCounters, type NetworkStats } from "../stats.ts";
+import { emptyDeferredPenaltyStats } from "./deferredPenalties.ts";
 import type { NetworkHostOptions } from "./hostOptions.ts";
 import type { HostServices } from "./libp2pNode.ts";
 import type { PeerDefence } from "./peerDefence.ts";
@@ -109,7 +110,11 @@ export class HostReader {
 
   /** Penalties, score disconnections by reason, bans, and the graylist counts. */
   peerScoreStats(): PeerScoreSummary {
-    const defence = this.defence?.stats() ?? { graylistedNow: 0, graylistedTotal: 0 };
+    const defence = this.defence?.stats() ?? {
+      graylistedNow: 0,
+      graylistedTotal: 0,
+      deferredPenalties: emptyDeferredPenaltyStats(),
+    };
     return { ...this.scores.snapshot(), ...defence };
   }
 

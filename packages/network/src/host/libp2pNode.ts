@@ -12,6 +12,7 @@ import { createLibp2p } from "libp2p";
 import { type DecompressedPayloads, gossipsubOptions } from "../gossip/options.ts";
 import type { NetworkCounters } from "../stats.ts";
 import {
+  connectionMonitorOptions,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD,
   DEFAULT_LISTEN,
   DEFAULT_SLOT_DURATION_MS,
@@ -49,6 +50,7 @@ export function createHostLibp2p(options: NetworkHostOptions, deps: HostLibp2pDe
       maxIncomingPendingConnections: options.maxInboundPendingConnections ?? MAX_INBOUND_PENDING,
       inboundUpgradeTimeout: options.inboundUpgradeTimeoutMs ?? INBOUND_UPGRADE_TIMEOUT_MS,
     },
+    connectionMonitor: connectionMonitorOptions(),
     // A peer disconnected for its score is refused both ways until its ban expires.
     connectionGater: {
       denyDialPeer: (peer) => deps.scores.refuses(peer.toString()),

@@ -44,12 +44,15 @@ export class NetworkHost extends HostReader implements INetwork {
   constructor(options: NetworkHostOptions) {
     super(options);
     const timeoutMs = options.reqResp?.timeoutMs;
-    const onPeerAction = (peer: string, action: PeerAction, detail?: string) => this.penalise(peer, action, detail);
+    const onPeerAction = (peer: string, action: PeerAction, detail: string | undefined, endedEarly: boolean) => {
+      if (endedEarly && this.defence !== undefined) this.defence.penaliseUnlessDisconnected(peer, action, detail);
+      else this.penalise(peer, action, detail);
+    };
     this.server = new ReqRespServer({
       counters: this.counters,
       timeoutMs,
       rateLimits: options.reqResp?.rateLimits,
-      onPeerAction,
+      onPeerAction: (peer, action, endedEarly) => onPeerAction(peer, action, undefined, endedEarly),
     });
     this.client = new ReqRespClient((peer, protocol, signal) => this.openStream(peer, protocol, signal), {
       counters: this.counters,
@@ -84,6 +87,7 @@ export class NetworkHost extends HostReader implements INetwork {
     });
     node.addEventListener("peer:disconnect", (event) => {
       this.connections.disconnected(event.detail.toString());
+      this.defence?.peerDisconnected(event.detail.toString());
       // Rate-limit buckets outlive the connection on purpose: reconnecting must not refill them.
       this.bootnodes?.onPeerDisconnected(event.detail.toString());
       this.listeners.disconnected(event.detail.toString());

@@ -3,6 +3,7 @@
 // score fell to the disconnect threshold, is disconnected and banned for a cool-down. A graylisted
 // peer's messages are already dropped unread by gossipsub; holding its connection gains nothing.
 import { GRAYLIST_THRESHOLD } from "../gossip/scoring.ts";
+import { DeferredPenalties, type DeferredPenaltyStats } from "./deferredPenalties.ts";
 import type { PeerAction, PeerScoreStore, ScoreDisconnectReason } from "./peerScores.ts";
 
 /** How often scores are checked: well inside the 10 s the issue allows to graylist a flooder. */
@@ -20,6 +21,8 @@ export type PeerDefenceDeps = {
   enabled?: boolean;
   /** `penalties`: the application-score penalties the peer took (PeerScoreStore.penaltySummary). */
   onDisconnect?: (peer: string, reason: ScoreDisconnectReason, score: number, penalties: string) => void;
+  /** The clock of the deferred penalties (tests inject one). */
+  now?: () => number;
 };
 
 export type PeerDefenceStats = {
@@ -27,6 +30,8 @@ export type PeerDefenceStats = {
   graylistedNow: number;
   /** Peers seen crossing below the graylist threshold. */
   graylistedTotal: number;
+  /** Penalties held to see whether the peer's connection was closing, by how each ended. */
+  deferredPenalties: DeferredPenaltyStats;
 };
 
 export class PeerDefence {
@@ -35,9 +40,11 @@ export class PeerDefence {
   private graylistedTotal = 0;
   private samples: number[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly deferred: DeferredPenalties;
 
   constructor(deps: PeerDefenceDeps) {
     this.deps = deps;
+    this.deferred = new DeferredPenalties(deps.now);
   }
 
   start(intervalMs = PEER_DEFENCE_INTERVAL_MS): void {
@@ -57,8 +64,22 @@ export class PeerDefence {
     if (this.deps.store.shouldDisconnect(peer)) this.cut(peer, "app_score", this.deps.store.score(peer));
   }
 
+  /**
+   * Penalises `peer` for an exchange that ended early, unless its connection turns out to have been
+   * closing (deferredPenalties.ts): charged on the first check after the grace period.
+   */
+  penaliseUnlessDisconnected(peer: string, action: PeerAction, detail?: string): void {
+    if (!this.deferred.defer(peer, action, detail)) this.penalise(peer, action, detail);
+  }
+
+  /** The peer's connection closed: penalties still held for it are forgiven. */
+  peerDisconnected(peer: string): void {
+    this.deferred.forgive(peer);
+  }
+
   /** One pass over the connected peers (the interval's work; tests call it directly). */
   check(): void {
+    for (const due of this.deferred.takeDue()) this.penalise(due.peer, due.action, due.detail);
     const connected = this.deps.peers();
     const seen = new Set<string>();
     for (const peer of connected) {
@@ -80,7 +101,11 @@ export class PeerDefence {
   }
 
   stats(): PeerDefenceStats {
-    return { graylistedNow: this.graylisted.size, graylistedTotal: this.graylistedTotal };
+    return {
+      graylistedNow: this.graylisted.size,
+      graylistedTotal: this.graylistedTotal,
+      deferredPenalties: this.deferred.stats(),
+    };
   }
 
   /** Gossip scores of connected peers sampled since the last call (for the score histogram). */

@@ -78,12 +78,13 @@ export class PeerScoreStore {
   apply(peer: string, action: PeerAction, detail?: string): number {
     this.stats.penalties[action]++;
     const score = Math.max(MIN_APP_SCORE, this.score(peer) + PEER_ACTION_PENALTY[action]);
-    const previous = this.scores.get(peer);
-    const actions = { ...previous?.actions };
-    actions[action] = (actions[action] ?? 0) + 1;
-    const lastDetail = detail === undefined ? previous?.lastDetail : detail.slice(0, MAX_DETAIL_CHARS);
+    const entry: Entry = this.scores.get(peer) ?? { score: 0, updatedMs: 0, actions: {} };
+    entry.score = score;
+    entry.updatedMs = this.now();
+    entry.actions[action] = (entry.actions[action] ?? 0) + 1;
+    if (detail !== undefined) entry.lastDetail = detail.slice(0, MAX_DETAIL_CHARS);
     this.scores.delete(peer); // re-inserted last: the map's order is least recently touched first
-    this.scores.set(peer, { score, updatedMs: this.now(), actions, lastDetail });
+    this.scores.set(peer, entry);
     this.evictOverflow(this.scores);
     return score;
   }

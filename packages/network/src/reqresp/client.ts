@@ -51,9 +51,13 @@ export type ReqRespClientOptions = {
   timeoutMs?: number;
   /** Default MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
-  /** Told of each response that was malformed or over its byte cap (the exchange is aborted). */
-  /** `detail`: what was wrong with the response, for the ban's log line. */
-  onPeerAction?: (peer: string, action: ClientPeerAction, detail?: string) => void;
+  /**
+   * Told of each response that was malformed or over its byte cap (the exchange is aborted).
+   * `detail`: what was wrong with the response, for the ban's log line. `endedEarly`: the stream
+   * ended with no answer at all, which a connection closing under the exchange also does (the host
+   * waits to see, deferredPenalties.ts).
+   */
+  onPeerAction?: (peer: string, action: ClientPeerAction, detail: string, endedEarly: boolean) => void;
 };
 
 export class ReqRespClient {
@@ -61,7 +65,7 @@ export class ReqRespClient {
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
-  private readonly onPeerAction: (peer: string, action: ClientPeerAction, detail?: string) => void;
+  private readonly onPeerAction: (peer: string, action: ClientPeerAction, detail: string, endedEarly: boolean) => void;
 
   constructor(open: StreamOpener, options: ReqRespClientOptions) {
     this.open = open;
@@ -85,7 +89,7 @@ export class ReqRespClient {
       },
     );
     if (only === undefined) {
-      this.onPeerAction(peer, "malformed_response", "empty Status response");
+      this.onPeerAction(peer, "malformed_response", "empty Status response", true);
       throw this.invalid("empty Status response");
     }
     return only;
@@ -199,9 +203,9 @@ export class ReqRespClient {
       const failure = this.classify(err, deadline.expired);
       if (isNetworkError(err, NetworkErrorCode.PAYLOAD_TOO_LARGE)) {
         this.counters.inc("reqresp_outbound_oversized_responses");
-        this.onPeerAction(peer, "oversized_response", `${protocol}: ${failure.message}`);
+        this.onPeerAction(peer, "oversized_response", `${protocol}: ${failure.message}`, false);
       } else if (failure.code === NetworkErrorCode.INVALID_RESPONSE) {
-        this.onPeerAction(peer, "malformed_response", `${protocol}: ${failure.message}`);
+        this.onPeerAction(peer, "malformed_response", `${protocol}: ${failure.message}`, false);
       }
       stream?.abort(failure);
       this.countOutbound(protocol, outcomeOf(failure));

@@ -44,8 +44,12 @@ export type ReqRespServerOptions = {
   rateLimits?: Partial<RateLimits>;
   /** Cap on peers tracked per rate limiter. */
   maxTrackedPeers?: number;
-  /** Told of each request refused for the peer's fault (rate limit hit, malformed request). */
-  onPeerAction?: (peer: string, action: ServerPeerAction) => void;
+  /**
+   * Told of each request refused for the peer's fault (rate limit hit, malformed request).
+   * `endedEarly`: the request stream ended before a whole request arrived, which a connection
+   * closing under the exchange also does (the host waits to see, deferredPenalties.ts).
+   */
+  onPeerAction?: (peer: string, action: ServerPeerAction, endedEarly: boolean) => void;
 };
 
 /** A peer's misbehaviour seen by the server, for the peer score (peerScores.ts). */
@@ -65,7 +69,7 @@ export class ReqRespServer {
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
   private readonly limiters: Record<ReqRespMethod, TokenBucketLimiter>;
-  private readonly onPeerAction: (peer: string, action: ServerPeerAction) => void;
+  private readonly onPeerAction: (peer: string, action: ServerPeerAction, endedEarly: boolean) => void;
 
   constructor(options: ReqRespServerOptions) {
     this.counters = options.counters;
@@ -91,25 +95,32 @@ export class ReqRespServer {
   /** Serves one inbound stream to completion. Never throws. */
   async handle(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<void> {
     this.counters.inc("reqresp_inbound_requests");
-    const outcome = await this.serve(method, stream, peer);
+    const ended = { early: false };
+    const outcome = await this.serve(method, stream, peer, ended);
     this.counters.labelled.reqresp(method, "inbound", outcome);
     if (outcome === "rate_limited" || outcome === "invalid_request") {
       try {
-        this.onPeerAction(peer, outcome);
+        this.onPeerAction(peer, outcome, ended.early);
       } catch {
         // The score keeper's bug must not fail the stream handler.
       }
     }
   }
 
-  private async serve(method: ReqRespMethod, stream: ReqRespStream, peer: string): Promise<ReqRespOutcome> {
+  /** `ended.early` is set when the request stream ended before a whole request was read. */
+  private async serve(
+    method: ReqRespMethod,
+    stream: ReqRespStream,
+    peer: string,
+    ended: { early: boolean },
+  ): Promise<ReqRespOutcome> {
     try {
       if (!this.limiters[method].tryTake(peer)) {
         this.counters.inc("reqresp_rate_limited");
         await this.refuse(stream, ResultCode.RESOURCE_UNAVAILABLE, "rate limited");
         return "rate_limited";
       }
-      const request = await this.readRequest(method, stream);
+      const request = await this.readRequest(method, stream, ended);
       if (!(request instanceof Uint8Array)) return request.outcome;
       return await this.respond(method, request, stream, peer);
     } catch (err) {
@@ -123,6 +134,7 @@ export class ReqRespServer {
   private async readRequest(
     method: ReqRespMethod,
     stream: ReqRespStream,
+    ended: { early: boolean },
   ): Promise<Uint8Array | { outcome: ReqRespOutcome }> {
     const reader = new StreamReader(stream);
     const deadline = new Deadline(this.timeoutMs, () => {
@@ -144,6 +156,7 @@ export class ReqRespServer {
         return { outcome: "timeout" };
       }
       if (!isNetworkError(err)) throw err;
+      ended.early = isNetworkError(err, NetworkErrorCode.STREAM_ENDED);
       this.counters.inc("reqresp_invalid_requests");
       await this.refuse(stream, ResultCode.INVALID_REQUEST, err.message);
       return { outcome: "invalid_request" };

@@ -4,6 +4,7 @@
 // Drained samples (gossip sizes, peer scores) accumulate here, bounded, until the next drain.
 import { boundaryDrops } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
+import { emptyDeferredPenaltyStats } from "../host/deferredPenalties.ts";
 import type { PeerScoreSummary } from "../network.ts";
 import {
   COUNTER_NAMES,
@@ -40,6 +41,7 @@ const zeroPeerScores = (): PeerScoreSummary => ({
   evictions: 0,
   graylistedNow: 0,
   graylistedTotal: 0,
+  deferredPenalties: emptyDeferredPenaltyStats(),
 });
 const zeroBoundary = (): BoundaryStats => ({
   droppedCount: { block: 0, attestation: 0, aggregation: 0 },

@@ -208,15 +208,9 @@ export class MetricsBridge {
     }
     const api = node.apiStats;
     m.runtime.httpOpenConnections.set(api.openConnections);
-    for (const [reason, n] of Object.entries(api.connectionsDropped)) {
-      this.advance(m.runtime.httpConnectionsDropped, `http_drop_${reason}`, n, { reason });
-    }
-    for (const [reason, n] of Object.entries(api.requestsRefused)) {
-      this.advance(m.runtime.httpRequestsRefused, `http_refused_${reason}`, n, { reason });
-    }
-    for (const [result, n] of Object.entries(api.signatures)) {
-      this.advance(m.runtime.httpApiSignatures, `http_sig_${result}`, n, { result });
-    }
+    this.advanceEach(m.runtime.httpConnectionsDropped, "http_drop", api.connectionsDropped, "reason");
+    this.advanceEach(m.runtime.httpRequestsRefused, "http_refused", api.requestsRefused, "reason");
+    this.advanceEach(m.runtime.httpApiSignatures, "http_sig", api.signatures, "result");
     const counters = chain.counters;
     this.advance(m.forkChoice.attestationsValid, "attestations_valid", counters.attestationsAccepted);
     const invalid = Object.values(counters.attestationsRejected).reduce((a, b) => a + b, 0);
@@ -350,6 +344,12 @@ export class MetricsBridge {
   }
 
   /** A two-level table of running totals, one series per cell, labelled by its row and column keys. */
+  /** One labelled series per key of `totals`. */
+  private advanceEach(counter: Counter, keyPrefix: string, totals: Readonly<Record<string, number>>, label: string) {
+    for (const [value, n] of Object.entries(totals))
+      this.advance(counter, `${keyPrefix}_${value}`, n, { [label]: value });
+  }
+
   private advanceTable(
     counter: Counter,
     keyPrefix: string,
@@ -372,12 +372,9 @@ export class MetricsBridge {
     r.peersBanned.set(stats.bannedNow);
     this.advance(r.peersGraylistedTotal, "peers_graylisted", stats.graylistedTotal);
     this.advance(r.peerConnectionsRefused, "peer_connections_refused", stats.refusedConnections);
-    for (const [reason, n] of Object.entries(stats.disconnects)) {
-      this.advance(r.peerScoreDisconnects, `peer_score_disconnect_${reason}`, n, { reason });
-    }
-    for (const [action, n] of Object.entries(stats.penalties)) {
-      this.advance(r.peerScorePenalties, `peer_score_penalty_${action}`, n, { action });
-    }
+    this.advanceEach(r.peerScoreDisconnects, "peer_score_disconnect", stats.disconnects, "reason");
+    this.advanceEach(r.peerScorePenalties, "peer_score_penalty", stats.penalties, "action");
+    this.advanceEach(r.peerScorePenaltiesDeferred, "peer_score_penalty_deferred", stats.deferredPenalties, "outcome");
   }
 
   /** Sizes drained from the network layer since the last sync; each is observed exactly once. */

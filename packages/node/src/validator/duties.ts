@@ -196,10 +196,14 @@ export class ValidatorDuties {
       this.logger.error("block signing failed", { slot, proposer }, err);
       return;
     }
+    // Published before our own import (as Lighthouse does): the block is built on our head and
+    // already signed, and every millisecond before peers see it is one they vote without it. The
+    // network thread sends it while this thread imports.
+    this.fireAndLog(this.publisher.publishBlock(block), "publish block");
     const outcome = this.chain.importBlock(block, "own_proposal");
     if (outcome.status !== "imported") {
       this.counters.blockProposalFailures++;
-      this.logger.error("own block did not import", { slot, status: outcome.status });
+      this.logger.error("own block did not import (already published)", { slot, status: outcome.status });
       return;
     }
     this.counters.blocksProposed++;
@@ -211,7 +215,6 @@ export class ValidatorDuties {
       build_ms: Math.round(builtAt - started),
       guard_ms: Math.round(guardMs),
     });
-    this.fireAndLog(this.publisher.publishBlock(block), "publish block");
   }
 
   private async attestNow(slot: number): Promise<void> {

@@ -303,6 +303,7 @@ describe("MetricsBridge peer scores", () => {
       evictions: 0,
       graylistedNow: 1,
       graylistedTotal: 2,
+      deferredPenalties: { forgiven: 5, charged: 1, not_deferred: 0 },
     };
     bridge.syncPeerScores(stats, [-20000, 5]);
     bridge.syncPeerScores(stats, []); // running totals: nothing counted twice
@@ -314,6 +315,8 @@ describe("MetricsBridge peer scores", () => {
     assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "gossip_score" }), 2);
     assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "app_score" }), 1);
     assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "rate_limited" }), 3);
+    assert.equal(await value(m, "metronome_peer_score_penalties_deferred_total", { outcome: "forgiven" }), 5);
+    assert.equal(await value(m, "metronome_peer_score_penalties_deferred_total", { outcome: "charged" }), 1);
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
+  Block,
   computeForkDigest,
   createGenesisBlock,
   createGenesisState,
@@ -83,7 +84,7 @@ async function setup(opts: SetupOptions) {
     currentSlot: () => clockSlot,
     logger,
   });
-  const published = { blocks: 0, attestations: 0 };
+  const published = { blocks: 0, attestations: 0, importedBeforePublish: [] as boolean[] };
   const collector = new AttestationCollector();
   const seen: Observed = {};
   const note = (name: string) => (seconds: number) => {
@@ -99,8 +100,9 @@ async function setup(opts: SetupOptions) {
     logger,
     subnetCount: 1,
     publisher: {
-      publishBlock: async () => {
+      publishBlock: async (signed) => {
         published.blocks++;
+        published.importedBeforePublish.push(chain.hasBlock(Block.hashTreeRoot(signed.block)));
         return 0;
       },
       publishAttestation: async () => {
@@ -135,9 +137,12 @@ async function setup(opts: SetupOptions) {
 
 describe("ValidatorDuties metrics", () => {
   it("times the proposal and each signature of the attester duty", async () => {
-    const { chain, duties, seen, close } = await setup({ indices: [0, 1], isAggregator: false });
+    const { chain, duties, seen, published, close } = await setup({ indices: [0, 1], isAggregator: false });
     await duties.propose(1);
     assert.equal(duties.counters.blocksProposed, 1, "validator 1 proposes slot 1");
+    // Peers get the block before our own import spends its time (they vote at interval 1).
+    assert.deepEqual(published.importedBeforePublish, [false], "published before the own import");
+    assert.equal(chain.head.slot, 1, "and imported right after");
     assert.equal(seen.blockBuilt?.length, 1);
     assert.deepEqual(seen.blockAttestations, [0]);
     assert.equal(seen.blockAttestationsSelected?.length, 1);
@@ -247,7 +252,7 @@ describe("ValidatorDuties signing: slashing protection and the doppelganger wait
     node.setSlot(3);
     node.chain.onInterval(3 * 5 + 1, false);
     await node.duties.attest(3);
-    assert.deepEqual(node.published, { blocks: 0, attestations: 0 });
+    assert.deepEqual(node.published, { blocks: 0, attestations: 0, importedBeforePublish: [] });
     assert.deepEqual(node.guard.counters.doppelgangerSkips.attestation, { waiting: 4, detected: 0 });
     assert.deepEqual(node.guard.counters.doppelgangerSkips.block, { waiting: 1, detected: 0 });
     // Nothing skipped reached the record either.
