@@ -48,6 +48,7 @@ export {
   parseGossipTopic,
 } from "./gossip/topics.ts";
 export { DEFAULT_REDIAL, type RedialOptions } from "./host/bootnodes.ts";
+export { DEFERRED_PENALTY_OUTCOMES } from "./host/deferredPenalties.ts";
 export { IDENTITY_SEED_LENGTH, peerIdFromSeed } from "./host/identity.ts";
 export { NetworkHost, type NetworkHostOptions } from "./host/networkHost.ts";
 export type { PeerDefenceStats } from "./host/peerDefence.ts";
@@ -55,8 +56,10 @@ export {
   BAN_COOLDOWN_MS,
   DISCONNECT_APP_SCORE,
   PEER_ACTION_PENALTY,
+  PEER_ACTIONS,
   type PeerAction,
   type PeerScoreStats,
+  SCORE_DISCONNECT_REASONS,
 } from "./host/peerScores.ts";
 export type {
   INetwork,
@@ -79,11 +82,15 @@ export { encodeErrorChunk, encodeRequest, encodeResponseChunk } from "./reqresp/
 export {
   COUNTER_NAMES,
   type CounterName,
+  GOSSIP_STAT_KINDS,
+  GOSSIP_VERDICTS,
   GossipSizeSamples,
   LabelledNetworkCounters,
   type LabelledNetworkStats,
   MAX_SIZE_SAMPLES,
   type NetworkStats,
+  REQRESP_OUTCOMES,
+  REQRESP_STAT_METHODS,
 } from "./stats.ts";
 export {
   NetworkWorker,

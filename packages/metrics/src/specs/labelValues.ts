@@ -1,4 +1,7 @@
-// Label values shared by several metrics. Callers should use these spellings.
+// Label values shared by several metrics. Callers should use these spellings. Where the network
+// package counts the same events under its own constants (req/resp results, gossip kinds and
+// verdicts, peer-score actions), packages/node/test/node/metricLabels.test.ts pins the two equal:
+// this package may not import that one.
 
 export const SYNC_STATUSES = ["idle", "syncing", "synced"] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
