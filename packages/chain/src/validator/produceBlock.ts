@@ -96,6 +96,8 @@ export function selectBlockAttestations(
     return !justified(justifiedSlots, finalizedSlot, target.slot);
   };
   const gainOf = (c: (typeof usable)[number]): number => {
+    // A genesis self-vote is never tallied: it adds no vote to any justification, only head weight.
+    if (c.agg.data.source.slot === 0 && c.agg.data.target.slot === 0) return 0;
     const already = counted.get(rootKey(c.agg.data.target.root));
     if (already === undefined) return c.participants.length;
     let gain = 0;

@@ -55,4 +55,37 @@ describe("block attestation selection", () => {
     );
     assert.deepEqual(chosen, []);
   });
+
+  it("genesis self-votes justify nothing, so they never take a data slot from votes that do", () => {
+    // Seen in a 16-node devnet: a genesis self-vote (target = source = genesis) of 96 voters was
+    // packed first into every block for 30 slots, as if its voters were new votes.
+    const g = makeGenesis(12);
+    const chain = buildChain(g, genesisParent(g), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const head = chain[chain.length - 1];
+    const target = chain[0];
+    assert.ok(head && target);
+    const genesis = { root: g.root, slot: 0 };
+    const everyone = Array.from({ length: 12 }, (_, i) => i);
+    const selfVote = aggregate(
+      g,
+      everyone,
+      attData(3, (chain[2] as (typeof chain)[number]).checkpoint, genesis, genesis),
+    );
+    // Eight single votes for slot 1, each with its own head (eight distinct data): all eight are
+    // needed for two thirds of 12.
+    const useful = chain
+      .slice(2, 2 + MAX_ATTESTATIONS_DATA)
+      .map((b, i) => aggregate(g, [i], attData(b.checkpoint.slot, b.checkpoint, target.checkpoint, genesis)));
+    const template = { slot: 13, proposerIndex: 13 % 12, parentRoot: head.root };
+    const chosen = selectBlockAttestations(head.postState, template, [selfVote, ...useful], () => true);
+
+    assert.equal(chosen.length, MAX_ATTESTATIONS_DATA);
+    assert.ok(!chosen.includes(selfVote), "the self-vote took a data slot from a vote that justifies");
+    const post = processBlock(processSlots(head.postState, 13), {
+      ...template,
+      stateRoot: ZERO_ROOT,
+      body: { attestations: chosen.map((x) => ({ aggregationBits: x.aggregationBits, data: x.data })) },
+    });
+    assert.equal(post.latestJustified.slot, 1, "8 of 12 votes for slot 1 justify it");
+  });
 });
