@@ -15,6 +15,7 @@ import { type GossipKind, normalizeForkDigest } from "../gossip/topics.ts";
 import { PeerListeners } from "../host/peerListeners.ts";
 import type {
   INetwork,
+  NetworkMemoryStats,
   NetworkThreadHealth,
   PeerListener,
   PeerScoreSummary,
@@ -220,6 +221,10 @@ export class NetworkWorker implements INetwork {
 
   threadHealth(): NetworkThreadHealth {
     return { thread: "worker", restarts: this.restarts, down: this.down };
+  }
+
+  memoryStats(): NetworkMemoryStats {
+    return this.cache.memoryStats();
   }
 
   // ---- the worker's life ----
