@@ -16,6 +16,8 @@ export const NetworkErrorCode = {
   PEER_ERROR: "PEER_ERROR",
   DIAL_FAILED: "DIAL_FAILED",
   NOT_STARTED: "NOT_STARTED",
+  /** A local refusal: the outbound request's response would not fit in the shared byte budget. */
+  BUDGET_EXHAUSTED: "BUDGET_EXHAUSTED",
 } as const;
 export type NetworkErrorCode = (typeof NetworkErrorCode)[keyof typeof NetworkErrorCode];
 

@@ -63,6 +63,7 @@ export {
 } from "./host/peerScores.ts";
 export type {
   INetwork,
+  NetworkMemoryStats,
   NetworkThreadHealth,
   PeerListener,
   PeerScoreSummary,

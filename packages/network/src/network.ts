@@ -8,6 +8,7 @@ import type { GossipHandler } from "./gossip/router.ts";
 import type { GossipKind } from "./gossip/topics.ts";
 import type { PeerDefenceStats } from "./host/peerDefence.ts";
 import type { PeerScoreStats, ScoreDisconnectReason } from "./host/peerScores.ts";
+import type { ResponseBudgetStats } from "./reqresp/responseBudget.ts";
 import type { ReqRespHandlers } from "./reqresp/server.ts";
 import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "./stats.ts";
 
@@ -30,6 +31,17 @@ export type NetworkThreadHealth = {
   restarts: number;
   /** Why the network is down right now (the worker died and is being restarted), else null. */
   down: string | null;
+};
+
+/** What the network holds in memory: its response budget and its thread's V8 heap. */
+export type NetworkMemoryStats = {
+  /** Response bytes reserved by outstanding outbound requests, and the budget they share. */
+  responseBudget: ResponseBudgetStats;
+  /**
+   * The V8 heap of the thread that runs libp2p: the network worker's own isolate (a second heap
+   * beside the main thread's, which prom-client's nodejs_* series report), or the main thread's.
+   */
+  heap: { usedBytes: number; totalBytes: number; externalBytes: number };
 };
 
 export interface INetwork {
@@ -71,6 +83,8 @@ export interface INetwork {
   /** Gossip scores of connected peers sampled since the last call (for a histogram). */
   drainPeerScoreSamples(): number[];
   threadHealth(): NetworkThreadHealth;
+  /** The response budget and the network thread's heap (at most STATS_PUSH_MS old from a worker). */
+  memoryStats(): NetworkMemoryStats;
   /** The worker's gossip boundary: drops by reason, verdict timeouts (null on the main thread). */
   boundaryStats(): BoundaryStats | null;
 }

@@ -28,6 +28,8 @@ export const COUNTER_NAMES = [
   "reqresp_outbound_oversized_responses",
   "reqresp_outbound_peer_errors",
   "reqresp_outbound_failures",
+  // Outbound requests refused before sending: their response would not fit in the shared budget.
+  "reqresp_outbound_budget_refusals",
   "bootnode_dial_attempts",
   "bootnode_dial_failures",
   "gossip_rejected_wrong_subnet",

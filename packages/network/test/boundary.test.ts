@@ -269,13 +269,20 @@ describe("WorkerCalls, WorkerStatsCache and pinned listen ports", () => {
         peers: [],
         meshPeerCount: 3,
         boundary: { ...cache.boundary(), verdictTimeouts: { block: 0, attestation: accepted, aggregation: 0 } },
+        memory: {
+          responseBudget: { ...cache.memoryStats().responseBudget, inFlightBytes: accepted },
+          heap: { usedBytes: 10, totalBytes: 20, externalBytes: 5 },
+        },
       };
     };
     cache.update(snapshot(5, 2));
     cache.fold();
     assert.equal(cache.meshPeerCount(), 0);
     assert.equal(cache.peerScores().bannedNow, 0);
+    assert.equal(cache.memoryStats().responseBudget.inFlightBytes, 0);
+    assert.equal(cache.memoryStats().heap.totalBytes, 0);
     cache.update(snapshot(1, 1));
+    assert.equal(cache.memoryStats().responseBudget.inFlightBytes, 1);
     assert.equal(cache.stats().gossip_accepted, 6);
     assert.equal(cache.labelled().gossipVerdicts.block.accept, 6);
     assert.equal(cache.peerScores().refusedConnections, 6);

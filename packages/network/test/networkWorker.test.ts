@@ -4,11 +4,13 @@
 // and subscriptions restored, and its counters still monotonic.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { Worker } from "node:worker_threads";
 import { rootKey, SignedAggregatedAttestation, SignedBlock, Status } from "@metronome/chain";
 import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
 import type { GossipVerdict } from "../src/gossip/router.ts";
 import type { NetworkHost } from "../src/host/networkHost.ts";
-import { NetworkWorker } from "../src/worker/networkWorker.ts";
+import { MAX_INFLIGHT_RESPONSE_BYTES } from "../src/reqresp/client.ts";
+import { NETWORK_WORKER_MAX_YOUNG_GENERATION_MB, NetworkWorker } from "../src/worker/networkWorker.ts";
 import {
   blockRoot,
   sampleAggregate,
@@ -107,6 +109,18 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     );
     const status = await net.status(peer.peerId);
     assert.ok(Status.equals(status, sampleStatus(3)));
+  });
+
+  it("memoryStats: the worker's own heap and response budget reach the driver thread; its young generation is capped", async () => {
+    // The status exchange above reserved (and returned) one Status worth of the budget.
+    const settled = () => net.memoryStats().responseBudget;
+    await waitFor(() => settled().peakBytes > 0 && settled().inFlightBytes === 0, "a push after the status exchange");
+    const { heap, responseBudget } = net.memoryStats();
+    assert.ok(heap.usedBytes > 0 && heap.usedBytes <= heap.totalBytes, JSON.stringify(heap));
+    assert.equal(responseBudget.capacityBytes, MAX_INFLIGHT_RESPONSE_BYTES);
+    // V8's default here is 192 MiB (64 MiB semi-spaces), which the hostile-peer bench reached.
+    const worker = (net as unknown as { worker: Worker | null }).worker;
+    assert.equal(worker?.resourceLimits?.maxYoungGenerationSizeMb, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB);
   });
 
   it("a terminated worker is restarted with the same peer id and port; peers and counters carry on", async () => {

@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validatePeerScoreParams, validatePeerScoreThresholds } from "@libp2p/gossipsub/score";
-import { SignedAggregatedAttestation, SignedAttestation, SignedBlock } from "@metronome/chain";
+import {
+  MAX_VALID_SIGNED_BLOCK_SIZE,
+  SignedAggregatedAttestation,
+  SignedAttestation,
+  SignedBlock,
+} from "@metronome/chain";
 import { maxCompressedLength } from "../src/encoding/limits.ts";
 import { compressBlock } from "../src/encoding/snappyBlock.ts";
 import { encodeVarint } from "../src/encoding/varint.ts";
@@ -164,11 +169,13 @@ describe("peer defence", () => {
 });
 
 describe("per-topic gossip byte bounds", () => {
-  it("are the SSZ types' largest valid sizes", () => {
+  it("are the largest valid sizes: the vote types' maxSize, the largest importable block", () => {
     assert.equal(GOSSIP_MAX_SSZ_BYTES.attestation, SignedAttestation.maxSize);
     assert.equal(GOSSIP_MAX_SSZ_BYTES.attestation, 232);
     assert.equal(GOSSIP_MAX_SSZ_BYTES.aggregation, SignedAggregatedAttestation.maxSize);
-    assert.equal(GOSSIP_MAX_SSZ_BYTES.block, SignedBlock.maxSize);
+    // Not SignedBlock.maxSize (2.6 MB, 4096 aggregates): a body of more than 8 cannot be imported.
+    assert.equal(GOSSIP_MAX_SSZ_BYTES.block, MAX_VALID_SIGNED_BLOCK_SIZE);
+    assert.ok(MAX_VALID_SIGNED_BLOCK_SIZE < SignedBlock.maxSize);
   });
 
   for (const kind of ["block", "attestation", "aggregation"] as const) {

@@ -8,7 +8,12 @@ import {
   UintNumberType,
   type ValueOf,
 } from "@chainsafe/ssz";
-import { HISTORICAL_ROOTS_LIMIT, MAX_REQUEST_BLOCKS, VALIDATOR_REGISTRY_LIMIT } from "../constants.ts";
+import {
+  HISTORICAL_ROOTS_LIMIT,
+  MAX_ATTESTATIONS_DATA,
+  MAX_REQUEST_BLOCKS,
+  VALIDATOR_REGISTRY_LIMIT,
+} from "../constants.ts";
 
 const opts = (typeName: string) => ({ typeName, jsonCase: "eth2" as const });
 
@@ -64,6 +69,21 @@ export const BlockHeader = new ContainerType(
 );
 
 export const SignedBlock = new ContainerType({ block: Block, signature: BLSSignature }, opts("SignedBlock"));
+
+/** SSZ: each element of a list of variable-size elements costs a 4-byte offset besides its bytes. */
+const BYTES_PER_LENGTH_OFFSET = 4;
+
+/**
+ * The largest SignedBlock this node can import, in SSZ bytes (5,380). Every import path runs
+ * assertValidBlockBody first, so a body holds at most MAX_ATTESTATIONS_DATA aggregates (a ninth
+ * distinct data is TOO_MANY_ATTESTATION_DATA, a repeated one DUPLICATE_ATTESTATION_DATA), each at
+ * most its type's maxSize. The type's own maxSize (4096 aggregates) is 2.6 MB: a block between the
+ * two can only be rejected, and decoding and hashing one costs ~160 MB of short-lived objects, so
+ * the network refuses one by its declared length, before reading or decompressing it.
+ */
+export const MAX_VALID_SIGNED_BLOCK_SIZE =
+  SignedBlock.maxSize -
+  (VALIDATOR_REGISTRY_LIMIT - MAX_ATTESTATIONS_DATA) * (BYTES_PER_LENGTH_OFFSET + AggregatedAttestation.maxSize);
 
 export const Validator = new ContainerType({ pubkey: BLSPubkey, index: ValidatorIndex }, opts("Validator"));
 export const Validators = new ListCompositeType(Validator, VALIDATOR_REGISTRY_LIMIT);

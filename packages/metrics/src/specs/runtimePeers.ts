@@ -21,6 +21,29 @@ export const RUNTIME_PEERS = {
     labels: ["protocol"],
     labelValues: { protocol: REQRESP_PROTOCOLS },
   },
+  reqrespResponseBytesInflight: {
+    name: "metronome_reqresp_response_bytes_inflight",
+    type: "gauge",
+    help:
+      "Response bytes reserved by outstanding outbound req/resp requests (each reserves its worst case: " +
+      "count x the largest valid chunk); capped at 16 MiB for all of them together",
+    labels: [],
+  },
+  reqrespResponseBudgetRefused: {
+    name: "metronome_reqresp_response_budget_refused_total",
+    type: "counter",
+    help: "Outbound req/resp requests refused before sending because their response would not fit in the shared byte budget",
+    labels: [],
+  },
+  networkThreadHeapBytes: {
+    name: "metronome_network_thread_heap_bytes",
+    type: "gauge",
+    help:
+      "V8 heap of the thread running libp2p (the network worker's own isolate, beside the main thread's nodejs_heap_*), " +
+      "by kind: used, total (committed), external (array buffers and other off-heap memory)",
+    labels: ["kind"],
+    labelValues: { kind: ["used", "total", "external"] },
+  },
   // Peer scoring (docs/protocol.md, "Peer scoring")
   peerScore: {
     name: "metronome_peer_gossip_score",

@@ -7,7 +7,7 @@ import type { GossipValueByKind } from "../gossip/codec.ts";
 import type { GossipVerdict } from "../gossip/router.ts";
 import type { GossipKind } from "../gossip/topics.ts";
 import type { ScoreDisconnectReason } from "../host/peerScores.ts";
-import type { PeerScoreSummary } from "../network.ts";
+import type { NetworkMemoryStats, PeerScoreSummary } from "../network.ts";
 import type { ReqRespMethod } from "../reqresp/protocols.ts";
 import type { GossipStatKind, LabelledNetworkStats, NetworkStats } from "../stats.ts";
 import type { BoundaryStats } from "./boundaryStats.ts";
@@ -61,6 +61,7 @@ export type WorkerStatsSnapshot = {
   peers: string[];
   meshPeerCount: number;
   boundary: BoundaryStats;
+  memory: NetworkMemoryStats;
 };
 
 type CallResultMessage = {

@@ -1,15 +1,17 @@
 // Per-topic byte bounds on gossip payloads. Each topic carries one SSZ type, so its largest valid
 // message is that type's maxSize: 232 bytes for a single vote, not PROTOCOL.md's generic 10 MiB.
+// A block is held to the largest one the node can import (MAX_VALID_SIGNED_BLOCK_SIZE, 5,380
+// bytes), not the type's 2.6 MB: a bigger one can only be rejected, after costing a full decode.
 // The checks here read only the raw length and the snappy preamble (a varint), so an oversized or
 // lying payload is refused before decompression and before its message id is hashed.
-import { SignedAggregatedAttestation, SignedAttestation, SignedBlock } from "@metronome/chain";
+import { MAX_VALID_SIGNED_BLOCK_SIZE, SignedAggregatedAttestation, SignedAttestation } from "@metronome/chain";
 import { MAX_PAYLOAD_SIZE, maxCompressedLength } from "../encoding/limits.ts";
 import { decodeVarint } from "../encoding/varint.ts";
 import type { GossipKind } from "./topics.ts";
 
-/** Largest valid uncompressed SSZ payload per topic kind (the type's maxSize, never above 10 MiB). */
+/** Largest valid uncompressed SSZ payload per topic kind (never above 10 MiB). */
 export const GOSSIP_MAX_SSZ_BYTES: Readonly<Record<GossipKind, number>> = {
-  block: Math.min(SignedBlock.maxSize, MAX_PAYLOAD_SIZE),
+  block: Math.min(MAX_VALID_SIGNED_BLOCK_SIZE, MAX_PAYLOAD_SIZE),
   attestation: Math.min(SignedAttestation.maxSize, MAX_PAYLOAD_SIZE),
   aggregation: Math.min(SignedAggregatedAttestation.maxSize, MAX_PAYLOAD_SIZE),
 };

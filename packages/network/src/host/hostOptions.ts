@@ -37,7 +37,10 @@ export type NetworkHostOptions = {
   reqResp?: {
     /** Whole-exchange timeout, outbound and inbound. Default 10 s. */
     timeoutMs?: number;
-    /** Bytes one response may bring, all chunks together. Default MAX_RESPONSE_BYTES (32 MiB). */
+    /**
+     * Bytes one response may bring, all chunks together; a typed request is also held to its count
+     * x the largest valid chunk. Default MAX_RESPONSE_BYTES (8 MiB).
+     */
     maxResponseBytes?: number;
     rateLimits?: Partial<RateLimits>;
   };

@@ -1,6 +1,7 @@
 // NetworkHost owns the libp2p node: TCP + Noise + Yamux, identify, ping, gossipsub and the three
 // req/resp protocols. The node talks to it with plain values (peer ids as strings, multiaddrs as
 // strings, SSZ values); no libp2p type crosses this class's public surface.
+import { getHeapStatistics } from "node:v8";
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
 import { multiaddr } from "@multiformats/multiaddr";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
@@ -9,7 +10,7 @@ import { capDeliveryRecordLifetime } from "../gossip/deliveryRecords.ts";
 import { GOSSIP_SEEN_TTL_MS } from "../gossip/options.ts";
 import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
 import { aggregationTopic, attestationTopic, blockTopic, type GossipKind } from "../gossip/topics.ts";
-import type { INetwork, PeerListener, ScoreDisconnectListener } from "../network.ts";
+import type { INetwork, NetworkMemoryStats, PeerListener, ScoreDisconnectListener } from "../network.ts";
 import { ReqRespClient } from "../reqresp/client.ts";
 import { REQRESP_METHODS, type ReqRespMethod, ReqRespProtocol } from "../reqresp/protocols.ts";
 import { type ReqRespHandlers, ReqRespServer } from "../reqresp/server.ts";
@@ -242,6 +243,14 @@ export class NetworkHost extends HostReader implements INetwork {
 
   blocksByRange(peer: string, startSlot: number, count: number): Promise<SignedBlock[]> {
     return this.client.blocksByRange(peer, startSlot, count);
+  }
+
+  memoryStats(): NetworkMemoryStats {
+    const heap = getHeapStatistics();
+    return {
+      responseBudget: this.client.responseBudget.stats(),
+      heap: { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size, externalBytes: heap.external_memory },
+    };
   }
 
   /** Sends raw request bytes on `method`'s protocol and returns every chunk uninterpreted. */

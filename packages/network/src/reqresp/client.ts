@@ -5,6 +5,7 @@ import {
   BlocksByRangeRequest,
   BlocksByRootRequest,
   MAX_REQUEST_BLOCKS,
+  MAX_VALID_SIGNED_BLOCK_SIZE,
   rootKey,
   SignedBlock,
   Status,
@@ -20,22 +21,36 @@ import {
   type ReqRespProtocolId,
   ResultCode,
 } from "./protocols.ts";
+import { ResponseBudget } from "./responseBudget.ts";
 import { Deadline, type ReqRespStream, writeChunk } from "./stream.ts";
 import { StreamReader } from "./streamReader.ts";
 import { encodeRequest, type ResponseChunk, readResponseChunk } from "./wire.ts";
 
 /**
- * Total bytes (uncompressed, as declared) one response may bring. The node's range sync asks for
- * 32 blocks at a time and a block of this devnet is a few KiB, so 32 MiB is generous for any honest
- * answer, while a hostile one cannot make a request hold more. Checked on each chunk's declared
- * length, before its bytes are read.
+ * Total bytes (uncompressed, as declared) one response may bring, whatever it answers. The largest
+ * valid typed response is 1024 blocks of at most 5,380 bytes (5.5 MB); a typed request is held to
+ * its own count x the largest valid chunk, which is far less (a range-sync batch of 32: 172 KB).
+ * This bounds what requestRaw may read. Checked on each chunk's declared length, before its bytes
+ * are read.
  */
-export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
-/** The largest single chunk each protocol can validly carry: its SSZ type's maxSize. */
-const MAX_CHUNK_BYTES = {
+/**
+ * The response bytes all outstanding requests together may reserve (ResponseBudget). The node's
+ * own peak is 8 BlocksByRoot of 16 roots and one range batch of 32 blocks, under 1 MB; 16 MiB is
+ * 18 times that, and two worst-case responses, while no number of requests can make the network
+ * thread hold more.
+ */
+export const MAX_INFLIGHT_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The largest single chunk each protocol can validly carry: a Status; a block this node could
+ * import (MAX_VALID_SIGNED_BLOCK_SIZE, 5,380 bytes, not the type's 2.6 MB maxSize: a bigger one
+ * can only be rejected, after ~160 MB of allocation to decode and hash it).
+ */
+export const MAX_RESPONSE_CHUNK_BYTES = {
   status: Status.maxSize,
-  block: Math.min(SignedBlock.maxSize, MAX_PAYLOAD_SIZE),
+  block: Math.min(MAX_VALID_SIGNED_BLOCK_SIZE, MAX_PAYLOAD_SIZE),
 } as const;
 
 /** A peer's misbehaviour seen by the client, for the peer score (peerScores.ts). */
@@ -51,6 +66,8 @@ export type ReqRespClientOptions = {
   timeoutMs?: number;
   /** Default MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
+  /** Shared by every exchange of this client. Default: a budget of MAX_INFLIGHT_RESPONSE_BYTES. */
+  responseBudget?: ResponseBudget;
   /**
    * Told of each response that was malformed or over its byte cap (the exchange is aborted).
    * `detail`: what was wrong with the response, for the ban's log line. `endedEarly`: the stream
@@ -65,6 +82,7 @@ export class ReqRespClient {
   private readonly counters: NetworkCounters;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
+  readonly responseBudget: ResponseBudget;
   private readonly onPeerAction: (peer: string, action: ClientPeerAction, detail: string, endedEarly: boolean) => void;
 
   constructor(open: StreamOpener, options: ReqRespClientOptions) {
@@ -72,6 +90,7 @@ export class ReqRespClient {
     this.counters = options.counters;
     this.timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.responseBudget = options.responseBudget ?? new ResponseBudget(MAX_INFLIGHT_RESPONSE_BYTES);
     this.onPeerAction = options.onPeerAction ?? (() => {});
   }
 
@@ -81,7 +100,7 @@ export class ReqRespClient {
       ReqRespProtocol.status,
       Status.serialize(ours),
       1,
-      MAX_CHUNK_BYTES.status,
+      MAX_RESPONSE_CHUNK_BYTES.status,
       (chunk) => {
         const status = tryDecode(Status, chunk);
         if (!status.ok) throw this.invalid(status.error.message);
@@ -104,13 +123,20 @@ export class ReqRespClient {
     const request = BlocksByRootRequest.serialize({ roots: [...roots] });
     const wanted = new Set(roots.map(rootKey));
     const seen = new Set<string>();
-    return this.request(peer, ReqRespProtocol.blocksByRoot, request, roots.length, MAX_CHUNK_BYTES.block, (chunk) => {
-      const block = this.decodeBlock(chunk);
-      const key = rootKey(Block.hashTreeRoot(block.block));
-      if (!wanted.has(key) || seen.has(key)) throw this.invalid(`unrequested or repeated block ${key}`);
-      seen.add(key);
-      return block;
-    });
+    return this.request(
+      peer,
+      ReqRespProtocol.blocksByRoot,
+      request,
+      roots.length,
+      MAX_RESPONSE_CHUNK_BYTES.block,
+      (chunk) => {
+        const block = this.decodeBlock(chunk);
+        const key = rootKey(Block.hashTreeRoot(block.block));
+        if (!wanted.has(key) || seen.has(key)) throw this.invalid(`unrequested or repeated block ${key}`);
+        seen.add(key);
+        return block;
+      },
+    );
   }
 
   /** Blocks in slots [startSlot, startSlot + count), ascending; empty slots are absent. */
@@ -123,13 +149,20 @@ export class ReqRespClient {
     }
     const request = BlocksByRangeRequest.serialize({ startSlot, count });
     let previousSlot = startSlot - 1;
-    return this.request(peer, ReqRespProtocol.blocksByRange, request, count, MAX_CHUNK_BYTES.block, (chunk) => {
-      const block = this.decodeBlock(chunk);
-      const slot = block.block.slot;
-      if (slot <= previousSlot || slot >= startSlot + count) throw this.invalid(`block at slot ${slot} out of range`);
-      previousSlot = slot;
-      return block;
-    });
+    return this.request(
+      peer,
+      ReqRespProtocol.blocksByRange,
+      request,
+      count,
+      MAX_RESPONSE_CHUNK_BYTES.block,
+      (chunk) => {
+        const block = this.decodeBlock(chunk);
+        const slot = block.block.slot;
+        if (slot <= previousSlot || slot >= startSlot + count) throw this.invalid(`block at slot ${slot} out of range`);
+        previousSlot = slot;
+        return block;
+      },
+    );
   }
 
   /**
@@ -142,8 +175,7 @@ export class ReqRespClient {
     requestBytes: Uint8Array,
     maxChunks: number,
   ): Promise<ResponseChunk[]> {
-    const limits = { maxChunks, maxChunkBytes: MAX_PAYLOAD_SIZE, maxTotalBytes: this.maxResponseBytes };
-    return this.exchange(peer, protocol, requestBytes, limits, false, (chunk) => chunk);
+    return this.exchange(peer, protocol, requestBytes, this.limits(maxChunks, MAX_PAYLOAD_SIZE), false, (c) => c);
   }
 
   /**
@@ -158,8 +190,13 @@ export class ReqRespClient {
     maxChunkBytes: number,
     decode: (payload: Uint8Array) => T,
   ): Promise<T[]> {
-    const limits = { maxChunks, maxChunkBytes, maxTotalBytes: this.maxResponseBytes };
+    const limits = this.limits(maxChunks, maxChunkBytes);
     return this.exchange(peer, protocol, encodeRequest(ssz), limits, true, (chunk) => decode(chunk.payload));
+  }
+
+  /** A response cannot validly exceed its chunk count times the largest valid chunk. */
+  private limits(maxChunks: number, maxChunkBytes: number): ResponseLimits {
+    return { maxChunks, maxChunkBytes, maxTotalBytes: Math.min(this.maxResponseBytes, maxChunks * maxChunkBytes) };
   }
 
   private async exchange<T>(
@@ -170,6 +207,17 @@ export class ReqRespClient {
     failOnErrorChunk: boolean,
     accept: (chunk: ResponseChunk) => T,
   ): Promise<T[]> {
+    // Refused before anything is sent when its worst case does not fit in the shared budget: the
+    // caller sees a local failure (no peer is blamed) and may ask again once responses are in.
+    const reservation = this.responseBudget.tryReserve(limits.maxTotalBytes);
+    if (reservation === null) {
+      this.counters.inc("reqresp_outbound_budget_refusals");
+      const { inFlightBytes, capacityBytes } = this.responseBudget.stats();
+      throw new NetworkError(
+        NetworkErrorCode.BUDGET_EXHAUSTED,
+        `response budget spent: ${inFlightBytes} + ${limits.maxTotalBytes} > ${capacityBytes} bytes`,
+      );
+    }
     this.counters.inc("reqresp_outbound_requests");
     let stream: ReqRespStream | undefined;
     const deadline = new Deadline(this.timeoutMs, () => {
@@ -184,6 +232,11 @@ export class ReqRespClient {
       const values: T[] = [];
       let received = 0;
       for (;;) {
+        // A chunk past the count asked for is refused on its first byte, unread.
+        if (values.length >= limits.maxChunks) {
+          if (await reader.hasMore()) throw this.invalid(`more than ${limits.maxChunks} response chunks`);
+          break;
+        }
         // The declared length is checked against what is left of the budget before any byte of
         // the chunk is read: an oversized answer is cut off, not buffered.
         const room = limits.maxTotalBytes - received;
@@ -194,7 +247,6 @@ export class ReqRespClient {
           const message = new TextDecoder().decode(chunk.payload);
           throw new NetworkError(NetworkErrorCode.PEER_ERROR, `peer answered ${chunk.code}: ${message}`, chunk.code);
         }
-        if (values.length >= limits.maxChunks) throw this.invalid(`more than ${limits.maxChunks} response chunks`);
         values.push(accept(chunk));
       }
       this.countOutbound(protocol, "success");
@@ -212,6 +264,7 @@ export class ReqRespClient {
       throw failure;
     } finally {
       deadline.clear();
+      reservation.release();
     }
   }
 

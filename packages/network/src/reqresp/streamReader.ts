@@ -32,6 +32,14 @@ export class StreamReader {
     return true;
   }
 
+  /** Whether any byte is left: pulls only if none is buffered; false once the source has ended. */
+  async hasMore(): Promise<boolean> {
+    while (this.buffer.byteLength === 0) {
+      if (!(await this.pull())) return false;
+    }
+    return true;
+  }
+
   /** Pulls until at least `n` bytes are buffered; STREAM_ENDED if the source ends first. */
   async require(n: number): Promise<void> {
     while (this.buffer.byteLength < n) {

@@ -74,9 +74,7 @@ export type ResponseChunk = { code: number; payload: Uint8Array };
  * chunks (code != 0) carry a message of at most MAX_ERROR_MESSAGE_SIZE bytes.
  */
 export async function readResponseChunk(reader: StreamReader, maxLength: number): Promise<ResponseChunk | null> {
-  while (reader.buffer.byteLength === 0) {
-    if (!(await reader.pull())) return null;
-  }
+  if (!(await reader.hasMore())) return null;
   const code = reader.buffer.get(0);
   reader.buffer.consume(1);
   const limit = code === ResultCode.SUCCESS ? maxLength : MAX_ERROR_MESSAGE_SIZE;

@@ -15,6 +15,7 @@ import { type GossipKind, normalizeForkDigest } from "../gossip/topics.ts";
 import { PeerListeners } from "../host/peerListeners.ts";
 import type {
   INetwork,
+  NetworkMemoryStats,
   NetworkThreadHealth,
   PeerListener,
   PeerScoreSummary,
@@ -35,6 +36,15 @@ export const RESTART_BACKOFF_MAX_MS = 30_000;
 export const RESTART_BACKOFF_RESET_MS = 60_000;
 /** stop() asks the worker to close libp2p cleanly, then terminates it after this. */
 const STOP_GRACE_MS = 3_000;
+/**
+ * The worker's V8 young generation, in MiB: V8 counts three semi-spaces, so this is 16 MiB ones,
+ * the size V8 starts them at here. Uncapped, V8 doubles the semi-spaces under a burst of
+ * short-lived allocation (connection churn, decoding) and keeps them: in the hostile-peer bench
+ * the worker's new space grew from 32 to 128 MiB committed while it hashed 2.6 MB blocks, and
+ * still to 64 MiB once those were refused unread; capped, its heap peaked at 64-71 MiB instead of
+ * 96-102. Scavenges run more often instead, on the worker's own thread, never the slot clock's.
+ */
+export const NETWORK_WORKER_MAX_YOUNG_GENERATION_MB = 48;
 /** Connected peers tracked from the worker's events (far above any connection cap). */
 const MAX_TRACKED_PEERS = 4096;
 
@@ -222,6 +232,10 @@ export class NetworkWorker implements INetwork {
     return { thread: "worker", restarts: this.restarts, down: this.down };
   }
 
+  memoryStats(): NetworkMemoryStats {
+    return this.cache.memoryStats();
+  }
+
   // ---- the worker's life ----
 
   private spawn(): void {
@@ -230,7 +244,10 @@ export class NetworkWorker implements INetwork {
       statsPushMs: this.options.statsPushMs ?? STATS_PUSH_MS,
       verdictDeadlineMs: this.options.verdictDeadlineMs,
     };
-    const worker = new Worker(new URL("./networkWorkerMain.ts", import.meta.url), { workerData: init });
+    const worker = new Worker(new URL("./networkWorkerMain.ts", import.meta.url), {
+      workerData: init,
+      resourceLimits: { maxYoungGenerationSizeMb: NETWORK_WORKER_MAX_YOUNG_GENERATION_MB },
+    });
     this.worker = worker;
     const post = (m: ToWorker) => worker.postMessage(m);
     this.post = post;

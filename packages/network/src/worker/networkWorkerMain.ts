@@ -106,6 +106,7 @@ function pushStats(): void {
       peers: host.peers(),
       meshPeerCount: host.meshPeerCount(),
       boundary: outbox.stats(),
+      memory: host.memoryStats(),
     },
   });
 }

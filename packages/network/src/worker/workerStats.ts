@@ -5,7 +5,7 @@
 import { boundaryDrops } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
 import { emptyDeferredPenaltyStats } from "../host/deferredPenalties.ts";
-import type { PeerScoreSummary } from "../network.ts";
+import type { NetworkMemoryStats, PeerScoreSummary } from "../network.ts";
 import {
   COUNTER_NAMES,
   GOSSIP_STAT_KINDS,
@@ -53,6 +53,11 @@ const zeroBoundary = (): BoundaryStats => ({
   pendingItems: 0,
   pendingBytes: 0,
 });
+/** Gauges only: nothing to fold across a restart, and zero while no worker has reported. */
+const zeroMemory = (): NetworkMemoryStats => ({
+  responseBudget: { capacityBytes: 0, inFlightBytes: 0, inFlightRequests: 0, peakBytes: 0, refused: 0 },
+  heap: { usedBytes: 0, totalBytes: 0, externalBytes: 0 },
+});
 type Totals = {
   stats: NetworkStats;
   labelled: LabelledNetworkStats;
@@ -70,6 +75,7 @@ export class WorkerStatsCache {
   private base = zeroTotals();
   private latest = zeroTotals();
   private mesh = 0;
+  private memory = zeroMemory();
   private sizes: Record<GossipStatKind, number[]> = { block: [], attestation: [], aggregation: [] };
   private scoreSamples: number[] = [];
   /** Gossip handlers on the driver thread that threw (counted as gossip_handler_errors). */
@@ -83,6 +89,7 @@ export class WorkerStatsCache {
       boundary: snapshot.boundary,
     };
     this.mesh = snapshot.meshPeerCount;
+    this.memory = snapshot.memory;
     for (const kind of GOSSIP_STAT_KINDS) {
       const list = this.sizes[kind];
       for (const size of snapshot.gossipSizes[kind]) if (list.length < MAX_SIZE_SAMPLES) list.push(size);
@@ -102,6 +109,7 @@ export class WorkerStatsCache {
     };
     this.latest = zeroTotals();
     this.mesh = 0;
+    this.memory = zeroMemory();
   }
 
   stats(): NetworkStats {
@@ -130,6 +138,10 @@ export class WorkerStatsCache {
 
   meshPeerCount(): number {
     return this.mesh;
+  }
+
+  memoryStats(): NetworkMemoryStats {
+    return this.memory;
   }
 
   drainGossipSizes(): Record<GossipStatKind, number[]> {

@@ -6,7 +6,12 @@
 import type { BlsVerifierStats } from "@metronome/bls";
 import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
 import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
-import { boundaryDrops, type LabelledNetworkStats, type PeerScoreSummary } from "@metronome/network";
+import {
+  boundaryDrops,
+  type LabelledNetworkStats,
+  type NetworkMemoryStats,
+  type PeerScoreSummary,
+} from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
 import type { ChainEvents } from "../chain/chainEvents.ts";
 import type { AttestationKind, ChainCounters, ChainObserver, OrphanPoolStats } from "../chain/interface.ts";
@@ -228,6 +233,7 @@ export class MetricsBridge {
     this.syncNetwork(node.network.labelledStats());
     this.observeGossipSizes(node.network.drainGossipSizes());
     this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
+    this.syncNetworkMemory(node.network.memoryStats(), net.reqresp_outbound_budget_refusals);
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
     if (boundary !== null) {
@@ -365,6 +371,16 @@ export class MetricsBridge {
   }
 
   /** Score disconnections, bans and penalties; each drained score sample is observed once. */
+  /** The shared req/resp response budget and the network thread's heap. */
+  syncNetworkMemory(memory: NetworkMemoryStats, budgetRefusals: number): void {
+    const r = this.m.runtime;
+    r.reqrespResponseBytesInflight.set(memory.responseBudget.inFlightBytes);
+    this.advance(r.reqrespResponseBudgetRefused, "reqresp_response_budget_refused", budgetRefusals);
+    r.networkThreadHeapBytes.set({ kind: "used" }, memory.heap.usedBytes);
+    r.networkThreadHeapBytes.set({ kind: "total" }, memory.heap.totalBytes);
+    r.networkThreadHeapBytes.set({ kind: "external" }, memory.heap.externalBytes);
+  }
+
   syncPeerScores(stats: PeerScoreSummary, samples: readonly number[]): void {
     const r = this.m.runtime;
     for (const score of samples) r.peerScore.observe(score);
