@@ -5,7 +5,7 @@
 
 import type { BlsVerifierStats } from "@metronome/bls";
 import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
-import type { Counter, Histogram, MetronomeMetrics } from "@metronome/metrics";
+import type { Histogram, MetronomeMetrics } from "@metronome/metrics";
 import {
   boundaryDrops,
   type LabelledNetworkStats,
@@ -18,10 +18,16 @@ import type { AttestationKind, ChainCounters, ChainObserver, OrphanPoolStats } f
 import type { WriteQueueStats } from "../db/writeQueue.ts";
 import type { DutyCounters, DutyObserver } from "../validator/duties.ts";
 import type { SigningGuardCounters } from "../validator/signingGuard.ts";
+import { CounterTotals } from "./counterTotals.ts";
+import {
+  type GossipSizes,
+  observeGossipSizes,
+  syncNetworkCounters,
+  syncNetworkMemory,
+  syncPeerScores,
+} from "./networkMetricsSync.ts";
 import type { NodeView } from "./nodeView.ts";
 import { RateSampler } from "./rateSampler.ts";
-
-type LabelValues = Record<string, string>;
 
 /**
  * Timings measured once per gossip message (attestation validation and verification) reach their
@@ -38,16 +44,9 @@ const DOPPELGANGER_STATE_VALUES: Readonly<Record<DoppelgangerState, number>> = {
   detected: 3,
 };
 
-/** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
-const REQRESP_PROTOCOL_LABEL = {
-  status: "status",
-  blocksByRoot: "blocks_by_root",
-  blocksByRange: "blocks_by_range",
-} as const;
-
 export class MetricsBridge {
   private readonly m: MetronomeMetrics;
-  private readonly seen = new Map<string, number>();
+  private readonly totals = new CounterTotals();
   private lastTickAtMs = 0;
   private readonly validationSampler: RateSampler;
   private readonly verificationSamplers: Record<AttestationKind, RateSampler>;
@@ -161,7 +160,7 @@ export class MetricsBridge {
     m.validator.isAggregator.set(node.duties.isAggregator ? 1 : 0);
 
     const stats = node.driver.stats;
-    this.advance(m.runtime.intervalsMissed, "intervals_missed", stats.intervalsMissed);
+    this.totals.advance(m.runtime.intervalsMissed, "intervals_missed", stats.intervalsMissed);
 
     const ingress = node.ingress;
     for (const [queue, q] of [
@@ -170,23 +169,29 @@ export class MetricsBridge {
       ["attestation", ingress.attestations],
     ] as const) {
       m.runtime.queueDepth.set({ queue }, q.size);
-      this.advance(m.runtime.queueDropped, `queue_dropped_${queue}`, q.dropped.queue_full, {
+      this.totals.advance(m.runtime.queueDropped, `queue_dropped_${queue}`, q.dropped.queue_full, {
         queue,
         reason: "queue_full",
       });
     }
     for (const kind of ["single", "aggregated"] as const) {
       for (const [reason, n] of Object.entries(ingress.drops[kind])) {
-        this.advance(m.runtime.gossipAttestationsDropped, `drop_${kind}_${reason}`, n, { kind, reason });
+        this.totals.advance(m.runtime.gossipAttestationsDropped, `drop_${kind}_${reason}`, n, { kind, reason });
       }
       const s = chain.pendingStats(kind);
       m.runtime.pendingAttestationsSize.set({ kind }, s.size);
-      this.advance(m.runtime.pendingAttestationsEvicted, `pending_evicted_${kind}`, s.evicted, { kind });
+      this.totals.advance(m.runtime.pendingAttestationsEvicted, `pending_evicted_${kind}`, s.evicted, { kind });
       for (const [reason, n] of Object.entries(s.buffered)) {
-        this.advance(m.runtime.pendingAttestationsBuffered, `pending_buffered_${kind}_${reason}`, n, { kind, reason });
+        this.totals.advance(m.runtime.pendingAttestationsBuffered, `pending_buffered_${kind}_${reason}`, n, {
+          kind,
+          reason,
+        });
       }
       for (const [outcome, n] of Object.entries(s.replayOutcomes)) {
-        this.advance(m.runtime.pendingAttestationsReplay, `pending_replay_${kind}_${outcome}`, n, { kind, outcome });
+        this.totals.advance(m.runtime.pendingAttestationsReplay, `pending_replay_${kind}_${outcome}`, n, {
+          kind,
+          outcome,
+        });
       }
     }
 
@@ -194,34 +199,36 @@ export class MetricsBridge {
     m.runtime.blocksByRootInflight.set(fetcher.inFlight);
     m.runtime.blocksByRootInflightMax.set(node.fetcher.maxInFlight);
     m.runtime.blockFetchWantedRoots.set(fetcher.wantedCount);
-    for (const [outcome, n] of Object.entries(fetcher.dedupOutcomes)) {
-      this.advance(m.runtime.blockFetchDedup, `dedup_${outcome}`, n, { outcome });
-    }
+    this.totals.advanceEach(m.runtime.blockFetchDedup, "dedup", fetcher.dedupOutcomes, "outcome");
     this.syncOrphans(chain.orphanStats);
 
     const net = node.network.stats();
     // A topic that does not parse has no kind (decode failures by kind are in syncNetwork).
-    this.advance(m.runtime.gossipDecodeErrors, "decode_bad_topic", net.gossip_rejected_bad_topic, {
+    this.totals.advance(m.runtime.gossipDecodeErrors, "decode_bad_topic", net.gossip_rejected_bad_topic, {
       topic: "unknown",
       reason: "bad_topic",
     });
     const sse = node.eventStream?.stats();
     if (sse) {
       m.runtime.sseSubscribers.set(sse.subscribers);
-      this.advance(m.runtime.sseDropped, "sse_slow", sse.slowConsumerDrops, { reason: "slow_consumer" });
-      this.advance(m.runtime.sseDropped, "sse_full", sse.rejectedFull, { reason: "too_many_subscribers" });
+      this.totals.advance(m.runtime.sseDropped, "sse_slow", sse.slowConsumerDrops, { reason: "slow_consumer" });
+      this.totals.advance(m.runtime.sseDropped, "sse_full", sse.rejectedFull, { reason: "too_many_subscribers" });
     }
     const api = node.apiStats;
     m.runtime.httpOpenConnections.set(api.openConnections);
-    this.advanceEach(m.runtime.httpConnectionsDropped, "http_drop", api.connectionsDropped, "reason");
-    this.advanceEach(m.runtime.httpRequestsRefused, "http_refused", api.requestsRefused, "reason");
-    this.advanceEach(m.runtime.httpApiSignatures, "http_sig", api.signatures, "result");
+    this.totals.advanceEach(m.runtime.httpConnectionsDropped, "http_drop", api.connectionsDropped, "reason");
+    this.totals.advanceEach(m.runtime.httpRequestsRefused, "http_refused", api.requestsRefused, "reason");
+    this.totals.advanceEach(m.runtime.httpApiSignatures, "http_sig", api.signatures, "result");
     const counters = chain.counters;
-    this.advance(m.forkChoice.attestationsValid, "attestations_valid", counters.attestationsAccepted);
+    this.totals.advance(m.forkChoice.attestationsValid, "attestations_valid", counters.attestationsAccepted);
     const invalid = Object.values(counters.attestationsRejected).reduce((a, b) => a + b, 0);
-    this.advance(m.forkChoice.attestationsInvalid, "attestations_invalid", invalid);
-    this.advance(m.blockProduction.buildingSuccess, "blocks_built", node.duties.counters.blocksProposed);
-    this.advance(m.blockProduction.buildingFailures, "blocks_failed", node.duties.counters.blockProposalFailures);
+    this.totals.advance(m.forkChoice.attestationsInvalid, "attestations_invalid", invalid);
+    this.totals.advance(m.blockProduction.buildingSuccess, "blocks_built", node.duties.counters.blocksProposed);
+    this.totals.advance(
+      m.blockProduction.buildingFailures,
+      "blocks_failed",
+      node.duties.counters.blockProposalFailures,
+    );
 
     this.syncSigningGuard(node.signingGuard.counters, node.signingGuard.doppelganger.state(node.clock.currentSlot()));
     m.forkChoice.gossipSignatures.set(node.duties.heldVotes);
@@ -240,7 +247,10 @@ export class MetricsBridge {
       // The network worker's gossip channel (no such queue while the network runs on the main thread).
       m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
       for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
-        this.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
+        this.totals.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, {
+          queue: "gossip_boundary",
+          reason,
+        });
       }
     }
   }
@@ -250,46 +260,59 @@ export class MetricsBridge {
     const r = this.m.runtime;
     r.orphanBlocks.set(stats.blocks);
     r.orphanBlocksBytes.set(stats.bytes);
-    this.advance(r.orphanBlocksDropped, "orphans_evicted_count", stats.evictedForCount, { reason: "evicted_count" });
-    this.advance(r.orphanBlocksDropped, "orphans_evicted_bytes", stats.evictedForBytes, { reason: "evicted_bytes" });
-    this.advance(r.orphanBlocksDropped, "orphans_too_large", stats.refusedTooLarge, { reason: "too_large" });
+    this.totals.advance(r.orphanBlocksDropped, "orphans_evicted_count", stats.evictedForCount, {
+      reason: "evicted_count",
+    });
+    this.totals.advance(r.orphanBlocksDropped, "orphans_evicted_bytes", stats.evictedForBytes, {
+      reason: "evicted_bytes",
+    });
+    this.totals.advance(r.orphanBlocksDropped, "orphans_too_large", stats.refusedTooLarge, { reason: "too_large" });
   }
 
   /** Honest-vote coverage: the last slot's share, and running totals of applied and missing votes. */
   syncVoteCoverage(stats: VoteCoverageStats): void {
     const c = this.m.voteCoverage;
     if (stats.last !== null) c.ratio.set(coverageShare(stats.last));
-    this.advance(c.votes, "vote_coverage_applied", stats.applied, { result: "applied" });
-    this.advance(c.votes, "vote_coverage_missing", stats.expected - stats.applied, { result: "missing" });
+    this.totals.advance(c.votes, "vote_coverage_applied", stats.applied, { result: "applied" });
+    this.totals.advance(c.votes, "vote_coverage_missing", stats.expected - stats.applied, { result: "missing" });
   }
 
   /** Slashing-protection refusals and the doppelganger watch of the in-node validators. */
   syncSigningGuard(counters: SigningGuardCounters, state: DoppelgangerState): void {
     const r = this.m.runtime;
-    this.advanceTable(r.slashingProtectionRefusals, "sp_refused", counters.refusals, "duty", "reason");
+    this.totals.advanceTable(r.slashingProtectionRefusals, "sp_refused", counters.refusals, "duty", "reason");
     for (const duty of ["block", "attestation"] as const) {
-      this.advance(r.slashingProtectionRefusals, `sp_refused_${duty}_error`, counters.protectionErrors[duty], {
+      this.totals.advance(r.slashingProtectionRefusals, `sp_refused_${duty}_error`, counters.protectionErrors[duty], {
         duty,
         reason: "error",
       });
     }
-    this.advanceTable(r.doppelgangerSkipped, "doppelganger_skipped", counters.doppelgangerSkips, "duty", "reason");
+    this.totals.advanceTable(
+      r.doppelgangerSkipped,
+      "doppelganger_skipped",
+      counters.doppelgangerSkips,
+      "duty",
+      "reason",
+    );
     r.doppelgangerState.set(DOPPELGANGER_STATE_VALUES[state]);
   }
 
   /** lean_pq_sig_* counters and lean_aggregator_skipped_total. */
   syncSignatures(verdicts: ChainCounters["signatures"], duties: DutyCounters): void {
     const pq = this.m.pqSig;
-    this.advance(pq.attestationSignatures, "sig_attestations_signed", duties.attestationsProduced);
-    this.advance(pq.attestationSignaturesValid, "sig_single_valid", verdicts.single.valid);
-    this.advance(pq.attestationSignaturesInvalid, "sig_single_invalid", verdicts.single.invalid);
-    this.advance(pq.aggregatedSignatures, "sig_aggregates_built", duties.aggregatesBuilt);
-    this.advance(pq.attestationsInAggregatedSignatures, "sig_aggregated_votes", duties.attestationsAggregated);
-    this.advance(pq.aggregatedSignaturesValid, "sig_aggregated_valid", verdicts.aggregated.valid);
-    this.advance(pq.aggregatedSignaturesInvalid, "sig_aggregated_invalid", verdicts.aggregated.invalid);
-    for (const [reason, n] of Object.entries(duties.aggregationSkipped)) {
-      this.advance(this.m.validator.aggregatorSkipped, `aggregator_skipped_${reason}`, n, { reason });
-    }
+    this.totals.advance(pq.attestationSignatures, "sig_attestations_signed", duties.attestationsProduced);
+    this.totals.advance(pq.attestationSignaturesValid, "sig_single_valid", verdicts.single.valid);
+    this.totals.advance(pq.attestationSignaturesInvalid, "sig_single_invalid", verdicts.single.invalid);
+    this.totals.advance(pq.aggregatedSignatures, "sig_aggregates_built", duties.aggregatesBuilt);
+    this.totals.advance(pq.attestationsInAggregatedSignatures, "sig_aggregated_votes", duties.attestationsAggregated);
+    this.totals.advance(pq.aggregatedSignaturesValid, "sig_aggregated_valid", verdicts.aggregated.valid);
+    this.totals.advance(pq.aggregatedSignaturesInvalid, "sig_aggregated_invalid", verdicts.aggregated.invalid);
+    this.totals.advanceEach(
+      this.m.validator.aggregatorSkipped,
+      "aggregator_skipped",
+      duties.aggregationSkipped,
+      "reason",
+    );
   }
 
   /** The database write queue: depth, bytes, failures and back-pressure. */
@@ -300,113 +323,46 @@ export class MetricsBridge {
     r.dbWriteConsecutiveFailures.set(stats.consecutiveFailures);
     r.dbBackpressure.set(stats.backpressure ? 1 : 0);
     for (const kind of ["block", "finality"] as const) {
-      this.advance(r.dbWrites, `db_written_${kind}`, stats.written[kind], { kind });
-      this.advance(r.dbWriteFailures, `db_failures_${kind}`, stats.failures[kind], { kind });
+      this.totals.advance(r.dbWrites, `db_written_${kind}`, stats.written[kind], { kind });
+      this.totals.advance(r.dbWriteFailures, `db_failures_${kind}`, stats.failures[kind], { kind });
     }
-    this.advance(r.dbFinalitySuperseded, "db_superseded", stats.superseded);
-    this.advance(r.dbImportsRefused, "db_refused", stats.refused);
+    this.totals.advance(r.dbFinalitySuperseded, "db_superseded", stats.superseded);
+    this.totals.advance(r.dbImportsRefused, "db_refused", stats.refused);
   }
 
   /** The BLS verifier's running totals (batch sizes come through onBlsBatch). */
   syncVerifier(stats: BlsVerifierStats): void {
     const r = this.m.runtime;
     r.workerQueueDepth.set(stats.queuedSets);
-    this.advance(r.workerJobs, "worker_jobs_success", stats.jobsFinished, { kind: "bls_verify", result: "success" });
-    this.advance(r.workerJobs, "worker_jobs_error", stats.jobsFailed, { kind: "bls_verify", result: "error" });
-    for (const [reason, n] of Object.entries(stats.dropped)) {
-      this.advance(r.workerDropped, `worker_dropped_${reason}`, n, { reason });
-    }
-    this.advance(r.blsBatchFallbacks, "bls_fallbacks", stats.fallbacks);
-    this.advance(r.blsVerifySeconds, "bls_verify_seconds", stats.verifyMsTotal / 1000);
-    this.advance(r.blsSetsVerified, "bls_sets_valid", stats.setsValid, { result: "valid" });
-    this.advance(r.blsSetsVerified, "bls_sets_invalid", stats.setsInvalid, { result: "invalid" });
+    this.totals.advance(r.workerJobs, "worker_jobs_success", stats.jobsFinished, {
+      kind: "bls_verify",
+      result: "success",
+    });
+    this.totals.advance(r.workerJobs, "worker_jobs_error", stats.jobsFailed, { kind: "bls_verify", result: "error" });
+    this.totals.advanceEach(r.workerDropped, "worker_dropped", stats.dropped, "reason");
+    this.totals.advance(r.blsBatchFallbacks, "bls_fallbacks", stats.fallbacks);
+    this.totals.advance(r.blsVerifySeconds, "bls_verify_seconds", stats.verifyMsTotal / 1000);
+    this.totals.advance(r.blsSetsVerified, "bls_sets_valid", stats.setsValid, { result: "valid" });
+    this.totals.advance(r.blsSetsVerified, "bls_sets_invalid", stats.setsInvalid, { result: "invalid" });
   }
 
   /** Gossip verdicts and decode failures per topic kind, req/resp results, peer connection events. */
   syncNetwork(stats: LabelledNetworkStats): void {
-    const { m } = this;
-    this.advanceTable(m.runtime.gossipMessages, "gossip", stats.gossipVerdicts, "topic", "result");
-    this.advanceTable(m.runtime.gossipDecodeErrors, "decode", stats.gossipDecodeFailures, "topic", "reason");
-    for (const [method, directions] of Object.entries(stats.reqresp)) {
-      const protocol = REQRESP_PROTOCOL_LABEL[method as keyof typeof REQRESP_PROTOCOL_LABEL];
-      for (const [direction, results] of Object.entries(directions)) {
-        for (const [result, n] of Object.entries(results)) {
-          const labels = { protocol, direction, result };
-          this.advance(m.runtime.reqrespRequests, `reqresp_${method}_${direction}_${result}`, n, labels);
-        }
-      }
-      this.advance(m.runtime.reqrespRateLimited, `reqresp_rate_limited_${protocol}`, directions.inbound.rate_limited, {
-        protocol,
-      });
-    }
-    this.advanceTable(m.network.peerConnectionEvents, "peer_connect", stats.peerConnections, "direction", "result");
-    this.advanceTable(
-      m.network.peerDisconnectionEvents,
-      "peer_disconnect",
-      stats.peerDisconnections,
-      "direction",
-      "reason",
-    );
+    syncNetworkCounters(this.m, this.totals, stats);
   }
 
-  /** A two-level table of running totals, one series per cell, labelled by its row and column keys. */
-  /** One labelled series per key of `totals`. */
-  private advanceEach(counter: Counter, keyPrefix: string, totals: Readonly<Record<string, number>>, label: string) {
-    for (const [value, n] of Object.entries(totals))
-      this.advance(counter, `${keyPrefix}_${value}`, n, { [label]: value });
-  }
-
-  private advanceTable(
-    counter: Counter,
-    keyPrefix: string,
-    table: Readonly<Record<string, Readonly<Record<string, number>>>>,
-    rowLabel: string,
-    columnLabel: string,
-  ): void {
-    for (const [row, columns] of Object.entries(table)) {
-      for (const [column, n] of Object.entries(columns)) {
-        this.advance(counter, `${keyPrefix}_${row}_${column}`, n, { [rowLabel]: row, [columnLabel]: column });
-      }
-    }
+  /** The shared req/resp response budget and the network thread's heap. */
+  syncNetworkMemory(memory: NetworkMemoryStats, budgetRefusals: number): void {
+    syncNetworkMemory(this.m, this.totals, memory, budgetRefusals);
   }
 
   /** Score disconnections, bans and penalties; each drained score sample is observed once. */
-  /** The shared req/resp response budget and the network thread's heap. */
-  syncNetworkMemory(memory: NetworkMemoryStats, budgetRefusals: number): void {
-    const r = this.m.runtime;
-    r.reqrespResponseBytesInflight.set(memory.responseBudget.inFlightBytes);
-    this.advance(r.reqrespResponseBudgetRefused, "reqresp_response_budget_refused", budgetRefusals);
-    r.networkThreadHeapBytes.set({ kind: "used" }, memory.heap.usedBytes);
-    r.networkThreadHeapBytes.set({ kind: "total" }, memory.heap.totalBytes);
-    r.networkThreadHeapBytes.set({ kind: "external" }, memory.heap.externalBytes);
-  }
-
   syncPeerScores(stats: PeerScoreSummary, samples: readonly number[]): void {
-    const r = this.m.runtime;
-    for (const score of samples) r.peerScore.observe(score);
-    r.peersGraylisted.set(stats.graylistedNow);
-    r.peersBanned.set(stats.bannedNow);
-    this.advance(r.peersGraylistedTotal, "peers_graylisted", stats.graylistedTotal);
-    this.advance(r.peerConnectionsRefused, "peer_connections_refused", stats.refusedConnections);
-    this.advanceEach(r.peerScoreDisconnects, "peer_score_disconnect", stats.disconnects, "reason");
-    this.advanceEach(r.peerScorePenalties, "peer_score_penalty", stats.penalties, "action");
-    this.advanceEach(r.peerScorePenaltiesDeferred, "peer_score_penalty_deferred", stats.deferredPenalties, "outcome");
+    syncPeerScores(this.m, this.totals, stats, samples);
   }
 
   /** Sizes drained from the network layer since the last sync; each is observed exactly once. */
-  observeGossipSizes(sizes: Readonly<Record<"block" | "attestation" | "aggregation", readonly number[]>>): void {
-    const n = this.m.network;
-    for (const bytes of sizes.block) n.gossipBlockSizeBytes.observe(bytes);
-    for (const bytes of sizes.attestation) n.gossipAttestationSizeBytes.observe(bytes);
-    for (const bytes of sizes.aggregation) n.gossipAggregationSizeBytes.observe(bytes);
-  }
-
-  private advance(counter: Counter, key: string, total: number, labels?: LabelValues): void {
-    const last = this.seen.get(key) ?? 0;
-    if (total > last) {
-      if (labels) counter.inc(labels, total - last);
-      else counter.inc(total - last);
-    }
-    this.seen.set(key, Math.max(last, total));
+  observeGossipSizes(sizes: GossipSizes): void {
+    observeGossipSizes(this.m, sizes);
   }
 }
