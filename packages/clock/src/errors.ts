@@ -1,3 +1,4 @@
+// Typed errors for clock options that cannot describe a usable time model.
 /**
  * Thrown when a clock, tracker or timer is built from options that cannot describe a usable
  * time model. `option` names the offending field so a config loader can point at it.

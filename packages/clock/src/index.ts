@@ -1,3 +1,4 @@
+// The slot clock package's public face: time model, interval tracking and timing, option errors.
 export { ClockOptionsError } from "./errors.ts";
 export { formatSlotInterval } from "./format.ts";
 export {

@@ -1,3 +1,5 @@
+// Fires a callback at each interval boundary of a SlotClock, re-armed from the clock after every
+// fire so timer drift never accumulates; the timer API is injected so tests drive time by hand.
 import { ClockOptionsError } from "./errors.ts";
 import type { SlotClock } from "./slotClock.ts";
 

@@ -1,3 +1,5 @@
+// Which intervals are due since the last one serviced: each missed interval exactly once, in order,
+// with a replay cap for long stalls. Pure bookkeeping over a SlotClock; the driver acts on it.
 import { requireInteger } from "./errors.ts";
 import type { SlotClock } from "./slotClock.ts";
 

@@ -1,3 +1,6 @@
+// Wall-clock time to slots and intervals since genesis (floor-based, defined before genesis too).
+// The defaults restate the chain's SECONDS_PER_SLOT and INTERVALS_PER_SLOT, which this package may
+// not import; packages/node/test/node/clockChainTiming.test.ts pins them equal.
 import { ClockOptionsError, requireInteger } from "./errors.ts";
 
 export const DEFAULT_SLOT_DURATION_MS = 4000;

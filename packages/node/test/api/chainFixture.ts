@@ -1,7 +1,9 @@
 // A small real chain for the API tests: 4 interop validators, a fork-choice store, and a signed
 // block at slot 1 whose post-state makes a non-genesis checkpoint-sync anchor.
+import type { PublishResult } from "@metronome/api";
 import {
   Block,
+  buildBlock,
   computeForkDigest,
   createGenesisBlock,
   createGenesisState,
@@ -16,6 +18,7 @@ import {
   type State,
 } from "@metronome/chain";
 import type { FinalizedAnchor } from "../../src/api/leanRoutes.ts";
+import type { ValidatorBackend } from "../../src/api/validatorRoutes.ts";
 
 export const GENESIS_TIME = 1_000;
 export const VALIDATORS = 4;
@@ -55,4 +58,23 @@ export function slotOneAnchor(chain: TestChain): FinalizedAnchor {
 /** Moves the store's clock to the given interval of `slot`. */
 export function tickTo(chain: TestChain, slot: number, interval = 0): void {
   chain.store.onTick(slot * INTERVALS_PER_SLOT + interval, false);
+}
+
+/**
+ * The validator routes' backend as beaconNode.ts wires it, over the test chain's real store; every
+ * publish answers "imported" without gossiping (tests that record or vary publishes override them).
+ */
+export function storeValidatorBackend(chain: TestChain): ValidatorBackend {
+  const store = chain.store;
+  return {
+    currentSlot: () => store.currentSlot,
+    validatorCount: () => chain.genesis.validators.length,
+    validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
+    attestationSubnetCount: () => 2,
+    attestationData: (slot) => store.produceAttestationData(slot),
+    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
+    blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
+    publishBlock: async () => ({ status: "imported" }),
+    publishAttestations: async (atts) => atts.map((): PublishResult => ({ status: "imported" })),
+  };
 }

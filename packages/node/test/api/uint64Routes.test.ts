@@ -4,12 +4,12 @@
 // value that would have to enter the chain above 2^53 - 1 is a 400 naming the field and the limit.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { ApiClient, dutiesRoute, type PublishResult } from "@metronome/api";
-import { buildBlock, interopSecretKey, SignedAttestation, signAttestation } from "@metronome/chain";
+import { ApiClient, dutiesRoute } from "@metronome/api";
+import { interopSecretKey, SignedAttestation, signAttestation } from "@metronome/chain";
 import type { BlockIdQuery } from "../../src/api/backend.ts";
 import { startApiServer } from "../../src/api/server.ts";
-import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { makeChain, type TestChain, tickTo } from "./chainFixture.ts";
+import { validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import { makeChain, storeValidatorBackend, type TestChain, tickTo } from "./chainFixture.ts";
 import { fakeApiBackend, startTestServer, type TestServer } from "./helpers.ts";
 
 const TWO_53_MINUS_1 = "9007199254740991";
@@ -25,25 +25,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-function backendFor(chain: TestChain): ValidatorBackend {
-  const store = chain.store;
-  return {
-    currentSlot: () => store.currentSlot,
-    validatorCount: () => chain.genesis.validators.length,
-    validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
-    attestationSubnetCount: () => 2,
-    attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
-    blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
-    publishBlock: async () => ({ status: "imported" }),
-    publishAttestations: async (atts) => atts.map((): PublishResult => ({ status: "imported" })),
-  };
-}
-
 async function serveValidatorRoutes(): Promise<{ chain: TestChain; base: string }> {
   const chain = makeChain();
   tickTo(chain, 1, 1);
-  const server = await startTestServer([validatorRoutesPlugin(backendFor(chain))]);
+  const server = await startTestServer([validatorRoutesPlugin(storeValidatorBackend(chain))]);
   servers.push(server);
   return { chain, base: server.base };
 }

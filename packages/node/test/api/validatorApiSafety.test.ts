@@ -6,7 +6,6 @@ import type { PublishResult } from "@metronome/api";
 import {
   aggregateAttestations,
   Block,
-  buildBlock,
   INTERVALS_PER_SLOT,
   interopSecretKey,
   SignedAttestation,
@@ -16,7 +15,7 @@ import {
 import { ClientLimiter } from "../../src/api/clientLimiter.ts";
 import { ApiServerStats } from "../../src/api/serverLimits.ts";
 import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { makeChain, type TestChain, tickTo } from "./chainFixture.ts";
+import { makeChain, storeValidatorBackend, type TestChain, tickTo } from "./chainFixture.ts";
 import { startTestServer, type TestServer, waitFor } from "./helpers.ts";
 
 const servers: TestServer[] = [];
@@ -29,18 +28,11 @@ function backendFor(
   chain: TestChain,
   opts: { clockSlot?: () => number; publish?: (n: number) => Promise<PublishResult[]> } = {},
 ): ValidatorBackend {
-  const store = chain.store;
+  const backend = storeValidatorBackend(chain);
   return {
-    currentSlot: opts.clockSlot ?? (() => store.currentSlot),
-    validatorCount: () => chain.genesis.validators.length,
-    validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
-    attestationSubnetCount: () => 2,
-    attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
-    blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
-    publishBlock: async () => ({ status: "imported" }),
-    publishAttestations: async (atts) =>
-      opts.publish ? opts.publish(atts.length) : atts.map((): PublishResult => ({ status: "imported" })),
+    ...backend,
+    currentSlot: opts.clockSlot ?? backend.currentSlot,
+    publishAttestations: async (atts) => (opts.publish ? opts.publish(atts.length) : backend.publishAttestations(atts)),
   };
 }
 

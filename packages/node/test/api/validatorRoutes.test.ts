@@ -6,7 +6,6 @@ import {
   aggregateAttestations,
   aggregateSignatureBytes,
   Block,
-  buildBlock,
   ChainError,
   fromHex,
   interopSecretKey,
@@ -16,7 +15,7 @@ import {
   toHex,
 } from "@metronome/chain";
 import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { makeChain, type TestChain, tickTo, VALIDATORS } from "./chainFixture.ts";
+import { makeChain, storeValidatorBackend, type TestChain, tickTo, VALIDATORS } from "./chainFixture.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
 const servers: TestServer[] = [];
@@ -28,13 +27,7 @@ afterEach(async () => {
 function backendFor(chain: TestChain, published: { blocks: number; attestations: number }): ValidatorBackend {
   const store = chain.store;
   return {
-    currentSlot: () => store.currentSlot,
-    validatorCount: () => chain.genesis.validators.length,
-    validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
-    attestationSubnetCount: () => 2,
-    attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
-    blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
+    ...storeValidatorBackend(chain),
     publishBlock: async (signed) => {
       try {
         const result = store.onBlock(signed);
