@@ -1,9 +1,8 @@
 // The validator client reaches a node whose validator routes need a bearer token.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { buildBlock } from "@metronome/chain";
 import { validatorRoutesPlugin } from "../../packages/node/src/api/validatorRoutes.ts";
-import { makeChain } from "../../packages/node/test/api/chainFixture.ts";
+import { makeChain, storeValidatorBackend } from "../../packages/node/test/api/chainFixture.ts";
 import { startTestServer, type TestServer } from "../../packages/node/test/api/helpers.ts";
 import { BeaconNodeClient, BeaconNodeError } from "../../packages/validator/src/beaconNodes.ts";
 
@@ -16,20 +15,9 @@ describe("validator client bearer token", () => {
 
   it("sends Authorization: Bearer when given a token; without it the node answers 401", async () => {
     const chain = makeChain();
-    const store = chain.store;
     server = await startTestServer([
       validatorRoutesPlugin(
-        {
-          currentSlot: () => 0,
-          validatorCount: () => 4,
-          validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
-          attestationSubnetCount: () => 1,
-          attestationData: (slot) => store.produceAttestationData(slot),
-          produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
-          blockSigningRoot: (b) => chain.domains.blockSigningRoot(b),
-          publishBlock: async () => ({ status: "imported" }),
-          publishAttestations: async (atts) => atts.map(() => ({ status: "imported" as const })),
-        },
+        { ...storeValidatorBackend(chain), currentSlot: () => 0, attestationSubnetCount: () => 1 },
         { token },
       ),
     ]);

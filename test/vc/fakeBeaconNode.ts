@@ -4,9 +4,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PublishResult } from "@metronome/api";
-import { buildBlock, ChainError, isChainError } from "@metronome/chain";
+import { ChainError, isChainError } from "@metronome/chain";
 import { type ValidatorBackend, validatorRoutesPlugin } from "../../packages/node/src/api/validatorRoutes.ts";
-import { makeChain, type TestChain } from "../../packages/node/test/api/chainFixture.ts";
+import { makeChain, storeValidatorBackend, type TestChain } from "../../packages/node/test/api/chainFixture.ts";
 import { startTestServer, type TestServer } from "../../packages/node/test/api/helpers.ts";
 
 export interface FakeBeaconNode {
@@ -21,13 +21,8 @@ export async function startFakeBeaconNode(chain: TestChain = makeChain()): Promi
   const store = chain.store;
   const published = { blocks: 0, attestations: 0, attestationIndices: [] as number[] };
   const backend: ValidatorBackend = {
-    currentSlot: () => store.currentSlot,
-    validatorCount: () => chain.genesis.validators.length,
-    validatorPubkey: (i) => chain.genesis.validators[i]?.pubkey,
+    ...storeValidatorBackend(chain),
     attestationSubnetCount: () => 1,
-    attestationData: (slot) => store.produceAttestationData(slot),
-    produceBlock: (slot, proposer) => buildBlock(store, slot, proposer),
-    blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
     publishBlock: async (signed) => {
       try {
         const result = store.onBlock(signed);
