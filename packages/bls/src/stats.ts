@@ -1,5 +1,11 @@
 // Running totals shared by both verifiers, so their stats() read the same way.
-import { type BatchCounters, type BatchRecord, type BlsVerifierStats, emptyBatchCounters } from "./types.ts";
+import {
+  type BatchCounters,
+  type BatchRecord,
+  type BatchTotals,
+  type BlsVerifierStats,
+  emptyBatchTotals,
+} from "./types.ts";
 
 export const DEFAULT_RECENT_BATCHES = 64;
 
@@ -21,7 +27,7 @@ export class VerifierStatsRecorder {
   private setsValid = 0;
   /** Verification time summed over finished batches: the verifier's busy time. */
   private verifyMsTotal = 0;
-  private readonly totals: BatchCounters = emptyBatchCounters();
+  private readonly totals: BatchTotals = emptyBatchTotals();
   private readonly recent: BatchRecord[] = [];
   private readonly recentLimit: number;
 
@@ -34,13 +40,7 @@ export class VerifierStatsRecorder {
     this.setsVerified += results.length;
     for (const r of results) this.setsValid += r;
     this.verifyMsTotal += record.verifyMs;
-    this.totals.batchChecks += counters.batchChecks;
-    this.totals.sameMessageGroups += counters.sameMessageGroups;
-    this.totals.fallbacks += counters.fallbacks;
-    this.totals.individualChecks += counters.individualChecks;
-    this.totals.malformed += counters.malformed;
-    this.totals.keysDecoded += counters.keysDecoded;
-    this.totals.keyAggregations += counters.keyAggregations;
+    for (const key of Object.keys(this.totals) as (keyof BatchTotals)[]) this.totals[key] += counters[key];
     if (this.recentLimit === 0) return;
     this.recent.push(record);
     if (this.recent.length > this.recentLimit) this.recent.shift();
@@ -58,13 +58,7 @@ export class VerifierStatsRecorder {
       setsInvalid: this.setsVerified - this.setsValid,
       setsMalformedShape: this.setsMalformedShape,
       verifyMsTotal: this.verifyMsTotal,
-      batchChecks: this.totals.batchChecks,
-      sameMessageGroups: this.totals.sameMessageGroups,
-      fallbacks: this.totals.fallbacks,
-      individualChecks: this.totals.individualChecks,
-      malformed: this.totals.malformed,
-      keysDecoded: this.totals.keysDecoded,
-      keyAggregations: this.totals.keyAggregations,
+      ...this.totals,
       dropped: { ...this.dropped },
       recentBatches: this.recent.slice(),
     };

@@ -77,6 +77,11 @@ export interface BatchCounters {
   keyAggregations: number;
 }
 
+export function emptyBatchTotals(): BatchTotals {
+  const { sets: _sets, ...totals } = emptyBatchCounters();
+  return totals;
+}
+
 export function emptyBatchCounters(): BatchCounters {
   return {
     sets: 0,
@@ -98,7 +103,10 @@ export interface BatchRecord {
   verifyMs: number;
 }
 
-export interface BlsVerifierStats {
+/** BatchCounters summed over every finished batch (the per-batch set count is `setsVerified` there). */
+export type BatchTotals = Omit<BatchCounters, "sets">;
+
+export interface BlsVerifierStats extends BatchTotals {
   /** Threads verifying (0 for the main-thread verifier). */
   workers: number;
   /** Sets accepted and buffered, waiting for a free worker: the queue depth. */
@@ -118,13 +126,6 @@ export interface BlsVerifierStats {
   setsMalformedShape: number;
   /** Milliseconds spent verifying, summed over finished batches (busy time, not queue wait). */
   verifyMsTotal: number;
-  batchChecks: number;
-  sameMessageGroups: number;
-  fallbacks: number;
-  individualChecks: number;
-  malformed: number;
-  keysDecoded: number;
-  keyAggregations: number;
   dropped: { queue_full: number; closed: number; worker_failed: number };
   /** The most recent batches, oldest first (bounded; for a size/latency histogram). */
   recentBatches: readonly BatchRecord[];

@@ -3,7 +3,7 @@
 // per-message timings are sampled so a flood cannot make them per-message work.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BlsVerifierStats } from "@metronome/bls";
+import { type BlsVerifierStats, emptyBatchTotals } from "@metronome/bls";
 import { createMetrics, type MetronomeMetrics } from "@metronome/metrics";
 import { LabelledNetworkCounters } from "@metronome/network";
 import { MetricsBridge } from "../../src/node/metricsBridge.ts";
@@ -42,13 +42,7 @@ function verifierStats(over: Partial<BlsVerifierStats> = {}): BlsVerifierStats {
     setsInvalid: 0,
     setsMalformedShape: 0,
     verifyMsTotal: 0,
-    batchChecks: 0,
-    sameMessageGroups: 0,
-    fallbacks: 0,
-    individualChecks: 0,
-    malformed: 0,
-    keysDecoded: 0,
-    keyAggregations: 0,
+    ...emptyBatchTotals(),
     dropped: { queue_full: 0, closed: 0, worker_failed: 0 },
     recentBatches: [],
     ...over,
