@@ -19,10 +19,9 @@ import {
 } from "../gossip/topics.ts";
 import type { NetworkThreadHealth, PeerScoreSummary } from "../network.ts";
 import { type GossipStatKind, type LabelledNetworkStats, NetworkCounters, type NetworkStats } from "../stats.ts";
-import { emptyDeferredPenaltyStats } from "./deferredPenalties.ts";
 import type { NetworkHostOptions } from "./hostOptions.ts";
 import type { HostServices } from "./libp2pNode.ts";
-import type { PeerDefence } from "./peerDefence.ts";
+import { emptyPeerDefenceStats, type PeerDefence } from "./peerDefence.ts";
 import { PeerScoreStore } from "./peerScores.ts";
 
 export class HostReader {
@@ -110,11 +109,7 @@ export class HostReader {
 
   /** Penalties, score disconnections by reason, bans, and the graylist counts. */
   peerScoreStats(): PeerScoreSummary {
-    const defence = this.defence?.stats() ?? {
-      graylistedNow: 0,
-      graylistedTotal: 0,
-      deferredPenalties: emptyDeferredPenaltyStats(),
-    };
+    const defence = this.defence?.stats() ?? emptyPeerDefenceStats();
     return { ...this.scores.snapshot(), ...defence };
   }
 

@@ -3,7 +3,7 @@
 // score fell to the disconnect threshold, is disconnected and banned for a cool-down. A graylisted
 // peer's messages are already dropped unread by gossipsub; holding its connection gains nothing.
 import { GRAYLIST_THRESHOLD } from "../gossip/scoring.ts";
-import { DeferredPenalties, type DeferredPenaltyStats } from "./deferredPenalties.ts";
+import { DeferredPenalties, type DeferredPenaltyStats, emptyDeferredPenaltyStats } from "./deferredPenalties.ts";
 import type { PeerAction, PeerScoreStore, ScoreDisconnectReason } from "./peerScores.ts";
 
 /** How often scores are checked: well inside the 10 s the issue allows to graylist a flooder. */
@@ -33,6 +33,13 @@ export type PeerDefenceStats = {
   /** Penalties held to see whether the peer's connection was closing, by how each ended. */
   deferredPenalties: DeferredPenaltyStats;
 };
+
+/** A defence that has not run (a host not started, a worker not yet reporting). */
+export const emptyPeerDefenceStats = (): PeerDefenceStats => ({
+  graylistedNow: 0,
+  graylistedTotal: 0,
+  deferredPenalties: emptyDeferredPenaltyStats(),
+});
 
 export class PeerDefence {
   private readonly deps: PeerDefenceDeps;

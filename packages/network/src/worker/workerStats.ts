@@ -4,7 +4,7 @@
 // Drained samples (gossip sizes, peer scores) accumulate here, bounded, until the next drain.
 import { boundaryDrops } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
-import { emptyDeferredPenaltyStats } from "../host/deferredPenalties.ts";
+import { emptyPeerDefenceStats } from "../host/peerDefence.ts";
 import type { NetworkMemoryStats, PeerScoreSummary } from "../network.ts";
 import {
   COUNTER_NAMES,
@@ -39,9 +39,7 @@ const zeroPeerScores = (): PeerScoreSummary => ({
   bannedNow: 0,
   refusedConnections: 0,
   evictions: 0,
-  graylistedNow: 0,
-  graylistedTotal: 0,
-  deferredPenalties: emptyDeferredPenaltyStats(),
+  ...emptyPeerDefenceStats(),
 });
 const zeroBoundary = (): BoundaryStats => ({
   droppedCount: { block: 0, attestation: 0, aggregation: 0 },

@@ -5,7 +5,7 @@ import type { LabelledNetworkStats, NetworkMemoryStats, PeerScoreSummary } from 
 import type { CounterTotals } from "./counterTotals.ts";
 
 /** Req/resp method names as the network layer spells them -> the metrics' protocol label. */
-const REQRESP_PROTOCOL_LABEL = {
+export const REQRESP_PROTOCOL_LABEL = {
   status: "status",
   blocksByRoot: "blocks_by_root",
   blocksByRange: "blocks_by_range",

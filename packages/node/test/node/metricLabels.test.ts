@@ -15,6 +15,7 @@ import {
   REQRESP_STAT_METHODS,
   SCORE_DISCONNECT_REASONS,
 } from "@metronome/network";
+import { REQRESP_PROTOCOL_LABEL } from "../../src/node/networkMetricsSync.ts";
 
 const runtime = RUNTIME_METRICS.runtime;
 const sorted = (values: readonly string[]) => [...values].sort();
@@ -22,9 +23,12 @@ const sorted = (values: readonly string[]) => [...values].sort();
 describe("metric label values agree with the network's own spellings", () => {
   it("req/resp results and methods", () => {
     assert.deepEqual(sorted(runtime.reqrespRequests.labelValues.result), sorted(REQRESP_OUTCOMES));
-    // The bridge maps method names to the protocol label (blocksByRoot -> blocks_by_root).
-    const snake = (method: string) => method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    assert.deepEqual(sorted(runtime.reqrespRequests.labelValues.protocol), sorted(REQRESP_STAT_METHODS.map(snake)));
+    // The bridge maps each method the network counts to the protocol label the spec lists.
+    assert.deepEqual(sorted(Object.keys(REQRESP_PROTOCOL_LABEL)), sorted(REQRESP_STAT_METHODS));
+    assert.deepEqual(
+      sorted(runtime.reqrespRequests.labelValues.protocol),
+      sorted(Object.values(REQRESP_PROTOCOL_LABEL)),
+    );
   });
 
   it("gossip topic kinds and verdicts", () => {
