@@ -263,7 +263,7 @@ export class NetworkHost extends HostReader implements INetwork {
   /** Charges `peer` for a req/resp offence (the host's own req/resp reports these itself). */
   penalise(peer: string, action: PeerAction, detail?: string): void {
     if (this.defence !== undefined) this.defence.penalise(peer, action, detail);
-    else this.scores.apply(peer, action);
+    else this.scores.apply(peer, action, detail);
   }
 
   /** Runs one score check now (the host does it every second); for tests and tooling. */
