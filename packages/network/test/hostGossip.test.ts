@@ -79,9 +79,12 @@ describe("gossip between real hosts", () => {
     await b.publishRaw(topic, new Uint8Array([...encodeVarint(MAX_PAYLOAD_SIZE + 1), 0, 0, 0]));
     await waitFor(() => {
       const s = a.stats();
-      return s.gossip_rejected_not_snappy === 1 && s.gossip_rejected_bad_ssz === 1 && s.gossip_rejected_too_large === 1;
+      return s.gossip_rejected_not_snappy === 1 && s.gossip_rejected_bad_ssz === 1 && s.gossip_rejected_too_large >= 1;
     }, "three rejections at a");
     assert.equal(atA.blocks.length, 1);
+    // The oversized one can come back: gossipsub keeps no seen-id for a message refused in its
+    // transform (it is never hashed), so once a prunes b, b's IHAVE brings it again by IWANT,
+    // refused and charged each time. The checks below, all synchronous, count the copies so far.
 
     // The host keeps working: a valid block after the garbage is still delivered.
     const next = sampleBlock(8);
@@ -90,17 +93,18 @@ describe("gossip between real hosts", () => {
     assert.ok(SignedBlock.equals(atA.blocks[1] as SignedBlock, next));
 
     // Every verdict is counted under its topic kind, decode failures as rejects.
+    const tooLarge = a.stats().gossip_rejected_too_large;
     const verdicts = a.labelledStats().gossipVerdicts;
-    assert.deepEqual(verdicts.block, { accept: 2, reject: 3, ignore: 0 });
+    assert.deepEqual(verdicts.block, { accept: 2, reject: 2 + tooLarge, ignore: 0 });
     assert.deepEqual(verdicts.attestation, { accept: 1, reject: 0, ignore: 0 });
     assert.deepEqual(verdicts.aggregation, { accept: 1, reject: 0, ignore: 0 });
     // Decode failures by the topic they came on, for metronome_gossip_decode_errors_total.
     const failures = a.labelledStats().gossipDecodeFailures;
-    assert.deepEqual(failures.block, { not_snappy: 1, too_large: 1, bad_ssz: 1 });
+    assert.deepEqual(failures.block, { not_snappy: 1, too_large: tooLarge, bad_ssz: 1 });
     assert.deepEqual(failures.attestation, { not_snappy: 0, too_large: 0, bad_ssz: 0 });
     // Sizes as received (compressed), each handed out once.
     const sizes = a.drainGossipSizes();
-    assert.equal(sizes.block.length, 5);
+    assert.equal(sizes.block.length, 4 + tooLarge);
     assert.equal(sizes.attestation.length, 1);
     assert.equal(sizes.aggregation.length, 1);
     assert.ok((sizes.attestation[0] as number) > 0);

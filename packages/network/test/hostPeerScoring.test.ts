@@ -68,7 +68,10 @@ describe("gossip peer scoring between real hosts", () => {
     const decompressed = a.gossipDecompressions();
     const oversized = new Uint8Array([...encodeVarint(GOSSIP_MAX_SSZ_BYTES.attestation + 1), 0, 0]);
     await b.publishRaw(b.topicName("attestation", 0), oversized);
-    await waitFor(() => a.stats().gossip_rejected_too_large === 1, "the oversized attestation refused");
+    // At least once: gossipsub keeps no seen-id for a message its transform refused, so once a
+    // has pruned b (its score went negative at the REJECT) b's IHAVE can bring it back by IWANT,
+    // and each copy is refused and costs b again. Polling for exactly 1 raced those copies.
+    await waitFor(() => a.stats().gossip_rejected_too_large >= 1, "the oversized attestation refused");
     assert.equal(a.gossipDecompressions(), decompressed, "refused before decompression");
     assert.equal(seen.attestations, 0);
     await waitFor(() => a.gossipScore(b.peerId) < afterReject - 1, "the oversize penalty");
