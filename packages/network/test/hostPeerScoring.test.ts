@@ -11,7 +11,7 @@ import type { GossipVerdict } from "../src/gossip/router.ts";
 import { GRAYLIST_THRESHOLD, INVALID_MESSAGES_TO_GRAYLIST } from "../src/gossip/scoring.ts";
 import { GOSSIP_MAX_SSZ_BYTES } from "../src/gossip/topicLimits.ts";
 import { INBOUND_UPGRADE_TIMEOUT_MS, type NetworkHost } from "../src/host/networkHost.ts";
-import { APP_SCORE_HALF_LIFE_MS } from "../src/host/peerScores.ts";
+import { APP_SCORE_HALF_LIFE_MS, DISCONNECT_APP_SCORE, PEER_ACTION_PENALTY } from "../src/host/peerScores.ts";
 import { sampleAttestation, sampleBlock, sampleStatus, waitFor } from "./fixtures.ts";
 import { HostPool } from "./hosts.ts";
 
@@ -123,6 +123,31 @@ describe("gossip peer scoring between real hosts", () => {
     await b.dial(a.multiaddrs()[0] as string).catch(() => "");
     await waitFor(() => a.peerScoreStats().refusedConnections >= 1, "the redial refused");
     assert.equal(a.isConnected(b.peerId), false);
+  });
+  it("a peer whose votes the node judges ignore_penalise is charged unwanted_gossip and cut off, none forwarded", async () => {
+    const { a, b, seen } = await pair(pool);
+    const c = await pool.start({ attestationSubnetCount: 2, bootnodes: [a.multiaddrs()[0] as string] });
+    let atC = 0;
+    c.setGossipHandler("attestation", () => {
+      atC++;
+      return "accept";
+    });
+    c.subscribe([0, 1]);
+    await waitFor(() => a.gossipMeshPeers("attestation", 0).includes(c.peerId), "c in a's subnet-0 mesh");
+    seen.next = "ignore_penalise";
+    const needed = -DISCONNECT_APP_SCORE / -PEER_ACTION_PENALTY.unwanted_gossip;
+    // Even validator indices belong on subnet 0 of 2; each vote is a distinct message.
+    for (let i = 0; i < needed + 5 && a.isConnected(b.peerId); i++) {
+      await b.publishAttestation(0, sampleAttestation(2 * i)).catch(() => 0);
+    }
+    await waitFor(() => !a.isConnected(b.peerId), "a to cut b off for unwanted gossip");
+    const stats = a.peerScoreStats();
+    assert.ok(stats.penalties.unwanted_gossip >= needed, `${stats.penalties.unwanted_gossip} penalties`);
+    assert.equal(stats.disconnects.app_score, 1);
+    assert.equal(a.isBanned(b.peerId), true);
+    // IGNORE to gossipsub: nothing was forwarded to c, and no P4 was charged (the cut is the app score's).
+    assert.equal(atC, 0);
+    assert.equal(stats.disconnects.gossip_score, 0);
   });
 });
 

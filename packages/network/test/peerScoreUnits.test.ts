@@ -65,6 +65,7 @@ describe("application peer score", () => {
       invalid_request: 1,
       malformed_response: 0,
       oversized_response: 0,
+      unwanted_gossip: 0,
     });
   });
 

@@ -76,9 +76,11 @@ export const RUNTIME_PEERS = {
   peerScorePenalties: {
     name: "metronome_peer_score_penalties_total",
     type: "counter",
-    help: "Application-level peer score penalties, by action",
+    help: "Application-level peer score penalties, by action (unwanted_gossip: a vote more than a slot ahead of the clock)",
     labels: ["action"],
-    labelValues: { action: ["rate_limited", "invalid_request", "malformed_response", "oversized_response"] },
+    labelValues: {
+      action: ["rate_limited", "invalid_request", "malformed_response", "oversized_response", "unwanted_gossip"],
+    },
   },
   peerScorePenaltiesDeferred: {
     name: "metronome_peer_score_penalties_deferred_total",

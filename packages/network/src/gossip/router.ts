@@ -6,13 +6,18 @@ import type { PeerId } from "@libp2p/interface";
 import { ATTESTATION_COMMITTEE_COUNT, type SignedAttestation } from "@metronome/chain";
 import { MAX_PAYLOAD_SIZE } from "../encoding/limits.ts";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
-import type { CounterName, NetworkCounters } from "../stats.ts";
+import type { CounterName, GossipVerdictName, NetworkCounters } from "../stats.ts";
 import { decodeGossipSsz, encodeGossipPayload, type GossipDecodeFailure, type GossipValueByKind } from "./codec.ts";
 import type { DecompressedPayloads } from "./options.ts";
 import { GOSSIP_MAX_SSZ_BYTES } from "./topicLimits.ts";
 import { type GossipKind, type GossipTopic, gossipTopicName, parseGossipTopic } from "./topics.ts";
 
-export type GossipVerdict = "accept" | "reject" | "ignore";
+/**
+ * The node's verdict on a gossip message. `ignore_penalise` is an IGNORE for gossipsub (not
+ * forwarded, no P4) that also charges the forwarding peer the application-level `unwanted_gossip`
+ * penalty: for messages an honest peer never sends but which are not provably invalid.
+ */
+export type GossipVerdict = "accept" | "reject" | "ignore" | "ignore_penalise";
 
 export type GossipMessageInfo = {
   /** Peer that forwarded the message to us (not necessarily its author). */
@@ -42,6 +47,8 @@ export type GossipRouterOptions = {
   maxPendingValidations?: Partial<Record<GossipKind, number>>;
   /** A vote belongs on subnet validator_index % this (PROTOCOL.md section 5); default 1. */
   attestationSubnetCount?: number;
+  /** Charges a peer for a message the node judged `ignore_penalise` (the host's peer score). */
+  penaliseUnwanted?: (peer: string, kind: GossipKind) => void;
 };
 
 export const DEFAULT_MAX_PENDING_VALIDATIONS: Record<GossipKind, number> = {
@@ -56,7 +63,7 @@ const REJECT_COUNTER: Record<GossipDecodeFailure, CounterName> = {
   bad_ssz: "gossip_rejected_bad_ssz",
 };
 
-const VERDICT_NAME: Record<TopicValidatorResult, GossipVerdict> = {
+const VERDICT_NAME: Record<TopicValidatorResult, GossipVerdictName> = {
   [TopicValidatorResult.Accept]: "accept",
   [TopicValidatorResult.Reject]: "reject",
   [TopicValidatorResult.Ignore]: "ignore",
@@ -75,6 +82,7 @@ export class GossipRouter {
   private readonly payloads: DecompressedPayloads;
   private readonly maxPending: Record<GossipKind, number>;
   private readonly subnetCount: number;
+  private readonly penaliseUnwanted: (peer: string, kind: GossipKind) => void;
   private readonly handlers: HandlerMap = {};
   private readonly pending: Record<GossipKind, number> = { block: 0, attestation: 0, aggregation: 0 };
 
@@ -85,6 +93,7 @@ export class GossipRouter {
     this.payloads = options.payloads;
     this.maxPending = { ...DEFAULT_MAX_PENDING_VALIDATIONS, ...options.maxPendingValidations };
     this.subnetCount = options.attestationSubnetCount ?? ATTESTATION_COMMITTEE_COUNT;
+    this.penaliseUnwanted = options.penaliseUnwanted ?? (() => {});
   }
 
   setHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
@@ -188,7 +197,9 @@ export class GossipRouter {
     }
     this.pending[kind]++;
     try {
-      const verdict = await handler(decoded.value, { peer: peer.toString(), topic, bytes: decompressed.data.length });
+      const from = peer.toString();
+      const verdict = await handler(decoded.value, { peer: from, topic, bytes: decompressed.data.length });
+      if (verdict === "ignore_penalise") this.penaliseUnwanted(from, kind);
       return this.record(verdict);
     } catch {
       this.counters.inc("gossip_handler_errors");

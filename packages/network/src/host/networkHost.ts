@@ -111,6 +111,7 @@ export class NetworkHost extends HostReader implements INetwork {
       payloads: this.payloads,
       maxPendingValidations: this.options.maxPendingGossipValidations,
       attestationSubnetCount: this.subnetCount,
+      penaliseUnwanted: (peer, kind) => this.penalise(peer, "unwanted_gossip", `${kind} the node cannot use`),
     });
     const pubsub = node.services.pubsub;
     this.defence = new PeerDefence({

@@ -5,7 +5,13 @@
 // for its score is banned: refused on dial and on inbound connection for BAN_COOLDOWN_MS.
 // Pure logic, the clock injected; the network host does the disconnecting.
 
-export const PEER_ACTIONS = ["rate_limited", "invalid_request", "malformed_response", "oversized_response"] as const;
+export const PEER_ACTIONS = [
+  "rate_limited",
+  "invalid_request",
+  "malformed_response",
+  "oversized_response",
+  "unwanted_gossip",
+] as const;
 export type PeerAction = (typeof PEER_ACTIONS)[number];
 
 /**
@@ -17,6 +23,12 @@ export const PEER_ACTION_PENALTY: Readonly<Record<PeerAction, number>> = {
   invalid_request: -5,
   malformed_response: -10,
   oversized_response: -20,
+  // A gossip message an honest peer never forwards but that is not provably invalid (a vote more
+  // than a slot ahead of our clock: the sender's own clock would have dropped it). Gossipsub gets an
+  // IGNORE, which costs nothing, so without this a peer could keep the node busy with them for
+  // ever. Twenty within a half-life disconnect (Lighthouse charges its low-tolerance penalty for
+  // these), so a peer whose clock is off by more than a slot is cut off and a stray is forgiven.
+  unwanted_gossip: -1,
 };
 
 /** Floor of the score: the worst a peer can be, so recovery time is bounded too. */
@@ -63,7 +75,13 @@ export class PeerScoreStore {
   private readonly scores = new Map<string, Entry>();
   private readonly bans = new Map<string, number>();
   private readonly stats: PeerScoreStats = {
-    penalties: { rate_limited: 0, invalid_request: 0, malformed_response: 0, oversized_response: 0 },
+    penalties: {
+      rate_limited: 0,
+      invalid_request: 0,
+      malformed_response: 0,
+      oversized_response: 0,
+      unwanted_gossip: 0,
+    },
     disconnects: { gossip_score: 0, app_score: 0 },
     bannedNow: 0,
     refusedConnections: 0,

@@ -34,7 +34,7 @@ function addCounts<T>(a: T, b: T): T {
 
 const zeroStats = (): NetworkStats => Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as NetworkStats;
 const zeroPeerScores = (): PeerScoreSummary => ({
-  penalties: { rate_limited: 0, invalid_request: 0, malformed_response: 0, oversized_response: 0 },
+  penalties: { rate_limited: 0, invalid_request: 0, malformed_response: 0, oversized_response: 0, unwanted_gossip: 0 },
   disconnects: { gossip_score: 0, app_score: 0 },
   bannedNow: 0,
   refusedConnections: 0,

@@ -196,12 +196,14 @@ export class GossipIngress implements DriverWork {
       this.drops[kind].idle++;
       return "ignore";
     }
-    // Beyond the next slot can never become valid soon enough to be worth buffering.
+    // Beyond the next slot can never become valid soon enough to be worth buffering. An honest
+    // peer's clock would have dropped it too, so the forwarder is charged (not a REJECT: our own
+    // clock could be the wrong one).
     const interval = this.clock.currentInterval();
     const nextSlotStart = (Math.floor(interval / INTERVALS_PER_SLOT) + 1) * INTERVALS_PER_SLOT;
     if (isTooFarInFuture(data, nextSlotStart)) {
       this.drops[kind].future_slot++;
-      return "ignore";
+      return "ignore_penalise";
     }
     return null;
   }

@@ -61,11 +61,12 @@ describe("gossip ingress", () => {
     assert.equal(ingress.blocks.size, 1);
   });
 
-  it("queues attestations once SYNCING and drops ones beyond the next slot before any work", () => {
+  it("queues attestations once SYNCING and drops ones beyond the next slot before any work, charging the sender", () => {
     const { ingress } = setup({ genesisStart: true });
     assert.ok(ingress.enqueueAttestation(attestationAt(10), "p") instanceof Promise);
     assert.ok(ingress.enqueueAttestation(attestationAt(11), "p") instanceof Promise, "next slot is buffered later");
-    assert.equal(ingress.enqueueAttestation(attestationAt(12), "p"), "ignore");
+    // Not forwarded, and the peer pays: an honest peer's clock would have dropped it too.
+    assert.equal(ingress.enqueueAttestation(attestationAt(12), "p"), "ignore_penalise");
     assert.equal(ingress.drops.single.future_slot, 1);
     assert.equal(ingress.attestations.size, 2);
   });

@@ -290,7 +290,13 @@ describe("MetricsBridge peer scores", () => {
     const m = metrics();
     const bridge = new MetricsBridge(m);
     const stats = {
-      penalties: { rate_limited: 3, invalid_request: 0, malformed_response: 1, oversized_response: 0 },
+      penalties: {
+        rate_limited: 3,
+        invalid_request: 0,
+        malformed_response: 1,
+        oversized_response: 0,
+        unwanted_gossip: 6,
+      },
       disconnects: { gossip_score: 2, app_score: 1 },
       bannedNow: 3,
       refusedConnections: 4,
@@ -309,6 +315,7 @@ describe("MetricsBridge peer scores", () => {
     assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "gossip_score" }), 2);
     assert.equal(await value(m, "metronome_peer_score_disconnects_total", { reason: "app_score" }), 1);
     assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "rate_limited" }), 3);
+    assert.equal(await value(m, "metronome_peer_score_penalties_total", { action: "unwanted_gossip" }), 6);
     assert.equal(await value(m, "metronome_peer_score_penalties_deferred_total", { outcome: "forgiven" }), 5);
     assert.equal(await value(m, "metronome_peer_score_penalties_deferred_total", { outcome: "charged" }), 1);
   });
