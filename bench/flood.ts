@@ -29,6 +29,7 @@ import {
 import { TargetProbe } from "../packages/flood/src/targetProbe.ts";
 import { benchOptions } from "./lib/benchArgs.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
+import { CpuListError, parseCpuList, pinProcess } from "./lib/cpuPinning.ts";
 import { compareAblations, printAblations } from "./lib/floodAblation.ts";
 import {
   ablationReference,
@@ -73,9 +74,13 @@ const values = benchOptions(import.meta.url, {
   // memory series in the JSON shows it), then levels off: growth is measured from 120 s.
   "warmup-seconds": { type: "string", default: "120" },
   "capacity-sets": { type: "string", default: "1024" },
+  // e.g. 1: the other nodes and the flooder run on CPU 1 only, so node 0 has CPU 0 to itself
+  // (and shares CPU 1); without it all of them share every core.
+  "pin-others": { type: "string" },
   keep: { type: "boolean", default: false },
 });
 
+const pinOthers = values["pin-others"] === undefined ? null : usage(() => parseCpuList(values["pin-others"] as string));
 const slotSeconds = Number(values["slot-seconds"]);
 const validatorCount = Number(values.validators);
 const nodeCount = Number(values.nodes);
@@ -104,7 +109,7 @@ function usage<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (!(err instanceof PlanError || err instanceof MixError)) throw err;
+    if (!(err instanceof PlanError || err instanceof MixError || err instanceof CpuListError)) throw err;
     console.error(`flood bench: ${err.message}`);
     process.exit(2);
   }
@@ -179,6 +184,7 @@ const runner = new FloodRunner({
   warmupS,
   nodeArgs: startArgs,
   log,
+  pinOthers,
 });
 process.once("exit", () => {
   for (const c of runner.children) c.kill("SIGKILL");
@@ -191,6 +197,14 @@ const results: PeriodResult[] = [];
 let failure: unknown = null;
 try {
   for (const n of devnet.nodes) devnet.start(n, n === target ? [...startArgs] : []);
+  if (pinOthers !== null) {
+    for (const n of devnet.nodes) {
+      if (n === target || n.child?.pid === undefined) continue;
+      const failure = pinProcess(n.child.pid, pinOthers);
+      if (failure !== null) throw new Error(`--pin-others: ${failure}`);
+    }
+    log(`nodes 1-${nodeCount - 1} and the flooder pinned to CPU ${pinOthers}; node 0 unpinned`);
+  }
   log(`devnet: ${nodeCount} nodes, ${validatorCount} validators, ${slotSeconds} s slots, logs in ${out}`);
   await waitFor("finality on node 0", 180_000, async () => ((await runner.health())?.finalized_slot ?? 0) >= 3);
   probe.start();
@@ -212,6 +226,11 @@ console.log(
 );
 console.log(
   `machine: ${m.nproc} cpus, ${m.cpuModel}, node ${m.node}, load average at the start ${loadAtStart}, at the end ${readLoad()}`,
+);
+console.log(
+  pinOthers === null
+    ? "cores: every process shares every core"
+    : `cores: nodes 1-${nodeCount - 1} and the flooder pinned to CPU ${pinOthers}, node 0 unpinned`,
 );
 console.log(`--mix: ${mixText}\n`);
 console.log(formatTable(rows));

@@ -9,6 +9,7 @@ import type { Devnet, DevnetNodeProcess } from "../../packages/devnet/src/launch
 import type { FloodSummary } from "../../packages/flood/src/flooder.ts";
 import type { PeriodSummary } from "../../packages/flood/src/periodSummary.ts";
 import { procCpuSeconds, type TargetProbe } from "../../packages/flood/src/targetProbe.ts";
+import { pinProcess } from "./cpuPinning.ts";
 import type { PlannedPeriod } from "./floodPlan.ts";
 
 const METRONOME = fileURLToPath(new URL("../../packages/node/src/bin/metronome.ts", import.meta.url));
@@ -39,6 +40,8 @@ export interface FloodRunnerOptions {
   /** Node 0's flags at start-up. */
   nodeArgs: readonly string[];
   log: (line: string) => void;
+  /** CPU list for the flooder (`--pin-others`), or null to leave it unpinned. */
+  pinOthers: string | null;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -132,6 +135,10 @@ export class FloodRunner {
     ];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.children.add(child);
+    if (this.o.pinOthers !== null && child.pid !== undefined) {
+      const failure = pinProcess(child.pid, this.o.pinOthers);
+      if (failure !== null) log(`  flooder not pinned: ${failure}`);
+    }
     let from = 0;
     let cpuStart: number | null = null;
     let cpuEnd: number | null = null;

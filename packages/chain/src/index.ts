@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export * from "./forkChoice/index.ts";
 export * from "./genesis.ts";
 export * from "./ssz/codec.ts";
+export * from "./ssz/hasher.ts";
 export * from "./ssz/keys.ts";
 export * from "./ssz/types.ts";
 export * from "./stateTransition/index.ts";

@@ -1,5 +1,7 @@
 // SSZ containers of PROTOCOL.md section 2. TypeScript keys are camelCase; the JSON form uses the
 // protocol's snake_case names (jsonCase "eth2"), quoted integers and 0x-hex bytes.
+// The hasher first: it must be chosen before anything hashes (see hasher.ts).
+import "./hasher.ts";
 import {
   BitListType,
   ByteVectorType,

@@ -231,6 +231,71 @@ describe("gossip ingress: per-pass bounds", () => {
     assert.equal(tight.handled.single, 10);
   });
 
+  it("verified votes are applied by later passes, a bounded batch each, not in the verifier's callback", async () => {
+    const tracker = new SyncTracker(() => {}, true);
+    const now = GENESIS_MS + 10 * 4000;
+    const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => now });
+    let applied = 0;
+    const chain = {
+      prepareAttestation: () => ({
+        kind: "verify",
+        set: {},
+        complete: (valid: boolean) => {
+          applied++;
+          return valid ? { status: "accepted" } : { status: "rejected", code: "INVALID_SIGNATURE" };
+        },
+      }),
+    } as unknown as ChainService;
+    let answer: (results: boolean[]) => void = () => {};
+    const room = 100;
+    let queued = 0;
+    // validatorCount > 0: sets name their signers by index, so a bare set object will do.
+    const verifier = {
+      capacityLeft: () => room - queued,
+      validatorCount: () => 1,
+      verifySets: (sets: readonly unknown[]) => {
+        queued += sets.length;
+        return new Promise<boolean[]>((resolve) => {
+          answer = (results) => {
+            queued -= sets.length;
+            resolve(results);
+          };
+        });
+      },
+    } as unknown as BlsVerifier;
+    const ingress = new GossipIngress({
+      chain,
+      sync: { tracker } as unknown as SyncService,
+      clock,
+      logger: new Logger({ level: "error", format: "text", write: () => {} }),
+      verifier,
+    });
+    const verdicts: Promise<unknown>[] = [];
+    for (let i = 0; i < 150; i++) verdicts.push(Promise.resolve(ingress.enqueueAttestation(attestationAt(10, i), "p")));
+    assert.equal(ingress.runBatch(64), 64, "64 sets to the verifier");
+    answer(Array.from({ length: 64 }, (_, i) => i !== 3));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(applied, 0, "nothing applied in the verifier's callback");
+    assert.equal(ingress.verifiedWaiting, 64);
+    assert.equal(ingress.hasWork(), true);
+    assert.equal(ingress.runBatch(16), 16, "a pass applies its batch of verified votes first");
+    assert.equal(applied, 16);
+    // While verified votes wait, the verifier's room shrinks by as many: 100 - 48 waiting.
+    assert.equal(ingress.runBatch(64), 48, "the rest of them, before any new set");
+    assert.equal(applied, 64);
+    assert.equal(ingress.runBatch(64), 64, "new sets once nothing waits");
+    answer(Array.from({ length: 64 }, () => true));
+    await new Promise((resolve) => setImmediate(resolve));
+    while (ingress.hasWork()) ingress.runBatch(64);
+    answer(Array.from({ length: 22 }, () => true));
+    await new Promise((resolve) => setImmediate(resolve));
+    while (ingress.hasWork()) ingress.runBatch(64);
+    const settled = await Promise.all(verdicts);
+    assert.equal(applied, 150);
+    assert.equal(settled.filter((v) => v === "reject").length, 1, "the one bad signature");
+    assert.equal(settled.filter((v) => v === "accept").length, 149);
+  });
+
   it("driven by the Driver, every pass stays within --max-batch (64) and blocksPerPass", () => {
     const { ingress, handled, enqueue, clock } = boundedSetup();
     const driver = new Driver({
