@@ -306,6 +306,10 @@ describe("ChainService", () => {
     const forged = ingress.enqueueAggregate(aggregateFor(root, 1, false), "attacker");
     const honest = ingress.enqueueAggregate(aggregateFor(root, 1, true), "honest");
     assert.equal(ingress.runBatch(64), 2);
+    // The verifier answers asynchronously; the next pass applies its verdicts.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ingress.verifiedWaiting, 2);
+    assert.equal(ingress.runBatch(64), 2);
     assert.equal(await forged, "reject");
     assert.equal(await honest, "ignore", "buffered: ignored on gossip until its block is known");
     assert.equal(chain.pendingAggregated.size, 1, "only the honest aggregate waits");

@@ -143,14 +143,26 @@ describe("gossip ingress: database back-pressure", () => {
   });
 });
 
+/** A SYNCING ingress at slot 10 over the given chain and verifier. */
+function ingressOver(chain: ChainService, verifier: BlsVerifier) {
+  const tracker = new SyncTracker(() => {}, true);
+  const now = GENESIS_MS + 10 * 4000;
+  const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => now });
+  const ingress = new GossipIngress({
+    chain,
+    sync: { tracker } as unknown as SyncService,
+    clock,
+    logger: new Logger({ level: "error", format: "text", write: () => {} }),
+    verifier,
+  });
+  return { ingress, clock, tracker };
+}
+
 /**
  * An ingress over a counting chain (every attestation passes its checks without a signature) and a
  * verifier with a set amount of room: what one pass takes is all these tests look at.
  */
 function boundedSetup(opts: { verifierRoom?: number } = {}) {
-  const tracker = new SyncTracker(() => {}, true);
-  const now = GENESIS_MS + 10 * 4000;
-  const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => now });
   const handled = { blocks: 0, single: 0, aggregated: 0 };
   const chain = {
     acceptsBlocks: () => true,
@@ -172,13 +184,7 @@ function boundedSetup(opts: { verifierRoom?: number } = {}) {
     validatorCount: () => 0,
     verifySets: async (sets: readonly unknown[]) => sets.map(() => true),
   } as unknown as BlsVerifier;
-  const ingress = new GossipIngress({
-    chain,
-    sync: { tracker } as unknown as SyncService,
-    clock,
-    logger: new Logger({ level: "error", format: "text", write: () => {} }),
-    verifier,
-  });
+  const { ingress, clock, tracker } = ingressOver(chain, verifier);
   const enqueue = (kind: "single" | "aggregated" | "block", n: number) => {
     for (let i = 0; i < n; i++) {
       if (kind === "block") {
@@ -232,9 +238,6 @@ describe("gossip ingress: per-pass bounds", () => {
   });
 
   it("verified votes are applied by later passes, a bounded batch each, not in the verifier's callback", async () => {
-    const tracker = new SyncTracker(() => {}, true);
-    const now = GENESIS_MS + 10 * 4000;
-    const clock = new SlotClock({ genesisTimeSec: GENESIS_MS / 1000, now: () => now });
     let applied = 0;
     const chain = {
       prepareAttestation: () => ({
@@ -263,13 +266,7 @@ describe("gossip ingress: per-pass bounds", () => {
         });
       },
     } as unknown as BlsVerifier;
-    const ingress = new GossipIngress({
-      chain,
-      sync: { tracker } as unknown as SyncService,
-      clock,
-      logger: new Logger({ level: "error", format: "text", write: () => {} }),
-      verifier,
-    });
+    const { ingress } = ingressOver(chain, verifier);
     const verdicts: Promise<unknown>[] = [];
     for (let i = 0; i < 150; i++) verdicts.push(Promise.resolve(ingress.enqueueAttestation(attestationAt(10, i), "p")));
     assert.equal(ingress.runBatch(64), 64, "64 sets to the verifier");
