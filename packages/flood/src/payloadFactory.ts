@@ -311,9 +311,12 @@ export class PayloadFactory {
       return { kind: "malformed", topic, bytes: new Uint8Array(randomBytes(20 + Math.floor(this.random() * 280))) };
     }
     if (flavour === 1) {
-      // A real payload cut short: the snappy stream ends mid-way.
+      // A real payload cut short: the snappy stream ends mid-way. Cut in its second half, past the
+      // random slot (and validator index) that make each one distinct: cut near the start, two of
+      // them were the same bytes, which the target takes for a duplicate, not a malformed message.
       const whole = this.futureSlot()?.bytes ?? new Uint8Array(randomBytes(64));
-      const cut = 1 + Math.floor(this.random() * (whole.length - 2));
+      const half = Math.floor(whole.length / 2);
+      const cut = half + Math.floor(this.random() * (whole.length - 1 - half));
       return { kind: "malformed", topic, bytes: whole.slice(0, cut) };
     }
     // Well-formed snappy around bytes no SSZ container decodes from (wrong length).
