@@ -79,7 +79,7 @@ export class GossipIngress implements DriverWork {
   };
   /** Signature sets handed to the verifier and not yet answered. */
   inVerification = 0;
-  /** Items the verifier refused or abandoned (queue full, shutdown). */
+  /** Items the verifier refused or abandoned (queue full, shutdown), or verified with no room left to wait. */
   verifierDrops = 0;
   /** Gossip blocks from a slot that has not started yet, ignored on arrival. */
   futureBlocks = 0;
@@ -95,15 +95,15 @@ export class GossipIngress implements DriverWork {
   /** Which attestation kind goes first this pass: they alternate so neither starves the other. */
   private aggregatesFirst = true;
   /**
-   * Verified votes not yet applied, FIFO (`verifiedHead` is the next). Applying one (fork choice,
-   * the aggregate pool's signature merge, events) costs up to ~0.3 ms, so they are applied by the
-   * driver, one bounded batch per pass, not all in the callback that brings a batch's verdicts: a
-   * 64-set batch applied there held the thread 50-100 ms under a valid-signature flood, and several
-   * batches can finish in one turn. Bounded by the verifier's queue: while votes wait here, that
-   * many fewer new sets are handed to it (runAttestationBatch).
+   * Verified votes not yet applied, FIFO. Applying one (fork choice, the aggregate pool's signature
+   * merge, events) costs up to ~0.3 ms, so they are applied by the driver, one bounded batch per
+   * pass, not all in the callback that brings a batch's verdicts: a 64-set batch applied there held
+   * the thread 50-100 ms under a valid-signature flood, and several batches can finish in one turn.
+   * What bounds it in practice is the verifier's queue: while votes wait here, that many fewer new
+   * sets are handed to it (runAttestationBatch). Its own capacity, the two attestation queues
+   * together, is only a backstop; a vote refused there is ignored and counted in verifierDrops.
    */
-  private verified: VerifiedItem[] = [];
-  private verifiedHead = 0;
+  private readonly verified: BoundedQueue<VerifiedItem>;
 
   constructor(opts: {
     chain: BeaconChain;
@@ -138,6 +138,14 @@ export class GossipIngress implements DriverWork {
       maxPeers: this.limits.maxPeers,
       onDrop: (item) => {
         this.drops.aggregated.queue_full++;
+        item.done("ignore");
+      },
+    });
+    this.verified = new BoundedQueue({
+      capacity: this.limits.attestations + this.limits.aggregates,
+      policy: "drop_newest",
+      onDrop: (item) => {
+        this.verifierDrops++;
         item.done("ignore");
       },
     });
@@ -234,7 +242,7 @@ export class GossipIngress implements DriverWork {
 
   /** Verified votes waiting to be applied. */
   get verifiedWaiting(): number {
-    return this.verified.length - this.verifiedHead;
+    return this.verified.size;
   }
 
   /** Sets the verifier may take now, less the verified votes still waiting to be applied. */
@@ -244,18 +252,9 @@ export class GossipIngress implements DriverWork {
 
   /** Applies up to `max` verified votes, oldest first; returns how many. */
   private applyVerified(max: number): number {
-    const end = Math.min(this.verified.length, this.verifiedHead + max);
-    const applied = end - this.verifiedHead;
-    for (let i = this.verifiedHead; i < end; i++) {
-      const v = this.verified[i] as VerifiedItem;
-      v.done(this.attestationVerdict(v.complete(v.valid)));
-    }
-    this.verifiedHead = end;
-    if (this.verifiedHead === this.verified.length) {
-      this.verified = [];
-      this.verifiedHead = 0;
-    }
-    return applied;
+    const batch = this.verified.popBatch(max);
+    for (const v of batch) v.done(this.attestationVerdict(v.complete(v.valid)));
+    return batch.length;
   }
 
   /**
