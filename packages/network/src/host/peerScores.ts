@@ -31,6 +31,11 @@ export const PEER_ACTION_PENALTY: Readonly<Record<PeerAction, number>> = {
   unwanted_gossip: -1,
 };
 
+/** A count of zero for every action, in PEER_ACTIONS order. */
+export function emptyPenaltyCounts(): Record<PeerAction, number> {
+  return Object.fromEntries(PEER_ACTIONS.map((action) => [action, 0])) as Record<PeerAction, number>;
+}
+
 /** Floor of the score: the worst a peer can be, so recovery time is bounded too. */
 export const MIN_APP_SCORE = -100;
 /** At or below this, the peer is disconnected and banned. */
@@ -75,13 +80,7 @@ export class PeerScoreStore {
   private readonly scores = new Map<string, Entry>();
   private readonly bans = new Map<string, number>();
   private readonly stats: PeerScoreStats = {
-    penalties: {
-      rate_limited: 0,
-      invalid_request: 0,
-      malformed_response: 0,
-      oversized_response: 0,
-      unwanted_gossip: 0,
-    },
+    penalties: emptyPenaltyCounts(),
     disconnects: { gossip_score: 0, app_score: 0 },
     bannedNow: 0,
     refusedConnections: 0,

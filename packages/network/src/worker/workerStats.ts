@@ -5,6 +5,7 @@
 import { boundaryDrops } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
 import { emptyPeerDefenceStats } from "../host/peerDefence.ts";
+import { emptyPenaltyCounts } from "../host/peerScores.ts";
 import type { NetworkMemoryStats, PeerScoreSummary } from "../network.ts";
 import {
   COUNTER_NAMES,
@@ -34,7 +35,7 @@ function addCounts<T>(a: T, b: T): T {
 
 const zeroStats = (): NetworkStats => Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as NetworkStats;
 const zeroPeerScores = (): PeerScoreSummary => ({
-  penalties: { rate_limited: 0, invalid_request: 0, malformed_response: 0, oversized_response: 0, unwanted_gossip: 0 },
+  penalties: emptyPenaltyCounts(),
   disconnects: { gossip_score: 0, app_score: 0 },
   bannedNow: 0,
   refusedConnections: 0,
