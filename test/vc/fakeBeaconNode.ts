@@ -3,49 +3,29 @@
 // connections and never answers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { PublishResult } from "@metronome/api";
-import { ChainError, isChainError } from "@metronome/chain";
 import { type ValidatorBackend, validatorRoutesPlugin } from "../../packages/node/src/api/validatorRoutes.ts";
-import { makeChain, storeValidatorBackend, type TestChain } from "../../packages/node/test/api/chainFixture.ts";
+import {
+  emptyPublishedCounts,
+  makeChain,
+  type PublishedCounts,
+  recordingValidatorBackend,
+  type TestChain,
+} from "../../packages/node/test/api/chainFixture.ts";
 import { startTestServer, type TestServer } from "../../packages/node/test/api/helpers.ts";
 
 export interface FakeBeaconNode {
   url: string;
   chain: TestChain;
-  published: { blocks: number; attestations: number; attestationIndices: number[] };
+  published: PublishedCounts;
   server: TestServer;
   close(): Promise<void>;
 }
 
 export async function startFakeBeaconNode(chain: TestChain = makeChain()): Promise<FakeBeaconNode> {
-  const store = chain.store;
-  const published = { blocks: 0, attestations: 0, attestationIndices: [] as number[] };
+  const published = emptyPublishedCounts();
   const backend: ValidatorBackend = {
-    ...storeValidatorBackend(chain),
+    ...recordingValidatorBackend(chain, published),
     attestationSubnetCount: () => 1,
-    publishBlock: async (signed) => {
-      try {
-        const result = store.onBlock(signed);
-        if (result.alreadyKnown) return { status: "known" };
-        published.blocks++;
-        return { status: "imported" };
-      } catch (err) {
-        if (isChainError(err)) return { status: "rejected", code: err.code, message: err.message };
-        throw err;
-      }
-    },
-    publishAttestations: async (atts) =>
-      atts.map((att): PublishResult => {
-        try {
-          store.processGossipAttestation(att);
-          published.attestations++;
-          published.attestationIndices.push(att.validatorIndex);
-          return { status: "imported" };
-        } catch (err) {
-          if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
-          throw err;
-        }
-      }),
   };
   const server = await startTestServer([validatorRoutesPlugin(backend)]);
   return { url: server.base, chain, published, server, close: () => server.close() };

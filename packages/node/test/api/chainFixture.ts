@@ -11,6 +11,7 @@ import {
   INTERVALS_PER_SLOT,
   interopSecretKey,
   interopValidators,
+  isChainError,
   PubkeyCache,
   produceBlock,
   type SignedBlock,
@@ -76,5 +77,50 @@ export function storeValidatorBackend(chain: TestChain): ValidatorBackend {
     blockSigningRoot: (block) => chain.domains.blockSigningRoot(block),
     publishBlock: async () => ({ status: "imported" }),
     publishAttestations: async (atts) => atts.map((): PublishResult => ({ status: "imported" })),
+  };
+}
+
+/** What a recording backend counts: publishes that the store accepted. */
+export interface PublishedCounts {
+  blocks: number;
+  attestations: number;
+  attestationIndices: number[];
+}
+
+export function emptyPublishedCounts(): PublishedCounts {
+  return { blocks: 0, attestations: 0, attestationIndices: [] };
+}
+
+/**
+ * The wiring beaconNode.ts would do, over a real store: publishes are imported into the store and
+ * counted instead of gossiped, and the store's typed refusals come back as "rejected".
+ */
+export function recordingValidatorBackend(chain: TestChain, published: PublishedCounts): ValidatorBackend {
+  const store = chain.store;
+  return {
+    ...storeValidatorBackend(chain),
+    publishBlock: async (signed) => {
+      try {
+        const result = store.onBlock(signed);
+        if (result.alreadyKnown) return { status: "known" };
+        published.blocks++;
+        return { status: "imported" };
+      } catch (err) {
+        if (isChainError(err)) return { status: "rejected", code: err.code, message: err.message };
+        throw err;
+      }
+    },
+    publishAttestations: async (atts) =>
+      atts.map((att): PublishResult => {
+        try {
+          store.processGossipAttestation(att);
+          published.attestations++;
+          published.attestationIndices.push(att.validatorIndex);
+          return { status: "imported" };
+        } catch (err) {
+          if (isChainError(err)) return { status: "rejected", code: err.code, message: err.message };
+          throw err;
+        }
+      }),
   };
 }

@@ -1,21 +1,26 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import type { PublishResult } from "@metronome/api";
 import {
   AttestationData,
   aggregateAttestations,
   aggregateSignatureBytes,
   Block,
-  ChainError,
   fromHex,
   interopSecretKey,
-  isChainError,
   SignedAttestation,
   signAttestation,
   toHex,
 } from "@metronome/chain";
-import { type ValidatorBackend, validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
-import { makeChain, storeValidatorBackend, type TestChain, tickTo, VALIDATORS } from "./chainFixture.ts";
+import { validatorRoutesPlugin } from "../../src/api/validatorRoutes.ts";
+import {
+  emptyPublishedCounts,
+  makeChain,
+  type PublishedCounts,
+  recordingValidatorBackend,
+  type TestChain,
+  tickTo,
+  VALIDATORS,
+} from "./chainFixture.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
 const servers: TestServer[] = [];
@@ -23,44 +28,14 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-/** The wiring beaconNode.ts would do, over a real store; publishes are recorded instead of gossiped. */
-function backendFor(chain: TestChain, published: { blocks: number; attestations: number }): ValidatorBackend {
-  const store = chain.store;
-  return {
-    ...storeValidatorBackend(chain),
-    publishBlock: async (signed) => {
-      try {
-        const result = store.onBlock(signed);
-        if (result.alreadyKnown) return { status: "known" };
-        published.blocks++;
-        return { status: "imported" };
-      } catch (err) {
-        if (isChainError(err)) return { status: "rejected", code: err.code, message: err.message };
-        throw err;
-      }
-    },
-    publishAttestations: async (atts) =>
-      atts.map((att): PublishResult => {
-        try {
-          store.processGossipAttestation(att);
-          published.attestations++;
-          return { status: "imported" };
-        } catch (err) {
-          if (err instanceof ChainError) return { status: "rejected", code: err.code, message: err.message };
-          throw err;
-        }
-      }),
-  };
-}
-
 async function setup(): Promise<{
   chain: TestChain;
   server: TestServer;
-  published: { blocks: number; attestations: number };
+  published: PublishedCounts;
 }> {
   const chain = makeChain();
-  const published = { blocks: 0, attestations: 0 };
-  const server = await startTestServer([validatorRoutesPlugin(backendFor(chain, published))]);
+  const published = emptyPublishedCounts();
+  const server = await startTestServer([validatorRoutesPlugin(recordingValidatorBackend(chain, published))]);
   servers.push(server);
   return { chain, server, published };
 }
