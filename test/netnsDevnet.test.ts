@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fetchHealth, type NodeHealth } from "../packages/devnet/src/health.ts";
-import { addressOf, namespaceOf } from "../packages/devnet/src/netnsPlan.ts";
+import { addressOf, namespaceOf, planNetns } from "../packages/devnet/src/netnsPlan.ts";
 import { leftovers, NetnsNetwork, netnsUnavailableReason } from "../packages/devnet/src/netnsRuntime.ts";
 import { DEFAULT_BASE_HTTP_PORT } from "../packages/devnet/src/ports.ts";
 
@@ -194,20 +194,10 @@ describe("devnet --netns: separate addresses on one machine", { skip }, () => {
     ];
     // Some may be there already (an earlier failed test): only their presence matters.
     for (const [file, ...args] of made) spawnSync(file as string, args);
-    spawnSync("iptables", [
-      "-I",
-      "FORWARD",
-      "-i",
-      "mtn-br0",
-      "-o",
-      "mtn-br0",
-      "-m",
-      "comment",
-      "--comment",
-      "metronome-netns",
-      "-j",
-      "ACCEPT",
-    ]);
+    // The FORWARD rule exactly as a run inserts it (netnsPlan.test.ts pins its spelling).
+    const rule = planNetns([9], { iptables: true }).setup.find(([file]) => file === "iptables");
+    assert.ok(rule !== undefined, "the plan inserts no FORWARD rule");
+    spawnSync("iptables", rule.slice(1));
     for (const name of ["netns mtn-n9", "link mtn-br0", "link mtn-v9"]) assert.ok(leftovers().includes(name), name);
     // Without iptables (a machine with no Docker, as the devnet itself allows) there is no rule to leave.
     const hasIptables = spawnSync("iptables", ["-S", "FORWARD"]).status === 0;
