@@ -1,7 +1,12 @@
 // Shared test plumbing: an API server with a fake backend, an SSE reader over fetch(), polling.
 import type { FastifyInstance } from "fastify";
+// Polling is the validator tests' waitFor, re-exported: the node's tests may import the validator
+// package's, never the other way round.
+import { waitFor } from "../../../validator/test/scriptedSseServer.ts";
 import type { ApiBackend } from "../../src/api/backend.ts";
 import { startApiServer } from "../../src/api/server.ts";
+
+export { waitFor };
 
 export function fakeApiBackend(): ApiBackend {
   const zero = { root: new Uint8Array(32), slot: 0 };
@@ -56,21 +61,6 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { app, port } = await startApiServer({ host: "127.0.0.1", port: 0, backend: fakeApiBackend(), plugins });
   return { app, port, base: `http://127.0.0.1:${port}`, close: () => app.close() };
-}
-
-/** Polls `check` until it is truthy or the deadline passes (then fails with `what`). */
-export async function waitFor<T>(
-  check: () => T | undefined | null | false,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface SseFrame {
