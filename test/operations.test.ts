@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { listMetricSpecs, type MetricSpec } from "@metronome/metrics";
 import { EventSource } from "eventsource";
+import { CHAIN_REORG_EVENT_FIELDS, HEAD_EVENT_FIELDS } from "../packages/node/test/api/eventFields.ts";
 import { TestDevnet, waitUntil } from "./helpers/devnet.ts";
 
 const MAJORITY = [0, 1, 2, 3];
@@ -411,15 +412,7 @@ describe("operations: metrics, health, event stream, reorg and checkpoint sync o
       const finalizedNow = (await net.waitForHealth([0], () => true, "health", 5_000))[0]?.finalized_slot ?? 0;
       const heads = comma.of("head");
       for (const [i, { data }] of heads.entries()) {
-        assertKeys("head", data, [
-          "slot",
-          "block",
-          "state",
-          "epoch_transition",
-          "previous_duty_dependent_root",
-          "current_duty_dependent_root",
-          "execution_optimistic",
-        ]);
+        assertKeys("head", data, HEAD_EVENT_FIELDS);
         const slot = assertUint("head.slot", data.slot);
         const block = assertRoot("head.block", data.block);
         assertRoot("head.state", data.state);
@@ -539,16 +532,7 @@ describe("operations: metrics, health, event stream, reorg and checkpoint sync o
       await lonerStream.waitFor("chain_reorg on node 4's stream", (r) => r.of("chain_reorg").length > 0, 40_000);
 
       const reorg = (lonerStream.of("chain_reorg")[0] as Received).data;
-      assertKeys("chain_reorg", reorg, [
-        "slot",
-        "depth",
-        "old_head_block",
-        "new_head_block",
-        "old_head_state",
-        "new_head_state",
-        "epoch",
-        "execution_optimistic",
-      ]);
+      assertKeys("chain_reorg", reorg, CHAIN_REORG_EVENT_FIELDS);
       const slot = assertUint("chain_reorg.slot", reorg.slot);
       const depth = assertUint("chain_reorg.depth", reorg.depth);
       assert.equal(assertUint("chain_reorg.epoch", reorg.epoch), slot, "epoch carries the slot");

@@ -8,27 +8,8 @@ import { fileURLToPath } from "node:url";
 import { AttestationData, SignedAggregatedAttestation } from "@metronome/chain";
 import { bitlistHex, type EventsPluginOptions, eventsPlugin } from "../../src/api/events.ts";
 import { ChainEvents } from "../../src/chain/chainEvents.ts";
+import { CHAIN_REORG_EVENT_FIELDS, HEAD_EVENT_FIELDS } from "./eventFields.ts";
 import { hex32, openSse, root, type SseStream, startTestServer, type TestServer, waitFor } from "./helpers.ts";
-
-const HEAD_FIELDS = [
-  "slot",
-  "block",
-  "state",
-  "epoch_transition",
-  "previous_duty_dependent_root",
-  "current_duty_dependent_root",
-  "execution_optimistic",
-];
-const REORG_FIELDS = [
-  "slot",
-  "depth",
-  "old_head_block",
-  "new_head_block",
-  "old_head_state",
-  "new_head_state",
-  "epoch",
-  "execution_optimistic",
-];
 
 /** Ancestor lookup of the fake chain: the block at slot s has root fill(s). */
 const blockRootAtSlot = (_head: Uint8Array, slot: number) => root(slot);
@@ -157,7 +138,7 @@ describe("GET /eth/v1/events", () => {
     assert.equal(await exited, 0, stderr);
 
     const head = lines.find((l) => l.type === "head")?.data;
-    assert.deepEqual(Object.keys(head ?? {}).sort(), [...HEAD_FIELDS].sort());
+    assert.deepEqual(Object.keys(head ?? {}).sort(), [...HEAD_EVENT_FIELDS].sort());
     assert.deepEqual(head, {
       slot: "7",
       block: hex32(7),
@@ -188,7 +169,7 @@ describe("GET /eth/v1/events", () => {
       newHeadStateRoot: root(112),
     });
     const reorg = await stream.next("chain_reorg");
-    assert.deepEqual(Object.keys(reorg).sort(), [...REORG_FIELDS].sort());
+    assert.deepEqual(Object.keys(reorg).sort(), [...CHAIN_REORG_EVENT_FIELDS].sort());
     assert.deepEqual(reorg, {
       slot: "12",
       depth: "2",
