@@ -19,18 +19,13 @@ import {
 import {
   computeForkDigest,
   createGenesisState,
-  getAggregatedAttestationSignatureSet,
-  getAttestationSignatureSet,
   interopValidators,
   PubkeyCache,
-  type SignatureSet,
-  SignedAggregatedAttestation,
-  SignedAttestation,
   SigningDomains,
 } from "@metronome/chain";
-import { uncompressBlock } from "@metronome/network";
-import { verifiedFloodPayloads } from "../packages/flood/src/capacity.ts";
+import { decodedSignatureSet, verifiedFloodPayloads } from "../packages/flood/src/capacity.ts";
 import { type FloodMix, parseMix } from "../packages/flood/src/mix.ts";
+import { type DecodedFloodPayload, decodeFloodPayload } from "../packages/flood/src/payloadData.ts";
 import { benchOptions } from "./lib/benchArgs.ts";
 import { machineInfo } from "./lib/machine.ts";
 
@@ -44,30 +39,15 @@ const values = benchOptions(import.meta.url, {
 const BATCH = 64;
 const WORKERS = 1; // the 2-core target's default: one worker, one core for the main loop
 
-type Item =
-  | { topic: "attestation"; value: SignedAttestation }
-  | { topic: "aggregate"; value: SignedAggregatedAttestation };
-
 /** Decoded gossip messages of the verified kinds, in mix proportions (decoding is not timed). */
-function floodItems(validatorCount: number, mix: FloodMix, count: number): Item[] {
-  const out: Item[] = [];
+function floodItems(validatorCount: number, mix: FloodMix, count: number): DecodedFloodPayload[] {
+  const out: DecodedFloodPayload[] = [];
   if (count <= 0) return out;
   for (const payload of verifiedFloodPayloads(validatorCount, mix)) {
-    const ssz = uncompressBlock(payload.bytes);
-    out.push(
-      payload.topic === "attestation"
-        ? { topic: "attestation", value: SignedAttestation.deserialize(ssz) }
-        : { topic: "aggregate", value: SignedAggregatedAttestation.deserialize(ssz) },
-    );
+    out.push(decodeFloodPayload(payload));
     if (out.length >= count) break;
   }
   return out;
-}
-
-function chainSet(item: Item, pubkeys: PubkeyCache, domains: SigningDomains): SignatureSet {
-  return item.topic === "attestation"
-    ? getAttestationSignatureSet(pubkeys, domains, item.value)
-    : getAggregatedAttestationSignatureSet(pubkeys, domains, item.value);
 }
 
 async function main(): Promise<void> {
@@ -78,7 +58,7 @@ async function main(): Promise<void> {
   const validators = interopValidators(validatorCount);
   const pubkeys = new PubkeyCache(validators);
   const domains = new SigningDomains(computeForkDigest(createGenesisState(0, validators)));
-  const aggregates = items.filter((i) => i.topic === "aggregate");
+  const aggregates = items.filter((i) => i.topic === "aggregation");
   const participants = aggregates.reduce((n, i) => n + i.value.aggregationBits.getTrueBitIndexes().length, 0);
   const m = machineInfo();
   console.log(`machine: ${m.nproc} cpus, ${m.cpuModel}, node ${m.node}, load ${m.loadAverage1m}`);
@@ -88,10 +68,11 @@ async function main(): Promise<void> {
 
   const pool = new BlsVerifierPool({ workers: WORKERS, validatorKeys: pubkeys.all() });
   await pool.ready();
-  const build = (item: Item): SignatureSetInput => verifierSignatureSet(pool, chainSet(item, pubkeys, domains));
+  const build = (item: DecodedFloodPayload): SignatureSetInput =>
+    verifierSignatureSet(pool, decodedSignatureSet(item, pubkeys, domains));
 
   // The same batches on this thread, idle machine: the flood bench's baseline.
-  const baselineSets = Array.from({ length: total }, (_, i) => build(items[i % items.length] as Item));
+  const baselineSets = Array.from({ length: total }, (_, i) => build(items[i % items.length] as DecodedFloodPayload));
   const verifiable = baselineSets.map((s) => toVerifiableSet(s, pool.validatorCount()) as VerifiableSet);
   const table = ValidatorKeyTable.fromKeys(pubkeys.all());
   let baselineMs = Number.POSITIVE_INFINITY;
@@ -116,7 +97,7 @@ async function main(): Promise<void> {
     }
     const t = performance.now();
     const sets: SignatureSetInput[] = [];
-    for (let k = 0; k < BATCH && i < total; k++, i++) sets.push(build(items[i % items.length] as Item));
+    for (let k = 0; k < BATCH && i < total; k++, i++) sets.push(build(items[i % items.length] as DecodedFloodPayload));
     buildMs += performance.now() - t;
     inflight.push(pool.verifySets(sets));
   }

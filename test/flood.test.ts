@@ -16,21 +16,19 @@ import {
   type Checkpoint,
   computeForkDigest,
   createGenesisState,
-  getAggregatedAttestationSignatureSet,
-  getAttestationSignatureSet,
   interopValidators,
   PubkeyCache,
-  SignedAggregatedAttestation,
-  SignedAttestation,
   SigningDomains,
   verifySignatureSet,
 } from "@metronome/chain";
-import { uncompressBlock } from "@metronome/network";
+import { decodedSignatureSet } from "../packages/flood/src/capacity.ts";
 import type { ChainSnapshot } from "../packages/flood/src/chainView.ts";
 import type { FloodSummary } from "../packages/flood/src/flooder.ts";
 import { DEFAULT_MIX_TEXT, MixError, MixPicker, parseMix } from "../packages/flood/src/mix.ts";
 import {
   bitlistBytes,
+  type DecodedFloodPayload,
+  decodeFloodPayload,
   type FactoryKind,
   type FloodPayload,
   validDataVariants,
@@ -205,23 +203,8 @@ describe("flood payloads", () => {
   const factory = new PayloadFactory({ validatorCount, forkDigest });
   factory.setSnapshot(snapshot);
 
-  type Decoded =
-    | { topic: "attestation"; value: SignedAttestation }
-    | { topic: "aggregation"; value: SignedAggregatedAttestation };
-
-  function decode(p: FloodPayload): Decoded {
-    const ssz = uncompressBlock(p.bytes);
-    return p.topic === "attestation"
-      ? { topic: "attestation", value: SignedAttestation.deserialize(ssz) }
-      : { topic: "aggregation", value: SignedAggregatedAttestation.deserialize(ssz) };
-  }
-
-  function verifies(d: Decoded): boolean {
-    const set =
-      d.topic === "attestation"
-        ? getAttestationSignatureSet(pubkeys, domains, d.value)
-        : getAggregatedAttestationSignatureSet(pubkeys, domains, d.value);
-    return verifySignatureSet(set);
+  function verifies(d: DecodedFloodPayload): boolean {
+    return verifySignatureSet(decodedSignatureSet(d, pubkeys, domains));
   }
 
   function produce(kind: FactoryKind, n: number): FloodPayload[] {
@@ -249,7 +232,7 @@ describe("flood payloads", () => {
   });
 
   it("valid: signed correctly over known blocks, singles and aggregates, all distinct", () => {
-    const decoded = produce("valid", 40).map(decode);
+    const decoded = produce("valid", 40).map(decodeFloodPayload);
     assert.ok(decoded.some((d) => d.topic === "attestation") && decoded.some((d) => d.topic === "aggregation"));
     for (const d of decoded) {
       assert.ok(verifies(d), "a valid payload does not verify");
@@ -259,7 +242,7 @@ describe("flood payloads", () => {
 
   it("invalid_sig: structurally valid data, signature that fails", () => {
     const variants = new Set(validDataVariants(snapshot).map((d) => attestationDataKey(d)));
-    for (const d of produce("invalid_sig", 60).map(decode)) {
+    for (const d of produce("invalid_sig", 60).map(decodeFloodPayload)) {
       assert.ok(!verifies(d), "an invalid_sig payload verifies");
       assert.ok(variants.has(attestationDataKey(d.value.data)));
     }
@@ -267,7 +250,7 @@ describe("flood payloads", () => {
 
   it("unknown_root: verifies, over a head root the chain does not have", () => {
     const roots = new Set<string>();
-    for (const d of produce("unknown_root", 30).map(decode)) {
+    for (const d of produce("unknown_root", 30).map(decodeFloodPayload)) {
       assert.ok(verifies(d));
       assert.ok(!blocks.some((b) => Buffer.from(b.root).equals(d.value.data.head.root)));
       assert.ok(known.has(d.value.data.source.root[0]) && known.has(d.value.data.target.root[0]));
@@ -277,11 +260,12 @@ describe("flood payloads", () => {
   });
 
   it("future_slot: far beyond any buffering window", () => {
-    for (const d of produce("future_slot", 20).map(decode)) assert.ok(d.value.data.slot >= snapshot.currentSlot + 64);
+    for (const d of produce("future_slot", 20).map(decodeFloodPayload))
+      assert.ok(d.value.data.slot >= snapshot.currentSlot + 64);
   });
 
   it("malformed: never decodes as its topic's container", () => {
-    for (const p of produce("malformed", 60)) assert.throws(() => decode(p));
+    for (const p of produce("malformed", 60)) assert.throws(() => decodeFloodPayload(p));
   });
 });
 

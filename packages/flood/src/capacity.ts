@@ -21,15 +21,13 @@ import {
   getAttestationSignatureSet,
   interopValidators,
   PubkeyCache,
-  SignedAggregatedAttestation,
-  SignedAttestation,
+  type SignatureSet,
   SigningDomains,
 } from "@metronome/chain";
-import { uncompressBlock } from "@metronome/network";
 import { withOtherCoresBusy } from "./busyCores.ts";
 import type { ChainSnapshot } from "./chainView.ts";
 import { FLOOD_KINDS, type FloodMix, MixPicker, VERIFIED_KINDS } from "./mix.ts";
-import type { FloodPayload } from "./payloadData.ts";
+import { type DecodedFloodPayload, decodeFloodPayload, type FloodPayload } from "./payloadData.ts";
 import { PayloadFactory } from "./payloadFactory.ts";
 
 export interface CapacityOptions {
@@ -63,6 +61,17 @@ function syntheticSnapshot(): ChainSnapshot {
   return { head: at(16), justified: at(13), finalized: at(10), blocks, currentSlot: 18 };
 }
 
+/** The chain's signature set for a decoded payload, built as the node's gossip path builds it. */
+export function decodedSignatureSet(
+  decoded: DecodedFloodPayload,
+  pubkeys: PubkeyCache,
+  domains: SigningDomains,
+): SignatureSet {
+  return decoded.topic === "attestation"
+    ? getAttestationSignatureSet(pubkeys, domains, decoded.value)
+    : getAggregatedAttestationSignatureSet(pubkeys, domains, decoded.value);
+}
+
 /**
  * The signature set the node would verify for a payload (null if it never reaches a pairing): by
  * validator index, as the node hands sets to its pool, which holds the keys.
@@ -73,11 +82,7 @@ export function payloadSignatureSet(
   domains: SigningDomains,
 ): SignatureSetInput | null {
   try {
-    const ssz = uncompressBlock(payload.bytes);
-    const set =
-      payload.topic === "attestation"
-        ? getAttestationSignatureSet(pubkeys, domains, SignedAttestation.deserialize(ssz))
-        : getAggregatedAttestationSignatureSet(pubkeys, domains, SignedAggregatedAttestation.deserialize(ssz));
+    const set = decodedSignatureSet(decodeFloodPayload(payload), pubkeys, domains);
     return { message: set.message, signature: set.signature, validatorIndices: set.validatorIndices };
   } catch {
     return null;

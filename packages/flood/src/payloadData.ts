@@ -1,5 +1,5 @@
 // Pure pieces of the flood's payloads: which vote data is valid yet harmless, SSZ bitlists, and
-// the random choices the factory makes, and the wire encoding. No keys, no signing:
+// the random choices the factory makes, and the wire encoding both ways. No keys, no signing:
 // payloadFactory.ts does that.
 import {
   AggregationBits,
@@ -8,7 +8,7 @@ import {
   SignedAggregatedAttestation,
   SignedAttestation,
 } from "@metronome/chain";
-import { compressBlock } from "@metronome/network";
+import { compressBlock, uncompressBlock } from "@metronome/network";
 import type { ChainSnapshot } from "./chainView.ts";
 import type { FloodKind } from "./mix.ts";
 
@@ -44,6 +44,19 @@ export function encodeAggregate(
   const aggregationBits = AggregationBits.deserialize(bitlistBytes(participants, validatorCount));
   const ssz = SignedAggregatedAttestation.serialize({ aggregationBits, data, signature });
   return { kind, topic: "aggregation", bytes: compressBlock(ssz) };
+}
+
+/** A payload read back as its topic's container. */
+export type DecodedFloodPayload =
+  | { topic: "attestation"; value: SignedAttestation }
+  | { topic: "aggregation"; value: SignedAggregatedAttestation };
+
+/** Reads a payload's wire bytes as the target does; throws where it would refuse them (malformed). */
+export function decodeFloodPayload(payload: FloodPayload): DecodedFloodPayload {
+  const ssz = uncompressBlock(payload.bytes);
+  return payload.topic === "attestation"
+    ? { topic: "attestation", value: SignedAttestation.deserialize(ssz) }
+    : { topic: "aggregation", value: SignedAggregatedAttestation.deserialize(ssz) };
 }
 
 /**
