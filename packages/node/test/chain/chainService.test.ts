@@ -8,16 +8,11 @@ import {
   aggregateAttestations,
   Block,
   computeForkDigest,
-  createGenesisBlock,
-  createGenesisState,
   ForkChoiceStore,
   interopSecretKey,
-  interopValidators,
-  PubkeyCache,
   produceBlock,
   type SignedAggregatedAttestation,
   type SignedBlock,
-  SigningDomains,
   signAttestation,
 } from "@metronome/chain";
 import { SlotClock } from "@metronome/clock";
@@ -30,14 +25,11 @@ import { PendingAttestationBuffer } from "../../src/runtime/pendingBuffer.ts";
 import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
+import { interopGenesis } from "../interopGenesis.ts";
 
 const N = 4;
-const validators = interopValidators(N);
 const keys = Array.from({ length: N }, (_, i) => interopSecretKey(i));
-const genesis = createGenesisState(0, validators);
-const genesisBlock = createGenesisBlock(genesis);
-const domains = new SigningDomains(computeForkDigest(genesis));
-const pubkeys = new PubkeyCache(validators);
+const { genesis, genesisBlock, domains, pubkeys } = interopGenesis(N);
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });

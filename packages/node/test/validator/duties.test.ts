@@ -8,14 +8,9 @@ import { after, describe, it } from "node:test";
 import {
   Block,
   computeForkDigest,
-  createGenesisBlock,
-  createGenesisState,
   ForkChoiceStore,
   interopSecretKey,
-  interopValidators,
-  PubkeyCache,
   produceBlock,
-  SigningDomains,
   signAttestation,
 } from "@metronome/chain";
 import { Logger } from "@metronome/common";
@@ -28,12 +23,10 @@ import { OrphanBlocks } from "../../src/sync/orphanBlocks.ts";
 import { AttestationCollector } from "../../src/validator/attestationCollector.ts";
 import { ValidatorDuties } from "../../src/validator/duties.ts";
 import { SigningGuard } from "../../src/validator/signingGuard.ts";
+import { interopGenesis } from "../interopGenesis.ts";
 
 const N = 4;
-const validators = interopValidators(N);
-const genesis = createGenesisState(0, validators);
-const domains = new SigningDomains(computeForkDigest(genesis));
-const pubkeys = new PubkeyCache(validators);
+const { validators, genesis, genesisBlock, domains, pubkeys } = interopGenesis(N);
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -65,7 +58,7 @@ async function setup(opts: SetupOptions) {
     recordedRoot: (kind, pubkey, slot) => protection.recordedRoot(kind, pubkey, slot),
     onDetected: () => {},
   });
-  const store = new ForkChoiceStore(genesis, createGenesisBlock(genesis), pubkeys, domains);
+  const store = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
   const logger = new Logger({ level: "error", format: "text", write: () => {} });
   const chain = new ChainService({
     store,
@@ -267,7 +260,7 @@ describe("ValidatorDuties signing: slashing protection and the doppelganger wait
 
 /** Imports a block at slot 1 proposed by validator 1 (built on a separate store from the same genesis). */
 async function setupBlockAtSlot1(node: Awaited<ReturnType<typeof setup>>): Promise<void> {
-  const other = new ForkChoiceStore(genesis, createGenesisBlock(genesis), pubkeys, domains);
+  const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
   const block = produceBlock(other, 1, 1, interopSecretKey(1));
   const outcome = node.chain.importBlock(block, "gossip");
   assert.equal(outcome.status, "imported");
