@@ -10,7 +10,7 @@ const ALLOWED = {
   common: ["chain"],
   api: ["chain"],
   bls: ["chain"],
-  network: ["chain"],
+  network: ["chain", "metrics"],
   validator: ["api", "chain", "clock", "common", "metrics"],
   devnet: ["api", "chain", "common", "network"],
   flood: ["api", "bls", "chain", "common", "network"],

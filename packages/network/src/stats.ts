@@ -1,5 +1,6 @@
 // Plain counters for everything the network layer drops, rejects or refuses. The set of names is
 // fixed, so the object never grows; the metrics package can read `snapshot()` later.
+import { REQRESP_RESULTS } from "@metronome/metrics/labels";
 
 export const COUNTER_NAMES = [
   "gossip_received_block",
@@ -72,15 +73,8 @@ export const GOSSIP_VERDICTS = ["accept", "reject", "ignore"] as const;
 export type GossipVerdictName = (typeof GOSSIP_VERDICTS)[number];
 export const REQRESP_STAT_METHODS = ["status", "blocksByRoot", "blocksByRange"] as const;
 export type ReqRespStatMethod = (typeof REQRESP_STAT_METHODS)[number];
-export const REQRESP_OUTCOMES = [
-  "success",
-  "invalid_request",
-  "server_error",
-  "resource_unavailable",
-  "timeout",
-  "rate_limited",
-  "error",
-] as const;
+/** The metrics' req/resp result labels: one list, so a new outcome cannot miss its label. */
+export const REQRESP_OUTCOMES = REQRESP_RESULTS;
 export type ReqRespOutcome = (typeof REQRESP_OUTCOMES)[number];
 export type Direction = "inbound" | "outbound";
 export type ConnectionResult = "success" | "timeout" | "error";

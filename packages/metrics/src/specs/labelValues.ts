@@ -1,7 +1,8 @@
-// Label values shared by several metrics. Callers should use these spellings. Where the network
-// package counts the same events under its own constants (req/resp results, gossip kinds and
-// verdicts, peer-score actions), packages/node/test/node/metricLabels.test.ts pins the two equal:
-// this package may not import that one.
+// Label values shared by several metrics. Callers should use these spellings. This file imports
+// nothing (the network package reads it as `@metronome/metrics/labels` without loading prom-client):
+// the network counts req/resp results under REQRESP_RESULTS itself. Where it counts other events
+// under its own constants (gossip kinds and verdicts, peer-score actions),
+// packages/node/test/node/metricLabels.test.ts pins the two equal.
 
 export const SYNC_STATUSES = ["idle", "syncing", "synced"] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
