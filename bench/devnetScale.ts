@@ -5,7 +5,10 @@
 // at the end head - finalized. A configuration the machine cannot carry (finality stalls, a node
 // stops answering, ticks run later than an interval) ends the sweep cleanly. A linear model of
 // per-node CPU (constant + per vote/s + per peer) is fitted on all but the held-out configuration,
-// checked against it, and projected to 100 nodes x 10,000 validators.
+// checked against it, and projected to 100 nodes x 10,000 validators. The devnets lay validators
+// over subnets as `metronome devnet` does (one subnet up to 8 nodes, one per node beyond), so the
+// model's vote term is the single votes each node handles (its subnets'), and the aggregator, which
+// handles every vote, gets a model of its own.
 //   node bench/devnetScale.ts [--configs 4x32,8x64,...] [--holdout 12x384] [--measure-slots 12]
 
 import { rm } from "node:fs/promises";
@@ -13,6 +16,7 @@ import { dirname, join } from "node:path";
 import { defaultGenesisDelay } from "../packages/devnet/src/devnetCommand.ts";
 import type { NodeHealth } from "../packages/devnet/src/health.ts";
 import type { Devnet } from "../packages/devnet/src/launcher.ts";
+import { defaultCommitteeCount, splitValidators } from "../packages/devnet/src/subnets.ts";
 import {
   type HistogramSnapshot,
   histogramDelta,
@@ -23,6 +27,7 @@ import {
   promHistogram,
   promValue,
 } from "../packages/flood/src/promText.ts";
+import { attestationSubnetsToJoin } from "../packages/node/src/node/attestationSubnets.ts";
 import { benchOptions } from "./lib/benchArgs.ts";
 import { createBenchDevnet } from "./lib/benchDevnet.ts";
 import { fitLinear, predict } from "./lib/costModel.ts";
@@ -41,8 +46,8 @@ const slotSeconds = Number(values["slot-seconds"]);
 const warmupSlots = Number(values["warmup-slots"]);
 const measureSlots = Number(values["measure-slots"]);
 
-/** Past these the machine is not carrying the configuration: the sweep stops there. */
-const MAX_FINALITY_LAG = 8;
+/** Past these the machine is not carrying the configuration: the sweep stops there (issue 12: 4). */
+const MAX_FINALITY_LAG = 4;
 const MAX_TICK_P99_S = 0.8;
 /** Projection target of the cost model. */
 const PROJECTED = { nodes: 100, validators: 10_000 };
@@ -63,7 +68,12 @@ interface ConfigResult extends Config {
   reason: string;
   holdout: boolean;
   slotsMeasured: number;
+  committeeCount: number;
   cpuPerNode: number;
+  /** Node 0, the devnet's one aggregator: it joins every subnet. */
+  aggregatorCpu: number;
+  /** Mean of the other nodes. */
+  otherNodesCpu: number;
   mainThreadCpuPerNode: number;
   rssPerNodeMiB: number;
   rxBytesPerNodePerSlot: number;
@@ -138,14 +148,16 @@ function mergedTickLateness(a: Snapshot, b: Snapshot): HistogramSnapshot | null 
 
 async function runConfig(config: Config, holdout: boolean): Promise<ConfigResult> {
   const genesisDelay = defaultGenesisDelay(config.nodes);
-  const { out, devnet } = await createBenchDevnet({
+  const { out, devnet, committeeCount } = await createBenchDevnet({
     name: `scale-${config.nodes}x${config.validators}`,
     nodes: config.nodes,
     validators: config.validators,
     slotSeconds,
     genesisDelay,
   });
-  console.log(`\n# ${config.nodes} nodes x ${config.validators} validators (logs in ${out})`);
+  console.log(
+    `\n# ${config.nodes} nodes x ${config.validators} validators, ${committeeCount} subnet(s) (logs in ${out})`,
+  );
   devnet.startAll();
   const slotMs = slotSeconds * 1000;
   let start: Snapshot | null = null;
@@ -162,6 +174,7 @@ async function runConfig(config: Config, holdout: boolean): Promise<ConfigResult
   }
   const seconds = end.t - start.t;
   const slots = seconds / slotSeconds;
+  const cpuOf = (a: ProcSample, b: ProcSample) => (b.cpuSeconds - a.cpuSeconds) / seconds;
   const ticks = mergedTickLateness(start, end);
   const reachable = finalHealth.filter((h): h is NodeHealth => h !== null);
   const lag = reachable.length === 0 ? Number.NaN : Math.max(...reachable.map((h) => h.head_slot - h.finalized_slot));
@@ -182,7 +195,10 @@ async function runConfig(config: Config, holdout: boolean): Promise<ConfigResult
     reason: "",
     holdout,
     slotsMeasured: Math.round(slots * 10) / 10,
-    cpuPerNode: perNode(start.procs, end.procs, (a, b) => (b.cpuSeconds - a.cpuSeconds) / seconds),
+    committeeCount,
+    cpuPerNode: perNode(start.procs, end.procs, cpuOf),
+    aggregatorCpu: perNode(start.procs.slice(0, 1), end.procs.slice(0, 1), cpuOf),
+    otherNodesCpu: perNode(start.procs.slice(1), end.procs.slice(1), cpuOf),
     mainThreadCpuPerNode: perNode(
       start.procs,
       end.procs,
@@ -234,12 +250,35 @@ for (const config of sweep) {
 }
 if (holdout !== null) results.push(await runConfig(holdout, true));
 
-/** Model inputs: 1 (per-node base), votes per second each node handles, peers per node. */
+/**
+ * Single votes per second a node of `c` handles, averaged over its nodes: each joins the subnets
+ * attestationSubnetsToJoin gives it (node 0, the aggregator, all of them) and sees their votes.
+ */
+function singleVotesPerNodePerSecond(c: Config): number {
+  const committeeCount = defaultCommitteeCount(c.nodes, undefined);
+  const onSubnet = new Array<number>(committeeCount).fill(0);
+  for (let v = 0; v < c.validators; v++) onSubnet[v % committeeCount] = (onSubnet[v % committeeCount] ?? 0) + 1;
+  const handled = splitValidators(c.validators, c.nodes, committeeCount).map((validatorIndices, node) =>
+    attestationSubnetsToJoin(committeeCount, { validatorIndices, isAggregator: node === 0 }).reduce(
+      (sum, subnet) => sum + (onSubnet[subnet] ?? 0),
+      0,
+    ),
+  );
+  return mean(handled) / slotSeconds;
+}
+
+/** Model inputs: 1 (per-node base), single votes per second each node handles, peers per node. */
 function features(c: Config): number[] {
+  return [1, singleVotesPerNodePerSecond(c), c.nodes - 1];
+}
+
+/** The aggregator's inputs: it handles every vote. */
+function aggregatorFeatures(c: Config): number[] {
   return [1, c.validators / slotSeconds, c.nodes - 1];
 }
 const fitted = results.filter((r) => r.ok && !r.holdout);
 let model: { coefficients: number[]; r2: number } | null = null;
+let aggregatorModel: { coefficients: number[]; r2: number } | null = null;
 let holdoutCheck: { predicted: number; measured: number; errorPct: number } | null = null;
 let projection: Record<string, number> | null = null;
 if (fitted.length >= 3) {
@@ -251,6 +290,10 @@ if (fitted.length >= 3) {
     const mainModel = fitLinear(
       fitted.map(features),
       fitted.map((r) => r.mainThreadCpuPerNode),
+    );
+    aggregatorModel = fitLinear(
+      fitted.map(aggregatorFeatures),
+      fitted.map((r) => r.aggregatorCpu),
     );
     const rxModel = fitLinear(
       fitted.map(features),
@@ -265,6 +308,7 @@ if (fitted.length >= 3) {
       nodes: PROJECTED.nodes,
       validators: PROJECTED.validators,
       cpuPerNode: predict(model.coefficients, features(PROJECTED)),
+      aggregatorCpu: predict(aggregatorModel.coefficients, aggregatorFeatures(PROJECTED)),
       mainThreadCpuPerNode: predict(mainModel.coefficients, features(PROJECTED)),
       rxBytesPerNodePerSlot: predict(rxModel.coefficients, features(PROJECTED)),
     };
@@ -276,7 +320,10 @@ if (fitted.length >= 3) {
 const rows: Row[] = results.map((r) => ({
   config: `${r.nodes}x${r.validators}${r.holdout ? " (held out)" : ""}`,
   carried: r.ok ? "yes" : `no: ${r.reason}`,
+  subnets: r.committeeCount,
   "cpu/node": r.cpuPerNode,
+  "cpu aggregator": r.aggregatorCpu,
+  "cpu other nodes": r.otherNodesCpu,
   "main thread/node": r.mainThreadCpuPerNode,
   "rss/node MiB": r.rssPerNodeMiB,
   "rx KiB/node/slot": r.rxBytesPerNodePerSlot / 1024,
@@ -291,7 +338,13 @@ printTable(`devnet scale, ${slotSeconds}s slots, ${measureSlots} measured slots 
 if (model !== null) {
   const [base, perVote, perPeer] = model.coefficients as [number, number, number];
   console.log(
-    `\ncpu per node (cores) = ${base.toFixed(4)} + ${(perVote * 1000).toFixed(3)}e-3 x votes/s + ${(perPeer * 1000).toFixed(3)}e-3 x peers   (r2 ${model.r2.toFixed(3)}, ${fitted.length} configs)`,
+    `\ncpu per node (cores) = ${base.toFixed(4)} + ${(perVote * 1000).toFixed(3)}e-3 x single votes/s handled + ${(perPeer * 1000).toFixed(3)}e-3 x peers   (r2 ${model.r2.toFixed(3)}, ${fitted.length} configs)`,
+  );
+}
+if (aggregatorModel !== null) {
+  const [base, perVote, perPeer] = aggregatorModel.coefficients as [number, number, number];
+  console.log(
+    `aggregator cpu (cores) = ${base.toFixed(4)} + ${(perVote * 1000).toFixed(3)}e-3 x votes/s + ${(perPeer * 1000).toFixed(3)}e-3 x peers   (r2 ${aggregatorModel.r2.toFixed(3)})`,
   );
 }
 if (holdoutCheck !== null) {
@@ -304,7 +357,7 @@ if (projection !== null) console.log(`projection to 100 nodes x 10,000 validator
 const path = writeResult(
   "devnetScale",
   { slotSeconds, warmupSlots, measureSlots, configs: values.configs, holdout: values.holdout },
-  { results, model, holdoutCheck, projection },
+  { results, model, aggregatorModel, holdoutCheck, projection },
 );
 const pngPath = join(dirname(path), "devnetScale.png");
 const carried = results.filter((r) => Number.isFinite(r.cpuPerNode));

@@ -2,12 +2,15 @@
 //  - 16 nodes, every one connected to the 15 others on 127.0.0.1: more peers than gossipsub's
 //    IP-colocation threshold (10). This devnet never justified before loopback peers were exempt
 //    from that penalty: every peer scored below the graylist threshold and all gossip was dropped.
+//    It runs with the subnets `metronome devnet` gives 16 nodes (one per node): each node's votes
+//    go straight to the aggregator, and the other nodes see them only as aggregates.
 //  - 10 nodes on a ring (each dials its next 2, so about 4 peers each) with mesh degree 3: the
 //    aggregator is directly connected to 4 of the 9 other nodes, and half of the validators' votes
 //    need two or more gossip hops to reach it. 2/3 of the votes are needed to justify, so finality
 //    here proves that multi-hop votes arrive.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { defaultCommitteeCount } from "../packages/devnet/src/subnets.ts";
 import { ringHops, topologyArgs } from "../packages/devnet/src/topology.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
 
@@ -48,7 +51,8 @@ describe("mesh: 16 fully connected nodes on one address (past the IP-colocation 
   let net: TestDevnet;
 
   before(async () => {
-    net = await TestDevnet.create({ name: "mesh16", nodes: 16, validators: 32, slotSeconds: 2 });
+    const committeeCount = defaultCommitteeCount(16, undefined);
+    net = await TestDevnet.create({ name: "mesh16", nodes: 16, validators: 32, slotSeconds: 2, committeeCount });
     net.startAll();
   });
   after(async () => {
@@ -83,6 +87,22 @@ describe("mesh: 16 fully connected nodes on one address (past the IP-colocation 
     );
     // 30 of 32 validators are on other nodes and vote every slot; finality took several slots.
     assert.ok(accepted >= 30 * 4, `aggregator accepted only ${accepted} gossip attestations`);
+  });
+
+  it("with a subnet per node, the other nodes verify no one else's single votes, only aggregates", async () => {
+    for (const id of NODES.slice(1)) {
+      const text = await net.scrapeMetrics(id);
+      const count = (topic: string, result: string) =>
+        Number(
+          new RegExp(`^metronome_gossip_messages_total\\{topic="${topic}",result="${result}"\\} (\\d+)$`, "m").exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      // Node k's validators (k and k + 16) both publish on subnet k, which only node k and the
+      // aggregator join: nothing comes back to node k on it, and it joins no other subnet.
+      assert.equal(count("attestation", "accept"), 0, `node ${id} verified single votes from gossip`);
+      assert.ok(count("aggregation", "accept") >= 4, `node ${id} accepted no aggregates`);
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
 import { runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
 import { Devnet } from "../../packages/devnet/src/launcher.ts";
+import { defaultCommitteeCount } from "../../packages/devnet/src/subnets.ts";
 
 /** Random base ports in [PORT_FLOOR, PORT_FLOOR + PORT_SPAN); HTTP and metrics sit 100 and 200 above. */
 const PORT_FLOOR = 30_000;
@@ -22,6 +23,8 @@ export interface BenchDevnetOptions {
 
 export interface BenchDevnet {
   out: string;
+  /** Attestation subnets: what `metronome devnet` would choose for this many nodes. */
+  committeeCount: number;
   genesisDir: string;
   nodes: NodeEntry[];
   devnet: Devnet;
@@ -31,7 +34,7 @@ export async function createBenchDevnet(o: BenchDevnetOptions): Promise<BenchDev
   const base = PORT_FLOOR + Math.floor(Math.random() * PORT_SPAN);
   const out = await mkdtemp(join(tmpdir(), `metronome-${o.name}-`));
   const genesisDir = join(out, "genesis");
-  const { nodes } = await runGenesis({
+  const { nodes, chain } = await runGenesis({
     validators: o.validators,
     nodes: o.nodes,
     out: genesisDir,
@@ -41,8 +44,9 @@ export async function createBenchDevnet(o: BenchDevnetOptions): Promise<BenchDev
     baseHttpPort: base + 100,
     baseMetricsPort: base + 200,
     aggregators: 1,
+    committeeCount: defaultCommitteeCount(o.nodes, undefined),
     host: "127.0.0.1",
   });
   const devnet = new Devnet(nodes, { genesisDir, outDir: out, logLevel: "warn" });
-  return { out, genesisDir, nodes, devnet };
+  return { out, committeeCount: chain.attestationCommitteeCount, genesisDir, nodes, devnet };
 }

@@ -27,6 +27,8 @@ export interface TestDevnetOptions {
   /** Seconds from genesis creation to genesis; default leaves every node time to boot first. */
   genesisDelaySec?: number;
   aggregators?: number;
+  /** Attestation subnets (default 1, the protocol's; `metronome devnet` picks more past 8 nodes). */
+  committeeCount?: number;
   logLevel?: string;
   /**
    * `--doppelganger-slots` of every node this devnet starts (default 0: the tests that are not
@@ -96,6 +98,7 @@ export class TestDevnet {
       baseHttpPort: ports.http,
       baseMetricsPort: ports.metrics,
       aggregators: o.aggregators ?? 1,
+      committeeCount: o.committeeCount ?? 1,
       host: "127.0.0.1",
     });
     return new TestDevnet(dir, genesis, o.logLevel ?? "info", o.doppelgangerSlots ?? 0);

@@ -12,6 +12,7 @@ import type { NetnsNetwork } from "./netnsRuntime.ts";
 import { describeConflicts, findPortConflicts } from "./portProbe.ts";
 import { devnetPorts, validateDevnetPorts } from "./ports.ts";
 import { renderStatusTable } from "./statusTable.ts";
+import { defaultCommitteeCount } from "./subnets.ts";
 import { rootsVerdict, summarize } from "./summary.ts";
 import { topologyArgs } from "./topology.ts";
 
@@ -27,6 +28,8 @@ export interface DevnetOptions {
   baseHttpPort: number;
   baseMetricsPort: number;
   aggregators: number;
+  /** Attestation subnets; default defaultCommitteeCount(nodes, ring). */
+  committeeCount?: number;
   /** Each node dials only its next `ring` nodes (default: every node dials every other). */
   ring?: number;
   meshDegree?: number;
@@ -147,11 +150,12 @@ async function runProcessDevnet(
     baseHttpPort: o.baseHttpPort,
     baseMetricsPort: o.baseMetricsPort,
     aggregators: o.aggregators,
+    committeeCount: o.committeeCount ?? defaultCommitteeCount(o.nodes, o.ring),
     host: DEVNET_HOST,
     hostOf: netns ? addressOf : undefined,
   });
   console.log(
-    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${o.slotSeconds}s slots, genesis in ${genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
+    `devnet: ${o.nodes} nodes, ${o.validators} validators, ${chain.attestationCommitteeCount} attestation subnet(s), ${o.slotSeconds}s slots, genesis in ${genesisDelay}s (fork ${chain.forkDigest}); logs in ${outDir}/node-*/node.log`,
   );
   console.log(
     `devnet: node K listens on libp2p ${o.basePort}+K, HTTP API ${o.baseHttpPort}+K, metrics ${o.baseMetricsPort}+K`,

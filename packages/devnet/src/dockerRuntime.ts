@@ -9,6 +9,7 @@ import { buildComposeProject, IMAGE_UID } from "./composeProject.ts";
 import { runGenesis } from "./genesisCommand.ts";
 import { fetchHeaderRootPatiently, fetchHealth, stopRequested } from "./health.ts";
 import { renderStatusTable } from "./statusTable.ts";
+import { defaultCommitteeCount } from "./subnets.ts";
 import { rootsVerdict, summarize } from "./summary.ts";
 
 const POLL_MS = 1000;
@@ -68,6 +69,7 @@ export interface DockerDevnetOptions {
   baseHttpPort: number;
   baseMetricsPort: number;
   aggregators: number;
+  committeeCount?: number;
   quiet?: boolean;
   logLevel: string;
   prometheusPort?: number;
@@ -97,6 +99,7 @@ export async function runDockerDevnet(o: DockerDevnetOptions): Promise<number> {
     baseHttpPort: o.baseHttpPort,
     baseMetricsPort: o.baseMetricsPort,
     aggregators: o.aggregators,
+    committeeCount: o.committeeCount ?? defaultCommitteeCount(o.nodes, undefined),
     host: "127.0.0.1",
   });
   const dataDirOf = (id: number) => join(outDir, `node-${id}`, "data");

@@ -10,6 +10,7 @@ import {
 import { type ChainConfig, type NodeEntry, writeGenesisFolder } from "@metronome/common";
 import { peerIdFromSeed } from "@metronome/network";
 import { validateDevnetPorts } from "./ports.ts";
+import { splitValidators } from "./subnets.ts";
 
 export interface GenesisOptions {
   validators: number;
@@ -22,6 +23,8 @@ export interface GenesisOptions {
   baseHttpPort: number;
   baseMetricsPort: number;
   aggregators: number;
+  /** Attestation subnets (PROTOCOL.md's ATTESTATION_COMMITTEE_COUNT); default 1. */
+  committeeCount?: number;
   host: string;
   /** Per-node listen address (devnet --netns: each node's namespace address); default `host`. */
   hostOf?: (nodeId: number) => string;
@@ -31,20 +34,6 @@ export interface GenesisResult {
   chain: ChainConfig;
   nodes: NodeEntry[];
   bootnodes: string[];
-}
-
-/** Splits validators [0, n) over k nodes in contiguous ranges; the first n % k nodes get one more. */
-export function splitValidators(validatorCount: number, nodeCount: number): number[][] {
-  const base = Math.floor(validatorCount / nodeCount);
-  const extra = validatorCount % nodeCount;
-  const out: number[][] = [];
-  let next = 0;
-  for (let i = 0; i < nodeCount; i++) {
-    const size = base + (i < extra ? 1 : 0);
-    out.push(Array.from({ length: size }, (_, j) => next + j));
-    next += size;
-  }
-  return out;
 }
 
 export function validateGenesisOptions(o: GenesisOptions): void {
@@ -63,6 +52,10 @@ export function validateGenesisOptions(o: GenesisOptions): void {
   if (!Number.isInteger(o.aggregators) || o.aggregators < 0 || o.aggregators > o.nodes) {
     throw new Error(`--aggregators must be an integer in [0, nodes] (got ${o.aggregators})`);
   }
+  const committeeCount = o.committeeCount ?? 1;
+  if (!Number.isInteger(committeeCount) || committeeCount < 1 || committeeCount > o.validators) {
+    throw new Error(`--committee-count must be an integer in [1, validators] (got ${o.committeeCount})`);
+  }
   validateDevnetPorts(o);
 }
 
@@ -74,11 +67,11 @@ export async function runGenesis(o: GenesisOptions): Promise<GenesisResult> {
   const chain: ChainConfig = {
     genesisTime,
     slotDurationMs: Math.round(o.slotSeconds * 1000),
-    attestationCommitteeCount: 1,
+    attestationCommitteeCount: o.committeeCount ?? 1,
     validators,
     forkDigest: forkDigestHex(computeForkDigest(state)),
   };
-  const split = splitValidators(o.validators, o.nodes);
+  const split = splitValidators(o.validators, o.nodes, chain.attestationCommitteeCount);
   const keys = split.map(() => new Uint8Array(randomBytes(32)));
   const nodes: NodeEntry[] = await Promise.all(
     split.map(async (indices, nodeId) => ({

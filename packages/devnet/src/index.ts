@@ -9,5 +9,6 @@ export * from "./netnsPlan.ts";
 export * from "./portProbe.ts";
 export * from "./ports.ts";
 export * from "./statusTable.ts";
+export * from "./subnets.ts";
 export * from "./summary.ts";
 export * from "./topology.ts";

@@ -43,6 +43,12 @@ export function buildCli(): Command {
       .option("--genesis-time <unix>", "explicit genesis time in unix seconds (overrides --genesis-delay)", intArg(0))
       .option("--slot-seconds <s>", "slot length in seconds (protocol default 4; shorter for tests)", floatArg(0), 4)
       .option("--aggregators <m>", "how many nodes (the first m) act as aggregators", intArg(0, 4096), 1)
+      .option(
+        "--committee-count <c>",
+        "attestation subnets (a vote goes on subnet validator_index % c); with c >= nodes each node's validators share one subnet",
+        intArg(1, 4096),
+        1,
+      )
       .option("--host <ip>", "loopback address nodes listen on", "127.0.0.1"),
   ).action(async (opts) => {
     const { runGenesis } = await import("@metronome/devnet");
@@ -213,6 +219,11 @@ export function buildCli(): Command {
       .option("--out <dir>", "output folder for genesis, data dirs, logs and summary.json", ".devnet"),
   )
     .option("--aggregators <m>", "how many nodes aggregate", intArg(0, 64), 1)
+    .option(
+      "--committee-count <c>",
+      "attestation subnets; each node joins its validators' subnets, aggregators join all (default: 1 up to 8 nodes or with --ring, else one per node)",
+      intArg(1, 4096),
+    )
     .option(
       "--ring <k>",
       "each node dials only its next k nodes on a ring (about 2k peers each), so most votes need several gossip hops (default: every node dials every other)",

@@ -41,6 +41,7 @@ import { ValidatorDuties } from "../validator/duties.ts";
 import type { SigningGuard } from "../validator/signingGuard.ts";
 import { startSigningGuard } from "../validator/startSigningGuard.ts";
 import { nodeApiBackend } from "./apiBackend.ts";
+import { attestationSubnetsToJoin } from "./attestationSubnets.ts";
 import { GossipIngress } from "./gossipIngress.ts";
 import { buildHealth } from "./health.ts";
 import { runIntervalDuties } from "./intervalDuties.ts";
@@ -141,7 +142,7 @@ export class BeaconNode implements NodeView {
       metrics.network.attestationCommitteeCount.set(options.chain.attestationCommitteeCount);
       const lowestValidator = Math.min(...options.validatorIndices);
       if (Number.isFinite(lowestValidator)) {
-        // The subnet the node's first validator publishes on (it subscribes to every subnet).
+        // The subnet the node's first validator publishes on (attestationSubnetsToJoin says which it joins).
         metrics.network.attestationCommitteeSubnet.set(lowestValidator % options.chain.attestationCommitteeCount);
       }
       const collector = new AttestationCollector();
@@ -297,7 +298,8 @@ export class BeaconNode implements NodeView {
         }),
       );
       await network.start();
-      network.subscribe(Array.from({ length: options.chain.attestationCommitteeCount }, (_, i) => i));
+      const subnets = attestationSubnetsToJoin(options.chain.attestationCommitteeCount, options);
+      network.subscribe(subnets);
       sync.start();
       driver.start();
       await node.startApi();
@@ -309,6 +311,7 @@ export class BeaconNode implements NodeView {
         finalized: chain.finalized.slot,
         validators: options.validatorIndices.length,
         aggregator: options.isAggregator,
+        subnets: subnets.join(","),
         http: options.httpPort,
       });
       return node;
