@@ -6,11 +6,19 @@ import { join } from "node:path";
 import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
 import { runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
 import { Devnet } from "../../packages/devnet/src/launcher.ts";
+import { validateDevnetPorts } from "../../packages/devnet/src/ports.ts";
 import { defaultCommitteeCount } from "../../packages/devnet/src/subnets.ts";
 
-/** Random base ports in [PORT_FLOOR, PORT_FLOOR + PORT_SPAN); HTTP and metrics sit 100 and 200 above. */
-const PORT_FLOOR = 30_000;
-const PORT_SPAN = 20_000;
+/**
+ * Random base ports in [PORT_FLOOR, PORT_FLOOR + PORT_SPAN); HTTP and metrics sit 100 and 200
+ * above. All below the tests' bands (test/helpers/devnet.ts, from 20000) and Linux's ephemeral
+ * range (32768+): a 16-node devnet's own outgoing connections once took a later node's libp2p port
+ * there (EADDRINUSE, the node never started).
+ */
+const PORT_FLOOR = 10_000;
+const PORT_SPAN = 9_000;
+/** Draws until the bases give no port fetch refuses (10080 is on its list). */
+const PORT_DRAWS = 20;
 
 export interface BenchDevnetOptions {
   /** Part of the temp folder's name. */
@@ -31,7 +39,7 @@ export interface BenchDevnet {
 }
 
 export async function createBenchDevnet(o: BenchDevnetOptions): Promise<BenchDevnet> {
-  const base = PORT_FLOOR + Math.floor(Math.random() * PORT_SPAN);
+  const base = drawBasePort(o.nodes);
   const out = await mkdtemp(join(tmpdir(), `metronome-${o.name}-`));
   const genesisDir = join(out, "genesis");
   const { nodes, chain } = await runGenesis({
@@ -49,4 +57,16 @@ export async function createBenchDevnet(o: BenchDevnetOptions): Promise<BenchDev
   });
   const devnet = new Devnet(nodes, { genesisDir, outDir: out, logLevel: "warn" });
   return { out, committeeCount: chain.attestationCommitteeCount, genesisDir, nodes, devnet };
+}
+
+function drawBasePort(nodes: number): number {
+  for (let draw = 1; ; draw++) {
+    const base = PORT_FLOOR + Math.floor(Math.random() * PORT_SPAN);
+    try {
+      validateDevnetPorts({ nodes, basePort: base, baseHttpPort: base + 100, baseMetricsPort: base + 200 });
+      return base;
+    } catch (err) {
+      if (draw >= PORT_DRAWS) throw err;
+    }
+  }
 }

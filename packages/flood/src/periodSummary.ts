@@ -56,8 +56,18 @@ export interface PeriodSummary {
   cpuPercent: number;
   /** Flooders' cut-off, honest-vote coverage and late CPU (cutoffSummary.ts). */
   cutoff: CutoffSummary;
-  /** RSS and main heap about every 30 s of the period (seconds since its start, MiB), to show the shape. */
-  memorySeries: { s: number; rssMiB: number; heapUsedMiB: number }[];
+  /**
+   * RSS, the main thread's heap and off-heap memory, and the network worker's, about every 30 s of
+   * the period (seconds since its start, MiB): which thread holds what RSS gains.
+   */
+  memorySeries: {
+    s: number;
+    rssMiB: number;
+    heapUsedMiB: number;
+    externalMiB: number;
+    networkHeapUsedMiB: number;
+    networkExternalMiB: number;
+  }[];
 }
 
 const MEMORY_SERIES_STEP_MS = 30_000;
@@ -77,6 +87,9 @@ function memorySeries(samples: readonly ProbeSample[]): PeriodSummary["memorySer
       s: Math.round((sample.t - first.t) / 1000),
       rssMiB: mib(sample.rssBytes),
       heapUsedMiB: mib(sample.heapUsedBytes),
+      externalMiB: mib(sample.externalBytes),
+      networkHeapUsedMiB: mib(sample.networkHeapUsedBytes),
+      networkExternalMiB: mib(sample.networkExternalBytes),
     });
     nextAt = sample.t + MEMORY_SERIES_STEP_MS;
   }

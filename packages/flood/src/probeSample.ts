@@ -25,6 +25,9 @@ export interface ProbeSample {
   /** Main-thread V8 heap in use, and memory held outside it (Buffers, native objects). */
   heapUsedBytes: number;
   externalBytes: number;
+  /** The network worker's own V8 heap in use, and its off-heap memory (metronome_network_thread_heap_bytes). */
+  networkHeapUsedBytes: number;
+  networkExternalBytes: number;
   /** metronome_bls_verify_seconds_total and metronome_bls_sets_verified_total (all results). */
   blsVerifySeconds: number;
   blsSetsVerified: number;
@@ -76,6 +79,8 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     rssBytes: promValue(m, "process_resident_memory_bytes"),
     heapUsedBytes: promValue(m, "nodejs_heap_size_used_bytes"),
     externalBytes: promValue(m, "nodejs_external_memory_bytes"),
+    networkHeapUsedBytes: promValue(m, "metronome_network_thread_heap_bytes", { kind: "used" }),
+    networkExternalBytes: promValue(m, "metronome_network_thread_heap_bytes", { kind: "external" }),
     blsVerifySeconds: promValue(m, "metronome_bls_verify_seconds_total"),
     blsSetsVerified: promValue(m, "metronome_bls_sets_verified_total"),
     attestationsValid: promValue(m, "lean_attestations_valid_total"),

@@ -24,6 +24,8 @@ function sample(tS: number, over: Partial<ProbeSample> = {}): ProbeSample {
     eventLoopMaxMs: 0,
     rssBytes: 0,
     heapUsedBytes: 0,
+    networkHeapUsedBytes: 0,
+    networkExternalBytes: 0,
     externalBytes: 0,
     blsVerifySeconds: 0,
     blsSetsVerified: 0,
