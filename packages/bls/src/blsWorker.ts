@@ -2,6 +2,7 @@
 // Loaded by file URL; Node 24 strips the types itself, so no build step is needed.
 
 import { workerData } from "node:worker_threads";
+import { BLS_WORKER_NICE_OFFSET, lowerWorkerThreadPriority } from "@metronome/clock/threadPriority";
 import { isBlsWorkerData, ValidatorKeyTable } from "./keyTable.ts";
 import type { BatchCounters } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
@@ -32,6 +33,9 @@ export interface BlsJobResult {
  * thread gets them too) and decoded one by one as sets name them; kept for the thread's life.
  */
 const keyTable = isBlsWorkerData(workerData) ? ValidatorKeyTable.fromPacked(workerData.validatorKeys) : null;
+
+/** Verification yields a shared core to the driver thread's interval tick (threadPriority.ts). */
+lowerWorkerThreadPriority(BLS_WORKER_NICE_OFFSET);
 
 let loopTurnedSinceLastJob = true;
 

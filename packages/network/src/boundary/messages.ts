@@ -2,6 +2,7 @@
 // unions, one per direction. Values are structured-cloned (see revive.ts for what the clone loses);
 // nothing crosses as an untyped blob.
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
+import type { ThreadPriorityResult } from "@metronome/clock/threadPriority";
 import type { NetworkErrorCode } from "../errors.ts";
 import type { GossipValueByKind } from "../gossip/codec.ts";
 import type { GossipVerdict } from "../gossip/router.ts";
@@ -85,7 +86,8 @@ export type ToWorker =
 
 /** Network worker -> driver thread. */
 export type FromWorker =
-  | { type: "started"; peerId: string; multiaddrs: string[] }
+  /** threadPriority: how much nicer than the driver thread the worker now runs (threadPriority.ts). */
+  | { type: "started"; peerId: string; multiaddrs: string[]; threadPriority: ThreadPriorityResult }
   | { type: "startFailed"; error: ErrorShape }
   | CallResultMessage
   | { type: "result"; id: number; op: WorkerCallOp; ok: false; error: ErrorShape }

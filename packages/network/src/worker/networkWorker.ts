@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
+import type { ThreadPriorityResult } from "@metronome/clock/threadPriority";
 import { GossipInbox } from "../boundary/gossipInbox.ts";
 import type { BoundaryStats, FromWorker, ToWorker } from "../boundary/messages.ts";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
@@ -296,7 +297,7 @@ export class NetworkWorker implements INetwork {
         this.reqResp.onPeerStatus?.(m.peer, m.status);
         break;
       case "started":
-        this.onStarted(m.peerId, m.multiaddrs);
+        this.onStarted(m.peerId, m.multiaddrs, m.threadPriority);
         break;
       case "startFailed":
         this.onStartFailed(m.error.message);
@@ -304,8 +305,12 @@ export class NetworkWorker implements INetwork {
     }
   }
 
-  private onStarted(peerId: string, multiaddrs: string[]): void {
+  private onStarted(peerId: string, multiaddrs: string[], priority: ThreadPriorityResult): void {
     const restarted = this.id !== null;
+    if (!restarted) {
+      if (priority.applied) this.log("info", "network worker runs below the driver thread", { nice: priority.nice });
+      else this.log("warn", "network worker shares the driver thread's priority", { reason: priority.reason });
+    }
     this.id = { peerId, multiaddrs };
     // A restart must listen where peers and bootnode lists expect us, even if we asked for port 0.
     this.host = { ...this.host, listenAddresses: pinListenPorts(this.host.listenAddresses, multiaddrs) };

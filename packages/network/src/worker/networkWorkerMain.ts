@@ -2,6 +2,7 @@
 // decode-first gossip checks) driven by typed messages from the driver thread (boundary/messages.ts).
 // Gossip goes out through the bounded GossipOutbox; requests the node answers through ServeRequests.
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerWorkerThreadPriority, NETWORK_WORKER_NICE_OFFSET } from "@metronome/clock/threadPriority";
 import { GossipOutbox, VERDICT_SWEEP_MS } from "../boundary/gossipOutbox.ts";
 import type { ErrorShape, FromWorker, ToWorker, WorkerCall, WorkerCallResult } from "../boundary/messages.ts";
 import { reviveAggregate, reviveBlock } from "../boundary/revive.ts";
@@ -15,6 +16,8 @@ import type { NetworkWorkerInit } from "./workerInit.ts";
 const port = parentPort;
 if (port === null) throw new Error("networkWorkerMain.ts must run in a worker thread");
 const init = workerData as NetworkWorkerInit;
+/** libp2p yields a shared core to the driver thread's interval tick (threadPriority.ts). */
+const threadPriority = lowerWorkerThreadPriority(NETWORK_WORKER_NICE_OFFSET);
 const send = (message: FromWorker) => port.postMessage(message);
 const toShape = (err: unknown): ErrorShape => ({
   code: err instanceof NetworkError ? err.code : null,
@@ -147,7 +150,7 @@ try {
   await host.start();
   timers = [setInterval(pushStats, init.statsPushMs), setInterval(() => outbox.expire(), VERDICT_SWEEP_MS)];
   pushStats();
-  send({ type: "started", peerId: host.peerId, multiaddrs: host.multiaddrs() });
+  send({ type: "started", peerId: host.peerId, multiaddrs: host.multiaddrs(), threadPriority });
 } catch (err) {
   send({ type: "startFailed", error: toShape(err) });
 }
