@@ -64,6 +64,11 @@ export function niceFromStat(stat: string): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 
+/** The nice value a worker started by this process's main thread has after lowering by `offset`. */
+export function expectedWorkerNice(offset: number): number {
+  return Math.min(MAX_NICE, niceFromStat(readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8")) + offset);
+}
+
 /**
  * The nice value of each of this process's Node worker threads (Node names them "WorkerThread"),
  * for tests and diagnostics; empty where /proc is not there.

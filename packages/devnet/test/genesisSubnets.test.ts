@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { readGenesisFolder } from "@metronome/common";
 import { type GenesisOptions, runGenesis, validateGenesisOptions } from "../src/genesisCommand.ts";
+import { unstartedGenesisOptions } from "./genesisFixture.ts";
 
 const dirs: string[] = [];
 after(async () => {
@@ -14,19 +15,7 @@ after(async () => {
 });
 
 function options(out: string, committeeCount: number | undefined): GenesisOptions {
-  return {
-    validators: 12,
-    nodes: 3,
-    out,
-    genesisDelay: 60,
-    slotSeconds: 1,
-    basePort: 21_000,
-    baseHttpPort: 25_000,
-    baseMetricsPort: 29_000,
-    aggregators: 1,
-    committeeCount,
-    host: "127.0.0.1",
-  };
+  return unstartedGenesisOptions(out, { validators: 12, nodes: 3, committeeCount });
 }
 
 describe("genesis --committee-count", () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runGenesis } from "@metronome/devnet";
+import { unstartedGenesisOptions } from "../../../devnet/test/genesisFixture.ts";
 
 const BIN = fileURLToPath(new URL("../../src/bin/metronome.ts", import.meta.url));
 const RUN_TIMEOUT_MS = 30_000;
@@ -20,18 +21,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "metronome-blocked-ports-"));
   genesisDir = join(dir, "genesis");
   // Bases far from anything the test binds; the refused runs never listen.
-  await runGenesis({
-    validators: 4,
-    nodes: 2,
-    out: genesisDir,
-    genesisDelay: 60,
-    slotSeconds: 1,
-    basePort: 21_000,
-    baseHttpPort: 25_000,
-    baseMetricsPort: 29_000,
-    aggregators: 1,
-    host: "127.0.0.1",
-  });
+  await runGenesis(unstartedGenesisOptions(genesisDir, { validators: 4, nodes: 2 }));
 });
 
 after(async () => {
