@@ -59,14 +59,9 @@ export function lowerWorkerThreadPriority(offset: number): ThreadPriorityResult 
   }
 }
 
-/** The nice value in a /proc/<pid>/task/<tid>/stat line (field 19, counted after the command name). */
-export function niceFromStat(stat: string): number {
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-}
-
-/** The nice value a worker started by this process's main thread has after lowering by `offset`. */
+/** The nice value a worker started by this process's main thread (its id is the pid) has after lowering by `offset`. */
 export function expectedWorkerNice(offset: number): number {
-  return Math.min(MAX_NICE, niceFromStat(readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8")) + offset);
+  return Math.min(MAX_NICE, getPriority(process.pid) + offset);
 }
 
 /**
@@ -83,7 +78,7 @@ export function workerThreadNiceValues(): number[] {
   return tasks.flatMap((tid) => {
     try {
       if (readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() !== "WorkerThread") return [];
-      return [niceFromStat(readFileSync(`/proc/self/task/${tid}/stat`, "utf8"))];
+      return [getPriority(Number(tid))];
     } catch {
       return []; // the thread ended while we read
     }

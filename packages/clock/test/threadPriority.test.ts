@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
-import { lowerWorkerThreadPriority, niceFromStat, type ThreadPriorityResult } from "../src/threadPriority.ts";
+import { lowerWorkerThreadPriority, type ThreadPriorityResult } from "../src/threadPriority.ts";
 
 const linux = process.platform === "linux";
 
+/** The kernel's nice for one thread of this process (on Linux getpriority takes a thread id). */
 function niceOfThread(threadId: number): number {
-  return niceFromStat(readFileSync(`/proc/self/task/${threadId}/stat`, "utf8"));
+  return getPriority(threadId);
 }
 
 function runWorker(offset: number | null): Promise<{ result: ThreadPriorityResult | null; nice: number }> {
