@@ -1,3 +1,4 @@
 export * from "./blockedPorts.ts";
 export * from "./genesisConfig.ts";
 export * from "./logger.ts";
+export * from "./runtimeFlags.ts";

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NodeEntry } from "@metronome/common";
+import { NODE_RUNTIME_FLAGS, type NodeEntry } from "@metronome/common";
 import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 
 /** Final-summary health polls: tries per node, and the timeout of each. */
@@ -38,6 +38,7 @@ export interface LaunchOptions {
 
 export function nodeArgs(genesisDir: string, entry: NodeEntry, dataDir: string, logLevel: string): string[] {
   return [
+    ...NODE_RUNTIME_FLAGS,
     METRONOME_BIN,
     "node",
     "--genesis",

@@ -12,6 +12,7 @@ import {
   type LogLevel,
   readGenesisFolder,
   readNodeKey,
+  runtimeFlagsShortfall,
 } from "@metronome/common";
 import { exportRecordToFile, importRecordFromFile } from "@metronome/validator";
 import type { NetworkThread, NodeOptions } from "../node/options.ts";
@@ -109,6 +110,8 @@ export async function readIdentityKeyFile(path: string): Promise<Uint8Array> {
 export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {
   const logger = new Logger({ level: flags.logLevel, format: flags.logFormat });
   exitOnUncaughtErrors(logger);
+  const shortfall = runtimeFlagsShortfall(process.execArgv, process.env.NODE_OPTIONS);
+  if (shortfall !== null) logger.warn(`runtime flags: ${shortfall}`);
   const options = await resolveNodeOptions(flags);
   const { BeaconNode } = await import("../node/beaconNode.ts");
   await runUntilSignal(logger, () => BeaconNode.start(options, logger));

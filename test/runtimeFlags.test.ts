@@ -1,0 +1,66 @@
+// Every way a node is started passes the V8 flags it needs (NODE_RUNTIME_FLAGS), and a node can
+// tell from its own process whether it got them.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { NODE_RUNTIME_FLAGS, runtimeFlagsShortfall, startedSemiSpaceMib } from "@metronome/common";
+import { nodeArgs } from "../packages/devnet/src/launcher.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const read = (path: string) => readFileSync(`${root}/${path}`, "utf8");
+
+/** runtimeFlagsShortfall as a child node started with `flags` sees it, through its own execArgv. */
+function shortfallInChild(flags: string[], nodeOptions = ""): string {
+  const script = `import("@metronome/common").then((c) => console.log(JSON.stringify(c.runtimeFlagsShortfall(process.execArgv, process.env.NODE_OPTIONS))))`;
+  const result = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], {
+    cwd: `${root}/test`,
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+describe("node runtime flags", () => {
+  it("reads the semi-space size from the command line and NODE_OPTIONS, the last one winning", () => {
+    assert.equal(startedSemiSpaceMib([], undefined), null);
+    assert.equal(startedSemiSpaceMib(["--max-semi-space-size=32"], undefined), 32);
+    assert.equal(startedSemiSpaceMib(["--max_semi_space_size", "64"], undefined), 64);
+    assert.equal(startedSemiSpaceMib([], "--disable-warning=ExperimentalWarning --max-semi-space-size=48"), 48);
+    assert.equal(startedSemiSpaceMib(["--max-semi-space-size=8"], "--max-semi-space-size=48"), 8);
+    assert.equal(startedSemiSpaceMib(["--max-semi-space-size=junk"], undefined), null);
+  });
+
+  it("names what is missing, and nothing when the flags are there", () => {
+    assert.equal(runtimeFlagsShortfall([...NODE_RUNTIME_FLAGS], undefined), null);
+    assert.match(runtimeFlagsShortfall([], undefined) ?? "", /V8's default; start node with --max-semi-space-size=32/);
+    assert.match(runtimeFlagsShortfall(["--max-semi-space-size=16"], undefined) ?? "", /is 16 MiB/);
+  });
+
+  it("is what a node process started with the flags sees, and without them", () => {
+    assert.equal(shortfallInChild([...NODE_RUNTIME_FLAGS]), "null");
+    assert.equal(shortfallInChild([], NODE_RUNTIME_FLAGS.join(" ")), "null");
+    assert.match(shortfallInChild([]), /V8's default/);
+  });
+
+  it("is passed by every launch path: the devnet launcher, the bin's shebang, npm run metronome, the image", () => {
+    const args = nodeArgs("/genesis", { nodeId: 0 } as Parameters<typeof nodeArgs>[1], "/data", "info");
+    assert.deepEqual(args.slice(0, NODE_RUNTIME_FLAGS.length), [...NODE_RUNTIME_FLAGS]);
+    const shebang = read("packages/node/src/bin/metronome.ts").split("\n")[0] ?? "";
+    const runner =
+      read("scripts/run.mjs")
+        .split("\n")
+        .find((l) => l.startsWith("const METRONOME =")) ?? "";
+    const image =
+      read("Dockerfile")
+        .split("\n")
+        .find((l) => l.includes("exec /usr/local/bin/node")) ?? "";
+    for (const flag of NODE_RUNTIME_FLAGS) {
+      assert.ok(shebang.startsWith("#!/usr/bin/env -S node ") && shebang.includes(flag), `shebang: ${shebang}`);
+      assert.ok(runner.includes(`"${flag}"`), `scripts/run.mjs: ${runner}`);
+      assert.ok(image.includes(flag), `Dockerfile: ${image}`);
+    }
+  });
+});
