@@ -42,6 +42,8 @@ export type NetworkMemoryStats = {
    * beside the main thread's, which prom-client's nodejs_* series report), or the main thread's.
    */
   heap: { usedBytes: number; totalBytes: number; externalBytes: number };
+  /** Gossip bytes written to peers and not yet read by them: all peers, and the most behind one. */
+  gossipOutbound: { bufferedBytes: number; maxPeerBufferedBytes: number };
 };
 
 export interface INetwork {

@@ -38,6 +38,8 @@ export const COUNTER_NAMES = [
   "gossip_boundary_overload_count",
   "gossip_boundary_overload_bytes",
   "gossip_verdict_timeouts",
+  // Connections closed because their gossip outbound stream was lost (over its byte cap, or gone).
+  "gossip_outbound_lost_disconnects",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type NetworkStats = Readonly<Record<CounterName, number>>;

@@ -272,6 +272,7 @@ describe("WorkerCalls, WorkerStatsCache and pinned listen ports", () => {
         memory: {
           responseBudget: { ...cache.memoryStats().responseBudget, inFlightBytes: accepted },
           heap: { usedBytes: 10, totalBytes: 20, externalBytes: 5 },
+          gossipOutbound: { bufferedBytes: 0, maxPeerBufferedBytes: 0 },
         },
       };
     };

@@ -44,6 +44,21 @@ export const RUNTIME_PEERS = {
     labels: ["kind"],
     labelValues: { kind: ["used", "total", "external"] },
   },
+  gossipOutboundBufferBytes: {
+    name: "metronome_gossip_outbound_buffer_bytes",
+    type: "gauge",
+    help:
+      "Gossip bytes written to peers' outbound streams and not yet read by them, summed over all peers and for the most " +
+      "behind one; a peer's stream is aborted past GOSSIP_MAX_OUTBOUND_BUFFER_BYTES",
+    labels: ["kind"],
+    labelValues: { kind: ["all_peers", "max_peer"] },
+  },
+  gossipOutboundLostDisconnects: {
+    name: "metronome_gossip_outbound_lost_disconnects_total",
+    type: "counter",
+    help: "Connections closed because the node's gossip stream to the peer was lost (aborted at its byte cap: a peer that does not read)",
+    labels: [],
+  },
   // Peer scoring (docs/protocol.md, "Peer scoring")
   peerScore: {
     name: "metronome_peer_gossip_score",

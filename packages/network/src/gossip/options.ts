@@ -7,6 +7,7 @@ import { MAX_PAYLOAD_SIZE, maxCompressedLength } from "../encoding/limits.ts";
 import type { NetworkCounters } from "../stats.ts";
 import { type Decompressed, decompressGossipPayload } from "./codec.ts";
 import { gossipMessageId } from "./messageId.ts";
+import { GOSSIP_MAX_OUTBOUND_BUFFER_BYTES } from "./outboundBacklog.ts";
 import { PEER_SCORE_THRESHOLDS, peerScoreParams } from "./scoring.ts";
 import { checkGossipEnvelope, GOSSIP_MAX_COMPRESSED_BYTES, GOSSIP_MAX_SSZ_BYTES } from "./topicLimits.ts";
 import { parseGossipTopic } from "./topics.ts";
@@ -103,6 +104,8 @@ export type GossipsubParams = {
   seenTtlMs?: number;
   /** Target mesh degree D (default GOSSIP_D); the other degrees follow it (meshDegrees). */
   meshDegree?: number;
+  /** Default GOSSIP_MAX_OUTBOUND_BUFFER_BYTES. */
+  maxOutboundBufferBytes?: number;
 };
 
 export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts> {
@@ -128,6 +131,8 @@ export function gossipsubOptions(params: GossipsubParams): Partial<GossipsubOpts
     ignoreDuplicatePublishError: true,
     allowedTopics: [...params.allowedTopics],
     maxInboundDataLength: MAX_RPC_FRAME_BYTES,
+    // A peer that stops reading costs at most this much of what we forward (outboundBacklog.ts).
+    maxOutboundBufferSize: params.maxOutboundBufferBytes ?? GOSSIP_MAX_OUTBOUND_BUFFER_BYTES,
     // Runs before the message id is computed: the per-topic byte bounds, read from the raw length
     // and the snappy preamble only. A throw makes gossipsub reject the message, which costs the
     // sender P4 (invalid message) score.

@@ -50,6 +50,12 @@ export type NetworkHostOptions = {
   gossipMeshDegree?: number;
   /** How long seen gossip message ids are remembered (leanSpec: slot * 6; default for 4 s slots). */
   gossipSeenTtlMs?: number;
+  /**
+   * A peer that does not read its gossip (outboundBacklog.ts): bytes it may have unread before its
+   * stream is aborted (default GOSSIP_MAX_OUTBOUND_BUFFER_BYTES), and the one-second checks it may
+   * then stay connected without a stream (default LOST_OUTBOUND_STREAM_CHECKS). Tests shrink both.
+   */
+  gossipOutbound?: { maxBufferBytes?: number; lostChecks?: number; checkIntervalMs?: number };
   /** Gossip validations in flight at once, per topic kind, before new ones are ignored (router defaults). */
   maxPendingGossipValidations?: Partial<Record<GossipKind, number>>;
 };

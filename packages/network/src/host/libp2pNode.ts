@@ -71,6 +71,7 @@ export function createHostLibp2p(options: NetworkHostOptions, deps: HostLibp2pDe
           heartbeatMs: options.gossipHeartbeatMs,
           seenTtlMs: options.gossipSeenTtlMs,
           meshDegree: options.gossipMeshDegree,
+          maxOutboundBufferBytes: options.gossipOutbound?.maxBufferBytes,
         }),
       ),
     },

@@ -8,6 +8,7 @@ import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import { type GossipValueByKind, serializeGossipValue } from "../gossip/codec.ts";
 import { capDeliveryRecordLifetime } from "../gossip/deliveryRecords.ts";
 import { GOSSIP_SEEN_TTL_MS } from "../gossip/options.ts";
+import { OutboundBacklogGuard } from "../gossip/outboundBacklog.ts";
 import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
 import { aggregationTopic, attestationTopic, blockTopic, type GossipKind } from "../gossip/topics.ts";
 import type { INetwork, NetworkMemoryStats, PeerListener, ScoreDisconnectListener } from "../network.ts";
@@ -41,6 +42,7 @@ export class NetworkHost extends HostReader implements INetwork {
   /** Whether yamux streams send window updates at half the window, not after every frame. */
   yamuxUpdatesAtHalfWindow = false;
   private bootnodes: BootnodeDialer | undefined;
+  private outboundBacklog: OutboundBacklogGuard | undefined;
 
   constructor(options: NetworkHostOptions) {
     super(options);
@@ -123,6 +125,16 @@ export class NetworkHost extends HostReader implements INetwork {
       onDisconnect: (peer, reason, score, penalties) => this.listeners.scoreDisconnect(peer, reason, score, penalties),
     });
     this.defence.start();
+    const outbound = this.options.gossipOutbound;
+    this.outboundBacklog = new OutboundBacklogGuard(
+      pubsub,
+      (peer) => {
+        this.counters.inc("gossip_outbound_lost_disconnects");
+        void this.disconnect(peer);
+      },
+      outbound?.lostChecks,
+    );
+    this.outboundBacklog.start(outbound?.checkIntervalMs);
     for (const kind of Object.keys(this.gossipHandlers) as GossipKind[]) {
       this.router.setHandler(kind, this.gossipHandlers[kind] as GossipHandler<typeof kind>);
     }
@@ -145,6 +157,8 @@ export class NetworkHost extends HostReader implements INetwork {
     this.bootnodes = undefined;
     this.defence?.stop();
     this.defence = undefined;
+    this.outboundBacklog?.stop();
+    this.outboundBacklog = undefined;
     this.router = undefined;
     this.node = undefined;
     await node.stop();
@@ -251,6 +265,7 @@ export class NetworkHost extends HostReader implements INetwork {
     return {
       responseBudget: this.client.responseBudget.stats(),
       heap: { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size, externalBytes: heap.external_memory },
+      gossipOutbound: this.outboundBacklog?.watch.stats() ?? { bufferedBytes: 0, maxPeerBufferedBytes: 0 },
     };
   }
 

@@ -241,6 +241,11 @@ export class MetricsBridge {
     this.observeGossipSizes(node.network.drainGossipSizes());
     this.syncPeerScores(node.network.peerScoreStats(), node.network.drainPeerScoreSamples());
     this.syncNetworkMemory(node.network.memoryStats(), net.reqresp_outbound_budget_refusals);
+    this.totals.advance(
+      m.runtime.gossipOutboundLostDisconnects,
+      "gossip_outbound_lost",
+      net.gossip_outbound_lost_disconnects,
+    );
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
     if (boundary !== null) {
