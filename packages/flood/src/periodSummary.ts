@@ -64,9 +64,12 @@ export interface PeriodSummary {
     s: number;
     rssMiB: number;
     heapUsedMiB: number;
+    heapTotalMiB: number;
     externalMiB: number;
     networkHeapUsedMiB: number;
+    networkHeapTotalMiB: number;
     networkExternalMiB: number;
+    gossipOutboundMiB: number;
   }[];
 }
 
@@ -87,9 +90,12 @@ function memorySeries(samples: readonly ProbeSample[]): PeriodSummary["memorySer
       s: Math.round((sample.t - first.t) / 1000),
       rssMiB: mib(sample.rssBytes),
       heapUsedMiB: mib(sample.heapUsedBytes),
+      heapTotalMiB: mib(sample.heapTotalBytes),
       externalMiB: mib(sample.externalBytes),
       networkHeapUsedMiB: mib(sample.networkHeapUsedBytes),
+      networkHeapTotalMiB: mib(sample.networkHeapTotalBytes),
       networkExternalMiB: mib(sample.networkExternalBytes),
+      gossipOutboundMiB: mib(sample.gossipOutboundBufferedBytes),
     });
     nextAt = sample.t + MEMORY_SERIES_STEP_MS;
   }

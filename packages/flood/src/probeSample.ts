@@ -24,10 +24,15 @@ export interface ProbeSample {
   rssBytes: number;
   /** Main-thread V8 heap in use, and memory held outside it (Buffers, native objects). */
   heapUsedBytes: number;
+  /** Main-thread V8 heap committed (in use or not): what the heap holds of RSS. */
+  heapTotalBytes: number;
   externalBytes: number;
   /** The network worker's own V8 heap in use, and its off-heap memory (metronome_network_thread_heap_bytes). */
   networkHeapUsedBytes: number;
+  networkHeapTotalBytes: number;
   networkExternalBytes: number;
+  /** Gossip written to peers and not yet read by them (metronome_gossip_outbound_buffer_bytes, all peers). */
+  gossipOutboundBufferedBytes: number;
   /** metronome_bls_verify_seconds_total and metronome_bls_sets_verified_total (all results). */
   blsVerifySeconds: number;
   blsSetsVerified: number;
@@ -78,9 +83,12 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     eventLoopMaxMs: promValue(m, "metronome_event_loop_delay_seconds", { quantile: "1" }) * 1000,
     rssBytes: promValue(m, "process_resident_memory_bytes"),
     heapUsedBytes: promValue(m, "nodejs_heap_size_used_bytes"),
+    heapTotalBytes: promValue(m, "nodejs_heap_size_total_bytes"),
     externalBytes: promValue(m, "nodejs_external_memory_bytes"),
     networkHeapUsedBytes: promValue(m, "metronome_network_thread_heap_bytes", { kind: "used" }),
+    networkHeapTotalBytes: promValue(m, "metronome_network_thread_heap_bytes", { kind: "total" }),
     networkExternalBytes: promValue(m, "metronome_network_thread_heap_bytes", { kind: "external" }),
+    gossipOutboundBufferedBytes: promValue(m, "metronome_gossip_outbound_buffer_bytes", { kind: "all_peers" }),
     blsVerifySeconds: promValue(m, "metronome_bls_verify_seconds_total"),
     blsSetsVerified: promValue(m, "metronome_bls_sets_verified_total"),
     attestationsValid: promValue(m, "lean_attestations_valid_total"),
