@@ -1,8 +1,7 @@
 // What the node has queued to send each gossip peer, and what happens to a peer that does not read.
 // gossipsub writes every message it forwards into the peer's outbound stream without waiting for
-// the peer to read (its own TODO: "backpressure"), so a peer that reads slowly (overloaded, or
-// stalling on purpose) makes the node hold everything it forwards to it. Under a 4,500 msgs/s
-// valid flood the network worker's heap held 300 MiB of such writes 60 s after the flood ended.
+// the peer to read (its own TODO: "backpressure"), so a peer that stops reading (overloaded, or
+// stalling on purpose) makes the node hold everything it forwards to it, without bound.
 //
 // The cap is gossipsub's own maxOutboundBufferSize: past it the stream is aborted and gossipsub
 // stops sending to that peer. gossipsub opens outbound streams only when a connection starts, so
