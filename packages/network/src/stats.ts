@@ -40,6 +40,8 @@ export const COUNTER_NAMES = [
   "gossip_verdict_timeouts",
   // Connections closed because their gossip outbound stream was lost (over its byte cap, or gone).
   "gossip_outbound_lost_disconnects",
+  // Full collections the network worker asked of V8 (heapReducer.ts; 0 on the main thread).
+  "network_heap_collections",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type NetworkStats = Readonly<Record<CounterName, number>>;

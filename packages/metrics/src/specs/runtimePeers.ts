@@ -44,6 +44,14 @@ export const RUNTIME_PEERS = {
     labels: ["kind"],
     labelValues: { kind: ["used", "total", "external"] },
   },
+  networkThreadHeapCollections: {
+    name: "metronome_network_thread_heap_collections_total",
+    type: "counter",
+    help:
+      "Full V8 collections the network worker asked for: while its heap in use is past 128 MiB (at most one per 10 s), " +
+      "then one last-resort collection that gives the burst's memory back to the OS",
+    labels: [],
+  },
   gossipOutboundBufferBytes: {
     name: "metronome_gossip_outbound_buffer_bytes",
     type: "gauge",

@@ -2,6 +2,7 @@
 // decode-first gossip checks) driven by typed messages from the driver thread (boundary/messages.ts).
 // Gossip goes out through the bounded GossipOutbox; requests the node answers through ServeRequests.
 import { parentPort, workerData } from "node:worker_threads";
+import { HeapReducer } from "@metronome/clock/heapReducer";
 import { lowerWorkerThreadPriority, NETWORK_WORKER_NICE_OFFSET } from "@metronome/clock/threadPriority";
 import { GossipOutbox, VERDICT_SWEEP_MS } from "../boundary/gossipOutbox.ts";
 import type { ErrorShape, FromWorker, ToWorker, WorkerCall, WorkerCallResult } from "../boundary/messages.ts";
@@ -30,6 +31,8 @@ const outbox = new GossipOutbox({
   limits: init.channelLimits,
   verdictDeadlineMs: init.verdictDeadlineMs,
 });
+/** Full collections after a burst (needs --expose-gc, one of NODE_RUNTIME_FLAGS; else a no-op). */
+const heapReducer = new HeapReducer();
 const serves = new ServeRequests((id, request) => send({ type: "serve", id, request }));
 
 function setGossipKinds(kinds: readonly GossipKind[]): void {
@@ -93,6 +96,7 @@ let timers: NodeJS.Timeout[] = [];
 async function stop(): Promise<void> {
   for (const t of timers) clearInterval(t);
   timers = [];
+  heapReducer.stop();
   outbox.close();
   await host.stop();
 }
@@ -101,7 +105,7 @@ function pushStats(): void {
   send({
     type: "stats",
     snapshot: {
-      stats: host.stats(),
+      stats: { ...host.stats(), network_heap_collections: heapReducer.collections + heapReducer.releases },
       labelled: host.labelledStats(),
       gossipSizes: host.drainGossipSizes(),
       peerScores: host.peerScoreStats(),
@@ -149,6 +153,7 @@ host.onPeerScoreDisconnect((peer, reason, score, penalties) =>
 try {
   await host.start();
   timers = [setInterval(pushStats, init.statsPushMs), setInterval(() => outbox.expire(), VERDICT_SWEEP_MS)];
+  heapReducer.start();
   pushStats();
   send({ type: "started", peerId: host.peerId, multiaddrs: host.multiaddrs(), threadPriority });
 } catch (err) {

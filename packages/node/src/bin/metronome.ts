@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=32 --expose-gc
 // The shebang's flag is @metronome/common's NODE_RUNTIME_FLAGS (runtimeFlags.ts says why).
 import { buildCli } from "../cli/index.ts";
 

@@ -246,6 +246,11 @@ export class MetricsBridge {
       "gossip_outbound_lost",
       net.gossip_outbound_lost_disconnects,
     );
+    this.totals.advance(
+      m.runtime.networkThreadHeapCollections,
+      "network_heap_collections",
+      net.network_heap_collections,
+    );
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
     if (boundary !== null) {
