@@ -14,6 +14,7 @@ export {
   type StartMetricsServerOptions,
   startMetricsServer,
 } from "./server.ts";
+export { METRICS_PER_SLICE, renderMetricsInSlices } from "./slicedRender.ts";
 export {
   ATTESTATION_KINDS,
   BLOCK_FETCH_OUTCOMES,

@@ -19,7 +19,13 @@ import {
 import { IntervalTracker, SlotClock } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
 import { genesisStateOf } from "@metronome/common";
-import { createMetrics, type MetricsServer, type MetronomeMetrics, startMetricsServer } from "@metronome/metrics";
+import {
+  createMetrics,
+  type MetricsServer,
+  type MetronomeMetrics,
+  renderMetricsInSlices,
+  startMetricsServer,
+} from "@metronome/metrics";
 import type { INetwork } from "@metronome/network";
 import { SlashingProtection } from "@metronome/validator";
 import type { FastifyInstance } from "fastify";
@@ -334,9 +340,10 @@ export class BeaconNode implements NodeView {
       // Mirror component counters right before every scrape.
       registry: {
         contentType: registry.contentType,
+        // Rendered a slice at a time so a slot tick due mid-scrape is not held up (slicedRender.ts).
         metrics: () => {
           this.metricsBridge.sync(this);
-          return registry.metrics();
+          return renderMetricsInSlices(registry);
         },
       },
     });

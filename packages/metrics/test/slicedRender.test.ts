@@ -1,0 +1,38 @@
+// The sliced render gives the same text as prom-client's, and lets a due timer run mid-scrape.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createMetrics, renderMetricsInSlices } from "@metronome/metrics";
+
+describe("renderMetricsInSlices", () => {
+  it("renders exactly what registry.metrics() renders", async () => {
+    const m = createMetrics({ processMetrics: false });
+    m.forkChoice.headSlot.set(12);
+    m.runtime.gossipOutboundBufferBytes.set({ kind: "max_peer" }, 4096);
+    assert.equal(await renderMetricsInSlices(m.registry, 7), await m.registry.metrics());
+  });
+
+  it("yields to the event loop between slices, so a due timer runs before the scrape ends", async () => {
+    const m = createMetrics({ processMetrics: false });
+    const metricCount = m.registry.getMetricsAsArray().length;
+    assert.ok(metricCount > 32, `${metricCount} metrics: more than two slices`);
+    let timerRanAt: "during" | "after" | null = null;
+    let rendering = true;
+    setTimeout(() => {
+      timerRanAt = rendering ? "during" : "after";
+    }, 0);
+    await renderMetricsInSlices(m.registry, 4);
+    rendering = false;
+    assert.equal(timerRanAt, "during");
+    // prom-client's own render keeps the loop until it is done.
+    let ownTimer: "during" | "after" | null = null;
+    rendering = true;
+    setTimeout(() => {
+      ownTimer = rendering ? "during" : "after";
+    }, 0);
+    const text = await m.registry.metrics();
+    rendering = false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(text.length > 0);
+    assert.equal(ownTimer, "after");
+  });
+});
