@@ -27,12 +27,17 @@ export const EXPOSE_GC_FLAG = "--expose-gc";
 /** The flags, as `node` takes them before the script. */
 export const NODE_RUNTIME_FLAGS: readonly string[] = [`--max-semi-space-size=${DRIVER_SEMI_SPACE_MIB}`, EXPOSE_GC_FLAG];
 
+/** NODE_OPTIONS's words, then the command line's: the order V8 reads them in, so the last one wins. */
+function startupWords(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  return [...(nodeOptions ?? "").split(/\s+/).filter((w) => w !== ""), ...execArgv];
+}
+
 /**
  * The semi-space size (MiB) the process was started with, from its command-line flags and
  * NODE_OPTIONS (V8 takes the last one given), or null when neither sets it.
  */
 export function startedSemiSpaceMib(execArgv: readonly string[], nodeOptions: string | undefined): number | null {
-  const words = [...(nodeOptions ?? "").split(/\s+/).filter((w) => w !== ""), ...execArgv];
+  const words = startupWords(execArgv, nodeOptions);
   let found: number | null = null;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
@@ -54,8 +59,7 @@ export function runtimeFlagsShortfall(execArgv: readonly string[], nodeOptions: 
   if (semiSpace === null || semiSpace < DRIVER_SEMI_SPACE_MIB) {
     missing.push(`young-generation semi-space is ${semiSpace === null ? "V8's default" : `${semiSpace} MiB`}`);
   }
-  const words = [...(nodeOptions ?? "").split(/\s+/), ...execArgv];
-  if (!words.some((w) => w === EXPOSE_GC_FLAG || w === "--expose_gc"))
+  if (!startupWords(execArgv, nodeOptions).some((w) => w === EXPOSE_GC_FLAG || w === "--expose_gc"))
     missing.push("the network worker cannot collect its heap");
   if (missing.length === 0) return null;
   return `${missing.join("; ")}: start node with ${NODE_RUNTIME_FLAGS.join(" ")} (after a flood the process would keep memory it no longer uses)`;
