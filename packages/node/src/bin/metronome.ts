@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=32 --expose-gc
-// The shebang's flag is @metronome/common's NODE_RUNTIME_FLAGS (runtimeFlags.ts says why).
+// The shebang's flags are @metronome/common's NODE_RUNTIME_FLAGS (runtimeFlags.ts says why).
 import { buildCli } from "../cli/index.ts";
 
 try {
