@@ -21,6 +21,20 @@ export function signatureFromBytes(bytes: Uint8Array): Signature | null {
   }
 }
 
+/**
+ * Decode a signature that already passed verification (decoded with the subgroup check, then a
+ * pairing): only the curve check is repeated. The subgroup check is about two thirds of a
+ * decode (86 of 115 us measured), and an aggregator decodes every vote of a slot in one go.
+ * Null when the bytes are not a point on the curve.
+ */
+export function verifiedSignatureFromBytes(bytes: Uint8Array): Signature | null {
+  try {
+    return Signature.fromBytes(bytes, false);
+  } catch {
+    return null;
+  }
+}
+
 export function publicKeyFromBytes(bytes: Uint8Array): PublicKey | null {
   try {
     return PublicKey.fromBytes(bytes, true);

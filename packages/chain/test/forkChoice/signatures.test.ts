@@ -11,6 +11,7 @@ import {
 } from "../../src/forkChoice/attestationSignatures.ts";
 import {
   type AttestationData,
+  blst,
   ChainError,
   computeForkDigest,
   createGenesisState,
@@ -112,6 +113,28 @@ describe("aggregateAttestations and aggregate signatures", () => {
     const forged = { ...atts[0]!, signature: atts[2]!.signature };
     const [agg] = aggregateAttestations([...atts, forged]);
     verifySignedAggregatedAttestation(pubkeys, domains, agg!);
+  });
+
+  it("skips a vote whose signature bytes are not a point; the others still aggregate and verify", () => {
+    // Decoded without the subgroup check (the inputs were verified), the curve check still runs.
+    for (const junk of [new Uint8Array(96).fill(0xff), new Uint8Array(96).fill(0xab), new Uint8Array(95)]) {
+      const bad = signAttestation(keys[2]!, 2, d, domains);
+      const [agg, ...rest] = aggregateAttestations([...atts, { ...bad, signature: junk }]);
+      assert.equal(rest.length, 0);
+      assert.deepEqual(agg!.aggregationBits.getTrueBitIndexes(), [0, 1, 3]);
+      verifySignedAggregatedAttestation(pubkeys, domains, agg!);
+    }
+  });
+
+  it("the aggregate of verified votes equals blst's checked aggregate of the same signatures", () => {
+    const [agg] = aggregateAttestations(atts);
+    const checked = blst
+      .aggregateSerializedSignatures(
+        atts.map((a) => a.signature),
+        true,
+      )
+      .toBytes();
+    assert.deepEqual(agg!.signature, checked);
   });
 
   it("rejects a participant that did not sign", () => {
