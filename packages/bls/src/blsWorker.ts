@@ -1,10 +1,12 @@
-// Piscina task module: one job = one packed ArrayBuffer of signature sets (see wire.ts).
+// Piscina task module: one job = one packed ArrayBuffer of signature sets (see wire.ts), or one
+// block's aggregate signature (aggregateJob.ts).
 // Loaded by file URL; Node 24 strips the types itself, so no build step is needed.
 
 import { workerData } from "node:worker_threads";
 import { BLS_WORKER_NICE_OFFSET, lowerWorkerThreadPriority } from "@metronome/clock/threadPriority";
+import { decodeAggregateJob, verifyAggregateJob } from "./aggregateJob.ts";
 import { isBlsWorkerData, ValidatorKeyTable } from "./keyTable.ts";
-import type { BatchCounters } from "./types.ts";
+import { type BatchCounters, emptyBatchCounters } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
 import { decodeJob } from "./wire.ts";
 
@@ -46,14 +48,25 @@ function markLoopTurned(): void {
 export default async function verifyJob(job: BlsJob): Promise<BlsJobResult> {
   const yieldedForCleanup = !loopTurnedSinceLastJob;
   if (yieldedForCleanup) await new Promise<void>((resolve) => setImmediate(resolve));
-  const sets = decodeJob(job.buffer);
-  // Only our own encoder writes jobs, so this is a bug, not bad network input; the pool turns the
-  // rejection into a typed "worker_failed" for the affected calls.
-  if (sets === null) throw new Error("blsWorker: job buffer is not a packed signature-set job");
   const started = performance.now();
-  const outcome = verifySetBatch(sets, keyTable);
+  const outcome = runJob(job.buffer);
   const verifyMs = performance.now() - started;
   loopTurnedSinceLastJob = false;
   setImmediate(markLoopTurned);
   return { results: outcome.results, counters: outcome.counters, verifyMs, yieldedForCleanup };
+}
+
+function runJob(buffer: ArrayBuffer): { results: Uint8Array; counters: BatchCounters } {
+  const aggregate = decodeAggregateJob(buffer);
+  if (aggregate !== null) {
+    const valid = verifyAggregateJob(aggregate, keyTable);
+    const counters = { ...emptyBatchCounters(), sets: 1, individualChecks: 1 };
+    counters.keyAggregations = aggregate.signers.filter((list) => list.length > 1).length;
+    return { results: Uint8Array.of(valid ? 1 : 0), counters };
+  }
+  const sets = decodeJob(buffer);
+  // Only our own encoders write jobs, so this is a bug, not bad network input; the pool turns the
+  // rejection into a typed "worker_failed" for the affected calls.
+  if (sets === null) throw new Error("blsWorker: job buffer is neither a signature-set job nor an aggregate job");
+  return verifySetBatch(sets, keyTable);
 }

@@ -1,3 +1,10 @@
+export {
+  type AggregateJob,
+  decodeAggregateJob,
+  encodeAggregateJob,
+  toAggregateJob,
+  verifyAggregateJob,
+} from "./aggregateJob.ts";
 export type { BlsJob, BlsJobResult } from "./blsWorker.ts";
 export { isBlsWorkerData, PACKED_KEY_LENGTH, packValidatorKeys, ValidatorKeyTable } from "./keyTable.ts";
 export { MainThreadVerifier, type MainThreadVerifierOptions } from "./mainThreadVerifier.ts";

@@ -1,14 +1,17 @@
 // The same batch check as the worker pool, run synchronously on the calling thread: for tests,
 // benchmarks and a --no-worker mode. Each call blocks its caller for the whole verification.
 import type { PublicKey } from "@metronome/chain";
+import { toAggregateJob, verifyAggregateJob } from "./aggregateJob.ts";
 import { ValidatorKeyTable } from "./keyTable.ts";
 import { callBatchHook, DEFAULT_RECENT_BATCHES, VerifierStatsRecorder } from "./stats.ts";
 import {
+  type AggregateSignatureInput,
   type BlsVerifier,
   BlsVerifierError,
   BlsVerifierErrorCode,
   type BlsVerifierStats,
   DEFAULT_MAX_BATCH_SIZE,
+  emptyBatchCounters,
   type SignatureSetInput,
 } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
@@ -45,6 +48,25 @@ export class MainThreadVerifier implements BlsVerifier {
       return Promise.reject(new BlsVerifierError(BlsVerifierErrorCode.CLOSED, "BLS verifier is closed"));
     }
     return Promise.resolve(this.verifySetsNow(sets));
+  }
+
+  verifyAggregateSignature(input: AggregateSignatureInput): Promise<boolean> {
+    if (this.closed) {
+      this.recorder.dropped.closed++;
+      return Promise.reject(new BlsVerifierError(BlsVerifierErrorCode.CLOSED, "BLS verifier is closed"));
+    }
+    const job = toAggregateJob(input, this.validatorCount());
+    if (job === null) {
+      this.recorder.setsMalformedShape++;
+      return Promise.resolve(false);
+    }
+    this.recorder.jobsStarted++;
+    const started = performance.now();
+    const valid = verifyAggregateJob(job, this.keyTable);
+    const ms = performance.now() - started;
+    const counters = { ...emptyBatchCounters(), sets: 1, individualChecks: 1 };
+    this.recorder.recordBatch({ size: 1, ms, verifyMs: ms }, Uint8Array.of(valid ? 1 : 0), counters);
+    return Promise.resolve(valid);
   }
 
   capacityLeft(): number {

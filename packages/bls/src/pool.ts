@@ -5,10 +5,12 @@
 import { availableParallelism } from "node:os";
 import type { PublicKey } from "@metronome/chain";
 import { Piscina } from "piscina";
+import { encodeAggregateJob, toAggregateJob } from "./aggregateJob.ts";
 import type { BlsJob, BlsJobResult } from "./blsWorker.ts";
 import { type BlsWorkerData, packValidatorKeys } from "./keyTable.ts";
 import { callBatchHook, DEFAULT_RECENT_BATCHES, VerifierStatsRecorder } from "./stats.ts";
 import {
+  type AggregateSignatureInput,
   type BlsVerifier,
   BlsVerifierError,
   BlsVerifierErrorCode,
@@ -168,6 +170,51 @@ export class BlsVerifierPool implements BlsVerifier {
       this.pendingSets += accepted.length;
       this.pump();
     });
+  }
+
+  /**
+   * Sent at once as a job of its own (a block must not wait for a set batch to fill), counted in
+   * the jobs in flight so set batches wait for it rather than pile onto the workers beside it.
+   */
+  verifyAggregateSignature(input: AggregateSignatureInput): Promise<boolean> {
+    if (this.closed) {
+      this.recorder.dropped.closed++;
+      return Promise.reject(new BlsVerifierError(BlsVerifierErrorCode.CLOSED, "BLS verifier pool is closed"));
+    }
+    const job = toAggregateJob(input, this.validatorKeyCount);
+    if (job === null) {
+      this.recorder.setsMalformedShape++;
+      return Promise.resolve(false);
+    }
+    this.jobsInFlight++;
+    this.pendingSets++;
+    this.recorder.jobsStarted++;
+    const buffer = encodeAggregateJob(job);
+    const started = performance.now();
+    return this.piscina.run({ buffer }, { transferList: [buffer] }).then(
+      (result) => {
+        this.jobsInFlight--;
+        this.pendingSets--;
+        if (!(result?.results instanceof Uint8Array) || result.results.length !== 1) return this.aggregateFailed();
+        const ms = performance.now() - started;
+        this.recorder.recordBatch({ size: 1, ms, verifyMs: result.verifyMs }, result.results, result.counters);
+        this.pump();
+        return result.results[0] === 1;
+      },
+      () => {
+        this.jobsInFlight--;
+        this.pendingSets--;
+        return this.aggregateFailed();
+      },
+    );
+  }
+
+  private aggregateFailed(): never {
+    const code = this.closed ? BlsVerifierErrorCode.CLOSED : BlsVerifierErrorCode.WORKER_FAILED;
+    if (code === BlsVerifierErrorCode.WORKER_FAILED) this.recorder.jobsFailed++;
+    this.recorder.dropped[code]++;
+    this.pump();
+    throw new BlsVerifierError(code, `BLS aggregate verification job ${code === "closed" ? "cancelled" : "failed"}`);
   }
 
   capacityLeft(): number {

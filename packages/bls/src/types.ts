@@ -41,6 +41,19 @@ export interface IndexedSignatureSetInput extends SignatureSetBase {
 
 export type SignatureSetInput = KeyedSignatureSetInput | IndexedSignatureSetInput;
 
+/**
+ * One aggregate signature over distinct messages (AggregateVerify): a block's signature, which
+ * covers the proposer's signing root and then each body attestation's data, `signers[i]` naming
+ * the validators whose keys signed `messages[i]` (aggregated where the check runs). Only a
+ * verifier holding the key table can check it.
+ */
+export interface AggregateSignatureInput {
+  messages: readonly Uint8Array[];
+  signers: readonly (readonly number[])[];
+  /** 96-byte compressed G2 signature (untrusted: fully validated). */
+  signature: Uint8Array;
+}
+
 export interface BlsVerifier {
   /**
    * One boolean per set, in order. Sets of malformed shape resolve false. Rejects with
@@ -48,6 +61,13 @@ export interface BlsVerifier {
    * "closed" after or during close(), "worker_failed" when a worker died mid-job).
    */
   verifySets(sets: readonly SignatureSetInput[]): Promise<boolean[]>;
+  /**
+   * AggregateVerify of one aggregate signature (a block's), as one job of its own: never batched
+   * with sets, never refused for a full set queue (the caller bounds how many it has in flight).
+   * Resolves false for a malformed input or when the verifier has no key table; rejects with
+   * "closed" or "worker_failed" as verifySets does. Counted as one set in the stats.
+   */
+  verifyAggregateSignature(input: AggregateSignatureInput): Promise<boolean>;
   /** How many more sets a call may bring right now without being refused as queue_full. */
   capacityLeft(): number;
   /** Validators whose keys this verifier holds (sets may name them by index); 0: sets must carry keys. */

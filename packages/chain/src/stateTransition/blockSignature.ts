@@ -15,7 +15,22 @@ export interface BlockSignatureSet {
   signature: Uint8Array;
 }
 
+/**
+ * The same set with its signers named by validator index (the proposer, then each attestation's
+ * participants), for a verifier that holds the validators' keys and aggregates them itself (the
+ * chain worker): the driver thread then pays for the signing roots only, not the pairings.
+ */
+export interface IndexedBlockSignatureSet {
+  messages: Uint8Array[];
+  signers: number[][];
+  signature: Uint8Array;
+}
+
 function participantsKey(pubkeys: PubkeyCache, attestation: AggregatedAttestation, position: number): PublicKey {
+  return pubkeys.aggregate(participantIndices(pubkeys, attestation, position));
+}
+
+function participantIndices(pubkeys: PubkeyCache, attestation: AggregatedAttestation, position: number): number[] {
   const participants = attestation.aggregationBits.getTrueBitIndexes();
   if (participants.length === 0) {
     throw new ChainError(RejectionCode.EMPTY_AGGREGATION_BITS, `attestation ${position} has no participant`, {
@@ -30,7 +45,7 @@ function participantsKey(pubkeys: PubkeyCache, attestation: AggregatedAttestatio
       { position, index: highest },
     );
   }
-  return pubkeys.aggregate(participants);
+  return participants;
 }
 
 /** Messages and keys the block signature must cover, in protocol order (block first). */
@@ -42,12 +57,7 @@ export function getBlockSignatureSet(
   const { block, signature } = signedBlock;
   // Attesters first, then the proposer, the order leanSpec bounds-checks them in.
   const attestationKeys = block.body.attestations.map((a, i) => participantsKey(pubkeys, a, i));
-  if (!pubkeys.has(block.proposerIndex)) {
-    throw new ChainError(
-      RejectionCode.PROPOSER_INDEX_OUT_OF_RANGE,
-      `proposer ${block.proposerIndex} is outside the registry of ${pubkeys.size}`,
-    );
-  }
+  assertKnownProposer(pubkeys, block);
   return {
     messages: [
       domains.blockSigningRoot(block),
@@ -56,6 +66,34 @@ export function getBlockSignatureSet(
     publicKeys: [pubkeys.get(block.proposerIndex), ...attestationKeys],
     signature,
   };
+}
+
+/** getBlockSignatureSet with signers by index; throws the same ChainErrors for the same blocks. */
+export function getIndexedBlockSignatureSet(
+  pubkeys: PubkeyCache,
+  signedBlock: SignedBlock,
+  domains: SigningDomains,
+): IndexedBlockSignatureSet {
+  const { block, signature } = signedBlock;
+  const attestationSigners = block.body.attestations.map((a, i) => participantIndices(pubkeys, a, i));
+  assertKnownProposer(pubkeys, block);
+  return {
+    messages: [
+      domains.blockSigningRoot(block),
+      ...block.body.attestations.map((a) => domains.attestationSigningRoot(a.data)),
+    ],
+    signers: [[block.proposerIndex], ...attestationSigners],
+    signature,
+  };
+}
+
+function assertKnownProposer(pubkeys: PubkeyCache, block: Block): void {
+  if (!pubkeys.has(block.proposerIndex)) {
+    throw new ChainError(
+      RejectionCode.PROPOSER_INDEX_OUT_OF_RANGE,
+      `proposer ${block.proposerIndex} is outside the registry of ${pubkeys.size}`,
+    );
+  }
 }
 
 export function verifyBlockSignature(pubkeys: PubkeyCache, signedBlock: SignedBlock, domains: SigningDomains): void {

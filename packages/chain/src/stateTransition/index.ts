@@ -3,6 +3,8 @@ export { assertValidBlockBody } from "./blockBody.ts";
 export {
   type BlockSignatureSet,
   getBlockSignatureSet,
+  getIndexedBlockSignatureSet,
+  type IndexedBlockSignatureSet,
   signBlock,
   verifyBlockSignature,
   verifySignedBlock,

@@ -4,6 +4,7 @@ import { RejectionCode } from "../../src/errors.ts";
 import type { SignedBlock } from "../../src/ssz/types.ts";
 import {
   getBlockSignatureSet,
+  getIndexedBlockSignatureSet,
   signBlock,
   verifyBlockSignature,
   verifySignedBlock,
@@ -50,6 +51,30 @@ describe("block signature", () => {
     assert.deepEqual(set.publicKeys[0]!.toBytes(), fx.pubkeys.get(built.block.proposerIndex).toBytes());
     assert.deepEqual(set.publicKeys[1]!.toBytes(), fx.pubkeys.aggregate(votes[0]!.indices).toBytes());
     assert.equal(set.signature, signed.signature);
+  });
+
+  it("the indexed set names the same signers by index, for a verifier holding the keys", () => {
+    const set = getBlockSignatureSet(fx.pubkeys, signed, fx.domains);
+    const indexed = getIndexedBlockSignatureSet(fx.pubkeys, signed, fx.domains);
+    assert.deepEqual(indexed.messages, set.messages);
+    assert.deepEqual(indexed.signers, [[built.block.proposerIndex], votes[0]!.indices, votes[1]!.indices]);
+    indexed.signers.forEach((signers, i) => {
+      assert.deepEqual(fx.pubkeys.aggregate(signers).toBytes(), set.publicKeys[i]!.toBytes());
+    });
+    assert.equal(indexed.signature, signed.signature);
+  });
+
+  it("the indexed set refuses what the keyed one refuses, with the same codes", () => {
+    const outOfRange = { block: { ...built.block, proposerIndex: fx.n }, signature: signed.signature };
+    for (const get of [getBlockSignatureSet, getIndexedBlockSignatureSet]) {
+      assert.throws(() => get(fx.pubkeys, outOfRange, fx.domains), isCode(RejectionCode.PROPOSER_INDEX_OUT_OF_RANGE));
+    }
+    const stranger = { ...votes[1]!, indices: [1, fx.n], bitLen: fx.n + 1 };
+    const body = { attestations: [toAggregated(fx, votes[0]!), toAggregated(fx, stranger)] };
+    const badVoter = { block: { ...built.block, body }, signature: signed.signature };
+    for (const get of [getBlockSignatureSet, getIndexedBlockSignatureSet]) {
+      assert.throws(() => get(fx.pubkeys, badVoter, fx.domains), isCode(RejectionCode.VALIDATOR_INDEX_OUT_OF_RANGE));
+    }
   });
 
   it("rejects a signature by the wrong key", () => {

@@ -2,6 +2,7 @@
 // and the block fetcher, wired by the rules of PROTOCOL.md section 6. Main thread only; every
 // store mutation goes through here so imports, replays and ticks never interleave.
 import {
+  assertValidBlockBody,
   Block,
   type Block as BlockValue,
   buildBlock,
@@ -11,6 +12,7 @@ import {
   ForkChoiceStore,
   getAggregatedAttestationSignatureSet,
   getAttestationSignatureSet,
+  getIndexedBlockSignatureSet,
   type HeadUpdate,
   INTERVALS_PER_SLOT,
   isChainError,
@@ -41,8 +43,10 @@ import type {
   AttestationOutcome,
   BeaconChain,
   BlockImportOutcome,
+  BlockSignatureVerdict,
   ChainObserver,
   PreparedAttestation,
+  PreparedBlock,
 } from "./interface.ts";
 
 export type { ChainServiceDeps, OrphanPool } from "./chainReader.ts";
@@ -130,16 +134,24 @@ export class ChainService extends ChainReader implements BeaconChain {
    * parent; a successful import releases parked children, replays the pending attestations and
    * persists the block.
    */
-  importBlock(signed: SignedBlock, source: BlockSource, peer: string | null = null): BlockImportOutcome {
+  importBlock(
+    signed: SignedBlock,
+    source: BlockSource,
+    peer: string | null = null,
+    verdict?: BlockSignatureVerdict,
+  ): BlockImportOutcome {
     // The write queue's hard bound. Children released below are bounded by the orphan pool
     // instead: refusing them here would strand them (their parent is already known).
-    // The root is hashed once here and carried through fork choice, the orphan pool, the
-    // database write and the events.
-    const root = Block.hashTreeRoot(signed.block);
+    // The root is hashed once (here, or by prepareBlock) and carried through fork choice, the
+    // orphan pool, the database write and the events.
+    const root = verdict?.root ?? Block.hashTreeRoot(signed.block);
+    if (verdict !== undefined && !verdict.valid) {
+      return this.rejectBlock(signed, root, RejectionCode.INVALID_BLOCK_SIGNATURE, source, peer);
+    }
     if (source !== "restart" && !this.writes.admitsBlock()) {
       return this.store.hasBlock(root) ? { status: "known", root } : { status: "deferred", root };
     }
-    const outcome = this.importOne(signed, root, source, peer);
+    const outcome = this.importOne(signed, root, source, peer, verdict?.valid === true);
     if (outcome.status !== "imported") return outcome;
     // Children parked on this block (and their children) can go now; iterative, not recursive.
     const queue = this.orphans.takeChildren(outcome.root);
@@ -151,6 +163,30 @@ export class ChainService extends ChainReader implements BeaconChain {
       if (childOutcome.status === "imported") queue.push(...this.orphans.takeChildren(childOutcome.root));
     }
     return outcome;
+  }
+
+  prepareBlock(signed: SignedBlock, source: BlockSource, peer: string | null = null): PreparedBlock {
+    const root = Block.hashTreeRoot(signed.block);
+    if (this.store.hasBlock(root)) return { kind: "done", outcome: { status: "known", root } };
+    try {
+      assertValidBlockBody(signed.block);
+      return { kind: "verify", root, set: getIndexedBlockSignatureSet(this.store.pubkeys, signed, this.store.domains) };
+    } catch (err) {
+      if (!(err instanceof ChainError)) throw err;
+      return { kind: "done", outcome: this.rejectBlock(signed, root, err.code, source, peer) };
+    }
+  }
+
+  private rejectBlock(
+    signed: SignedBlock,
+    root: Uint8Array,
+    code: RejectionCodeValue,
+    source: BlockSource,
+    peer: string | null,
+  ): BlockImportOutcome {
+    this.counters.blocksInvalid++;
+    this.logger.warn("invalid block", { slot: signed.block.slot, root: shortRoot(root), code, source, peer });
+    return { status: "invalid", root, code };
   }
 
   /** The rejection code of a block that fails the parent-free checks, null when it passes. */
@@ -185,7 +221,7 @@ export class ChainService extends ChainReader implements BeaconChain {
         // The signature (proposer and body votes; the validator set is fixed at genesis) and the
         // body's structure are checkable without the parent: a junk block is rejected here, not
         // cached while its parent is fetched from the network on its sender's word.
-        const unchecked = source !== "own_proposal" && source !== "restart";
+        const unchecked = !signatureChecked && source !== "own_proposal" && source !== "restart";
         const failure = unchecked ? this.orphanCheckFailure(signed) : null;
         if (failure !== null) {
           this.counters.blocksInvalid++;
@@ -198,11 +234,10 @@ export class ChainService extends ChainReader implements BeaconChain {
         return { status: "orphan", root, parentRoot: block.parentRoot };
       }
       if (isChainError(err, RejectionCode.PRE_FINALIZED_SLOT)) return { status: "pre_finalized", root };
+      if (err instanceof ChainError) return this.rejectBlock(signed, root, err.code, source, peer);
       this.counters.blocksInvalid++;
-      const code = err instanceof ChainError ? err.code : "INTERNAL";
-      if (code === "INTERNAL") this.logger.error("block import failed unexpectedly", { slot: block.slot }, err);
-      else this.logger.warn("invalid block", { slot: block.slot, root: shortRoot(root), code, source, peer });
-      return { status: "invalid", root, code };
+      this.logger.error("block import failed unexpectedly", { slot: block.slot }, err);
+      return { status: "invalid", root, code: "INTERNAL" };
     }
     if (result.alreadyKnown) return { status: "known", root };
 

@@ -8,6 +8,7 @@ import type {
   Block,
   Checkpoint,
   ForkChoiceNodeInfo,
+  IndexedBlockSignatureSet,
   ProduceBlockOptions,
   RejectionCode,
   SignatureSet,
@@ -36,6 +37,20 @@ export type AttestationOutcome =
   | { status: "accepted" }
   | { status: "buffered"; reason: "unknown_block" | "future_slot" }
   | { status: "rejected"; code: RejectionCode };
+
+/**
+ * A block past its parent-free checks (known? body well-formed? signers in the registry?): done,
+ * or its signature set to verify off the driver thread before importBlock is given the verdict.
+ */
+export type PreparedBlock =
+  | { kind: "done"; outcome: BlockImportOutcome }
+  | { kind: "verify"; root: Uint8Array; set: IndexedBlockSignatureSet };
+
+/** A block's signature verdict from elsewhere (the chain worker), with the root prepareBlock hashed. */
+export interface BlockSignatureVerdict {
+  root: Uint8Array;
+  valid: boolean;
+}
 
 export type AttestationKind = "single" | "aggregated";
 
@@ -135,8 +150,19 @@ export interface ChainStats {
 
 /** The only ways to change the chain. Main thread only; none of them interleave. */
 export interface ChainCommands {
-  /** Imports one block by any path; its root is hashed once here and carried. */
-  importBlock(signed: SignedBlock, source: BlockSource, peer?: string | null): BlockImportOutcome;
+  /**
+   * Imports one block by any path; its root is hashed once here and carried. Given a `verdict`
+   * (from prepareBlock's set, verified elsewhere) the signature is not checked again: an invalid
+   * one rejects the block, a valid one skips the pairings on this thread.
+   */
+  importBlock(
+    signed: SignedBlock,
+    source: BlockSource,
+    peer?: string | null,
+    verdict?: BlockSignatureVerdict,
+  ): BlockImportOutcome;
+  /** The checks a block passes before its signature: cheap, on this thread; see PreparedBlock. */
+  prepareBlock(signed: SignedBlock, source: BlockSource, peer?: string | null): PreparedBlock;
   /** False while the database write queue is past its back-pressure mark: block import should wait. */
   acceptsBlocks(): boolean;
   /** Calls `listener` whenever the write queue regains room after back-pressure. */

@@ -38,6 +38,17 @@ interface BlockItem extends Pending<SignedBlock> {
   source: BlockSource;
 }
 
+/**
+ * A block whose signature is with the verifier, or back from it, waiting its turn to import.
+ * `verdict` null: still with the verifier; "here": to be checked on this thread at import (no key
+ * table, or the verifier could not answer).
+ */
+interface BlockCheck {
+  item: BlockItem;
+  root: Uint8Array | null;
+  verdict: boolean | "here" | null;
+}
+
 /** A vote whose signature the verifier has answered, waiting for a pass to apply the verdict. */
 interface VerifiedItem {
   done: (verdict: GossipVerdict) => void;
@@ -55,6 +66,13 @@ export interface QueueLimits {
   maxPeers: number;
   /** Blocks handled per pass: each costs a state transition and a signature check. */
   blocksPerPass: number;
+  /**
+   * Blocks whose signatures may be with the verifier at once, imported in arrival order as their
+   * verdicts come back. Two passes' worth keeps the verifier busy while the oldest one waits. In
+   * bytes it is bounded by the gossip topic's block size limit (MAX_VALID_SIGNED_BLOCK_SIZE, a few
+   * KiB): these are blocks taken from the block queue, not more of them.
+   */
+  blocksInVerification: number;
 }
 
 export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
@@ -64,6 +82,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
   perPeer: 1024,
   maxPeers: 64,
   blocksPerPass: 4,
+  blocksInVerification: 8,
 };
 
 export type DropReason = "idle" | "future_slot" | "queue_full";
@@ -83,6 +102,8 @@ export class GossipIngress implements DriverWork {
   verifierDrops = 0;
   /** Gossip blocks from a slot that has not started yet, ignored on arrival. */
   futureBlocks = 0;
+  /** Block signatures the verifier could not answer (shut down, worker failed): checked at import instead. */
+  blockSignatureFallbacks = 0;
   readonly outcomes = { blocks: {} as Record<string, number>, attestations: {} as Record<string, number> };
   private readonly chain: BeaconChain;
   private readonly sync: SyncService;
@@ -104,6 +125,13 @@ export class GossipIngress implements DriverWork {
    * together, is only a backstop; a vote refused there is ignored and counted in verifierDrops.
    */
   private readonly verified: BoundedQueue<VerifiedItem>;
+  /**
+   * Blocks past their cheap checks, oldest first, bounded by limits.blocksInVerification. Their
+   * signatures (a pairing per attestation in the body: 30-90 ms of the driver thread under a
+   * valid-signature flood) are verified by the chain worker; the driver imports the oldest once
+   * its verdict is back, so blocks still import in the order they arrived.
+   */
+  private readonly blockChecks: BlockCheck[] = [];
 
   constructor(opts: {
     chain: BeaconChain;
@@ -235,7 +263,7 @@ export class GossipIngress implements DriverWork {
 
   /** Work this pass can make progress on: attestations wait while the verifier is full. */
   hasWork(): boolean {
-    if (this.blocks.size > 0 && this.chain.acceptsBlocks()) return true;
+    if (this.hasBlockWork() && this.chain.acceptsBlocks()) return true;
     if (this.verifiedWaiting > 0) return true;
     return (this.aggregates.size > 0 || this.attestations.size > 0) && this.verifierRoom() > 0;
   }
@@ -258,22 +286,20 @@ export class GossipIngress implements DriverWork {
   }
 
   /**
-   * One bounded batch: blocks first; otherwise attestations, the two kinds taking turns at going
+   * One bounded batch: blocks first (importing those whose signature verdicts are back, else
+   * sending queued ones to the verifier); otherwise attestations, the two kinds taking turns at going
    * first and the first one taking at most half the room while the other kind waits (a flood of
    * aggregates must not starve the single votes an aggregator needs, nor the reverse).
    */
   runBatch(maxItems: number): number {
     // Blocks wait in their bounded queue while the database write queue is past its back-pressure
     // mark (the driver is woken when room returns); attestations go on meanwhile.
-    if (this.blocks.size > 0 && this.chain.acceptsBlocks()) {
-      const batch = this.blocks.popBatch(Math.min(maxItems, this.limits.blocksPerPass));
-      for (const item of batch) {
-        const started = performance.now();
-        const outcome = this.chain.importBlock(item.value, item.source, item.peer);
-        if (outcome.status === "imported") this.onBlockProcessed((performance.now() - started) / 1000);
-        item.done(this.blockVerdict(outcome));
-      }
-      return batch.length;
+    if (this.hasBlockWork() && this.chain.acceptsBlocks()) {
+      const blocksMax = Math.min(maxItems, this.limits.blocksPerPass);
+      const imported = this.importCheckedBlocks(blocksMax);
+      if (imported > 0) return imported;
+      const started = this.startBlockChecks(blocksMax);
+      if (started > 0) return started;
     }
     // Verdicts already paid for go before new work: they free the verifier's room and settle votes.
     if (this.verifiedWaiting > 0) return this.applyVerified(maxItems);
@@ -283,6 +309,83 @@ export class GossipIngress implements DriverWork {
     const firstShare = this.queued(second) > 0 ? Math.ceil(maxItems / 2) : maxItems;
     const done = this.queued(first) > 0 ? this.runKind(first, firstShare) : 0;
     return this.queued(second) > 0 && done < maxItems ? done + this.runKind(second, maxItems - done) : done;
+  }
+
+  /** Blocks whose signatures are with the verifier or waiting to import (metronome_queue_depth{queue="block_signature"}). */
+  get blocksInVerification(): number {
+    return this.blockChecks.length;
+  }
+
+  /** A block to import (its verdict is back) or to send to the verifier (there is room). */
+  private hasBlockWork(): boolean {
+    return this.blockVerdictReady() || (this.blocks.size > 0 && this.blockCheckRoom() > 0);
+  }
+
+  private blockVerdictReady(): boolean {
+    const head = this.blockChecks[0];
+    return head !== undefined && head.verdict !== null;
+  }
+
+  private blockCheckRoom(): number {
+    return this.limits.blocksInVerification - this.blockChecks.length;
+  }
+
+  /** Imports, oldest first, the blocks whose verdicts are back; stops at the first still out. */
+  private importCheckedBlocks(max: number): number {
+    let n = 0;
+    while (n < max && this.blockVerdictReady()) {
+      this.importChecked(this.blockChecks.shift() as BlockCheck);
+      n++;
+    }
+    return n;
+  }
+
+  private importChecked({ item, root, verdict }: BlockCheck): void {
+    const started = performance.now();
+    const outcome =
+      verdict === "here" || verdict === null || root === null
+        ? this.chain.importBlock(item.value, item.source, item.peer)
+        : this.chain.importBlock(item.value, item.source, item.peer, { root, valid: verdict });
+    if (outcome.status === "imported") this.onBlockProcessed((performance.now() - started) / 1000);
+    item.done(this.blockVerdict(outcome));
+  }
+
+  /**
+   * Runs the cheap checks of queued blocks and hands their signatures to the verifier, as many as
+   * there is room for. Without the validators' keys the verifier cannot check a block's signature:
+   * it is then checked at import, on this thread, as before.
+   */
+  private startBlockChecks(max: number): number {
+    if (this.blocks.size === 0 || this.blockCheckRoom() <= 0) return 0;
+    const batch = this.blocks.popBatch(Math.min(max, this.blockCheckRoom()));
+    for (const item of batch) {
+      if (this.verifier.validatorCount() === 0) {
+        const check: BlockCheck = { item, root: null, verdict: "here" };
+        // Nothing ahead of it: imported now, as if there were no line.
+        if (this.blockChecks.length === 0) this.importChecked(check);
+        else this.blockChecks.push(check);
+        continue;
+      }
+      const prepared = this.chain.prepareBlock(item.value, item.source, item.peer);
+      if (prepared.kind === "done") {
+        item.done(this.blockVerdict(prepared.outcome));
+        continue;
+      }
+      const check: BlockCheck = { item, root: prepared.root, verdict: null };
+      this.blockChecks.push(check);
+      this.verifier.verifyAggregateSignature(prepared.set).then(
+        (valid) => {
+          check.verdict = valid;
+          this.notify();
+        },
+        () => {
+          this.blockSignatureFallbacks++;
+          check.verdict = "here";
+          this.notify();
+        },
+      );
+    }
+    return batch.length;
   }
 
   private queued(kind: AttestationKind): number {
@@ -348,6 +451,7 @@ export class GossipIngress implements DriverWork {
       for (const [reason, n] of Object.entries(this.drops[kind])) out[`${kind}_${reason}`] = n;
     }
     out.future_blocks = this.futureBlocks;
+    out.block_signature_fallback = this.blockSignatureFallbacks;
     out.verifier_dropped = this.verifierDrops;
     for (const [status, n] of Object.entries(this.outcomes.attestations)) out[`attestation_${status}`] = n;
     for (const [status, n] of Object.entries(this.outcomes.blocks)) out[`block_${status}`] = n;

@@ -174,6 +174,7 @@ export class MetricsBridge {
         reason: "queue_full",
       });
     }
+    m.runtime.queueDepth.set({ queue: "block_signature" }, ingress.blocksInVerification);
     for (const kind of ["single", "aggregated"] as const) {
       for (const [reason, n] of Object.entries(ingress.drops[kind])) {
         this.totals.advance(m.runtime.gossipAttestationsDropped, `drop_${kind}_${reason}`, n, { kind, reason });

@@ -3,7 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { MainThreadVerifier } from "@metronome/bls";
+import {
+  type AggregateSignatureInput,
+  type BlsVerifier,
+  BlsVerifierError,
+  BlsVerifierErrorCode,
+  MainThreadVerifier,
+  type SignatureSetInput,
+} from "@metronome/bls";
 import {
   aggregateAttestations,
   Block,
@@ -339,6 +346,170 @@ describe("ChainService", () => {
       [1, 1, 2, 2],
       "each block hashed once at import and once for its signature",
     );
+    await chain.flush();
+    await db.close();
+  });
+});
+
+describe("ChainService + GossipIngress: block signatures are checked by the verifier, off the driver thread", () => {
+  /** A verifier whose block verdicts wait until the test releases them, in any order. */
+  function heldVerifier(answer: (input: AggregateSignatureInput) => Promise<boolean>) {
+    const real = new MainThreadVerifier({ validatorKeys: pubkeys.all() });
+    const held: { input: AggregateSignatureInput; release: () => void }[] = [];
+    const verifier = {
+      verifySets: (sets: readonly SignatureSetInput[]) => real.verifySets(sets),
+      capacityLeft: () => real.capacityLeft(),
+      validatorCount: () => real.validatorCount(),
+      stats: () => real.stats(),
+      close: () => real.close(),
+      verifyAggregateSignature: (input: AggregateSignatureInput) =>
+        new Promise<boolean>((resolve, reject) => {
+          held.push({ input, release: () => answer(input).then(resolve, reject) });
+        }),
+    } satisfies BlsVerifier;
+    return { verifier, held, real };
+  }
+
+  function ingressAt(chain: ChainService, verifier: BlsVerifier, slot: number, limits = {}) {
+    const nowMs = slot * 4000 + 900;
+    return new GossipIngress({
+      chain,
+      sync: { tracker: new SyncTracker(() => {}, true) } as unknown as SyncService,
+      clock: new SlotClock({ genesisTimeSec: 0, now: () => nowMs }),
+      logger: new Logger({ level: "error", format: "text", write: () => {} }),
+      verifier,
+      limits,
+    });
+  }
+
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Parent at slot 1, its child at slot 2, both by other nodes. */
+  function parentAndChild(): [SignedBlock, SignedBlock] {
+    const parent = blockFromOtherNode(1);
+    const other = new ForkChoiceStore(genesis, genesisBlock, pubkeys, domains);
+    other.onBlock(parent);
+    return [parent, produceBlock(other, 2, 2, keys[2] as SecretKey)];
+  }
+
+  it("the driver imports on the verifier's word: it does not redo the pairings (a forged block the verifier vouches for goes in)", async () => {
+    const { chain, store, db } = await makeChain();
+    store.onTick(1 * 5 + 1, false);
+    const block = blockFromOtherNode(1);
+    const forged = { ...block, signature: (keys[3] as SecretKey).sign(new Uint8Array(32)).toBytes() };
+    const { verifier, held } = heldVerifier(async () => true);
+    const ingress = ingressAt(chain, verifier, 1);
+    const verdict = ingress.enqueueBlock(forged, "gossip", "p");
+    assert.equal(ingress.runBatch(16), 1, "the block's checks ran and its signature went to the verifier");
+    assert.equal(held.length, 1);
+    assert.equal(held[0]?.input.messages.length, 1 + block.block.body.attestations.length);
+    assert.deepEqual(held[0]?.input.signers[0], [block.block.proposerIndex]);
+    assert.equal(ingress.hasWork(), false, "nothing to do until the verdict is back");
+    assert.equal(ingress.runBatch(16), 0);
+    assert.equal(store.hasBlock(Block.hashTreeRoot(block.block)), false, "not imported before its verdict");
+    held[0]?.release();
+    await settle();
+    assert.equal(ingress.hasWork(), true);
+    assert.equal(ingress.runBatch(16), 1);
+    assert.equal(await verdict, "accept");
+    assert.equal(store.hasBlock(Block.hashTreeRoot(block.block)), true);
+    await chain.flush();
+    await db.close();
+  });
+
+  it("imports in arrival order when the verdicts come back out of order (no orphan, no fetch)", async () => {
+    const { chain, store, db, wanted } = await makeChain();
+    store.onTick(2 * 5 + 1, false);
+    const [parent, child] = parentAndChild();
+    const { verifier, held, real } = heldVerifier((input) => real.verifyAggregateSignature(input));
+    const ingress = ingressAt(chain, verifier, 2);
+    const parentVerdict = ingress.enqueueBlock(parent, "gossip", "p");
+    const childVerdict = ingress.enqueueBlock(child, "gossip", "p");
+    assert.equal(ingress.runBatch(16), 2);
+    assert.equal(held.length, 2, "both signatures with the verifier at once");
+    held[1]?.release();
+    await settle();
+    assert.equal(ingress.hasWork(), false, "the child's verdict waits for its parent's");
+    held[0]?.release();
+    await settle();
+    assert.equal(ingress.runBatch(16), 2);
+    assert.equal(await parentVerdict, "accept");
+    assert.equal(await childVerdict, "accept");
+    assert.equal(store.hasBlock(Block.hashTreeRoot(child.block)), true);
+    assert.deepEqual(wanted, [], "the child never looked like an orphan");
+    assert.equal(chain.counters.blocksOrphaned, 0);
+    await chain.flush();
+    await db.close();
+  });
+
+  it("a signature the verifier refuses: REJECT, counted invalid, not imported", async () => {
+    const { chain, store, db } = await makeChain();
+    store.onTick(1 * 5 + 1, false);
+    const block = blockFromOtherNode(1);
+    const forged = { ...block, signature: (keys[3] as SecretKey).sign(new Uint8Array(32)).toBytes() };
+    const { verifier, held, real } = heldVerifier((input) => real.verifyAggregateSignature(input));
+    const ingress = ingressAt(chain, verifier, 1);
+    const verdict = ingress.enqueueBlock(forged, "gossip", "p");
+    ingress.runBatch(16);
+    held[0]?.release();
+    await settle();
+    assert.equal(ingress.runBatch(16), 1);
+    assert.equal(await verdict, "reject");
+    assert.equal(chain.counters.blocksInvalid, 1);
+    assert.equal(store.hasBlock(Block.hashTreeRoot(block.block)), false);
+    await chain.flush();
+    await db.close();
+  });
+
+  it("a verifier that cannot answer: the block is checked at import instead (counted), and a forged one is still refused", async () => {
+    const { chain, store, db } = await makeChain();
+    store.onTick(1 * 5 + 1, false);
+    const block = blockFromOtherNode(1);
+    const other = blockFromOtherNode(1);
+    const forged = { ...other, block: { ...other.block, stateRoot: new Uint8Array(32).fill(7) } };
+    const failing = async () => {
+      throw new BlsVerifierError(BlsVerifierErrorCode.WORKER_FAILED, "worker died");
+    };
+    const { verifier, held } = heldVerifier(failing);
+    const ingress = ingressAt(chain, verifier, 1);
+    const good = ingress.enqueueBlock(block, "gossip", "p");
+    const bad = ingress.enqueueBlock(forged, "gossip", "p");
+    assert.equal(ingress.runBatch(16), 2);
+    for (const h of held) h.release();
+    await settle();
+    assert.equal(ingress.runBatch(16), 2);
+    assert.equal(await good, "accept");
+    assert.equal(await bad, "reject", "checked on this thread: the tampered block does not verify");
+    assert.equal(ingress.blockSignatureFallbacks, 2);
+    assert.equal(ingress.dropCounters().block_signature_fallback, 2);
+    await chain.flush();
+    await db.close();
+  });
+
+  it("holds at most blocksInVerification with the verifier; the rest wait in the block queue", async () => {
+    const { chain, store, db } = await makeChain();
+    store.onTick(1 * 5 + 1, false);
+    const { verifier, held, real } = heldVerifier((input) => real.verifyAggregateSignature(input));
+    const ingress = ingressAt(chain, verifier, 1, { blocksInVerification: 2 });
+    const verdicts = [0, 1, 2].map((proposer) => {
+      const block = blockFromOtherNode(1);
+      const variant = { ...block, block: { ...block.block, stateRoot: new Uint8Array(32).fill(proposer) } };
+      return ingress.enqueueBlock(proposer === 0 ? block : variant, "gossip", "p");
+    });
+    assert.equal(ingress.runBatch(16), 2);
+    assert.equal(held.length, 2);
+    assert.equal(ingress.blocksInVerification, 2);
+    assert.equal(ingress.blocks.size, 1, "the third waits in its queue");
+    assert.equal(ingress.hasWork(), false);
+    for (const h of held) h.release();
+    await settle();
+    assert.equal(ingress.runBatch(16), 2, "the two verdicts are applied");
+    assert.equal(ingress.runBatch(16), 1, "then the third goes to the verifier");
+    assert.equal(held.length, 3);
+    held[2]?.release();
+    await settle();
+    ingress.runBatch(16);
+    assert.deepEqual(await Promise.all(verdicts), ["accept", "reject", "reject"]);
     await chain.flush();
     await db.close();
   });

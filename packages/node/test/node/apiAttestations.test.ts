@@ -45,6 +45,7 @@ function fakeVerifier(room: () => number, calls: number[]): BlsVerifier {
       calls.push(sets.length);
       return sets.map((s) => (s.signature[0] as number) % 2 === 0);
     },
+    verifyAggregateSignature: async () => assert.fail("the attestation API verifies no block"),
     capacityLeft: room,
     validatorCount: () => 0,
     stats: () => ({}) as BlsVerifierStats,
