@@ -12,7 +12,7 @@ import {
   signAttestation,
   signatureFromBytes,
 } from "@metronome/chain";
-import { benchOptions } from "./lib/benchArgs.ts";
+import { benchOptions, positiveIntOption } from "./lib/benchArgs.ts";
 import { printTable, writeResult } from "./lib/report.ts";
 import { summarize, timed } from "./lib/stats.ts";
 
@@ -21,13 +21,6 @@ const WARMUP_RUNS = 3;
 const DEFAULT_VOTES = 512;
 /** Distinct attestation data among them (the flood varies head and target). */
 const DEFAULT_GROUPS = 16;
-
-function positiveInt(text: string | undefined, fallback: number, name: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${name} wants a positive integer, got "${text}"`);
-  return n;
-}
 
 /** The fold as it was: a checked decode to filter, then a checked decode again to aggregate. */
 function aggregateCheckedTwice(votes: readonly SignedAttestation[]): number {
@@ -52,9 +45,9 @@ function main(): void {
     votes: { type: "string" },
     groups: { type: "string" },
   });
-  const runs = positiveInt(values.runs, 20, "runs");
-  const voteCount = positiveInt(values.votes, DEFAULT_VOTES, "votes");
-  const groupCount = positiveInt(values.groups, DEFAULT_GROUPS, "groups");
+  const runs = positiveIntOption(values.runs, 20, "runs");
+  const voteCount = positiveIntOption(values.votes, DEFAULT_VOTES, "votes");
+  const groupCount = positiveIntOption(values.groups, DEFAULT_GROUPS, "groups");
   const validatorsPerGroup = Math.ceil(voteCount / groupCount);
 
   const keys = interopSecretKeys(validatorsPerGroup);

@@ -2,7 +2,7 @@
 // signature verification, state transition, fork-choice bookkeeping, and the end-to-end import.
 // `node bench/blockImport.ts [--runs N] [--validators V]`
 import { type BlockImportResult, stateTransition, toHex, verifySignedBlock } from "@metronome/chain";
-import { benchOptions } from "./lib/benchArgs.ts";
+import { benchOptions, positiveIntOption } from "./lib/benchArgs.ts";
 import { blockRoot, buildBlockImportFixture, preImportStore } from "./lib/chainFixture.ts";
 import { printTable, type Row, writeResult } from "./lib/report.ts";
 import { type Summary, summarize, timed } from "./lib/stats.ts";
@@ -10,17 +10,10 @@ import { type Summary, summarize, timed } from "./lib/stats.ts";
 const WARMUP_RUNS = 3;
 const INCLUDED_SLOTS = 4;
 
-function positiveInt(text: string | undefined, fallback: number, name: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${name} wants a positive integer, got "${text}"`);
-  return n;
-}
-
 function main(): void {
   const values = benchOptions(import.meta.url, { runs: { type: "string" }, validators: { type: "string" } });
-  const runs = positiveInt(values.runs, 30, "runs");
-  const validatorCount = positiveInt(values.validators, 256, "validators");
+  const runs = positiveIntOption(values.runs, 30, "runs");
+  const validatorCount = positiveIntOption(values.validators, 256, "validators");
 
   const setup = timed(() => buildBlockImportFixture(validatorCount, INCLUDED_SLOTS));
   const fx = setup.value;

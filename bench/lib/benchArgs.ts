@@ -51,3 +51,11 @@ export function headerComment(path: string): string {
   }
   return lines.join("\n");
 }
+
+/** A positive integer option's value, or `fallback` when it was not given; a bad value is a usage error. */
+export function positiveIntOption(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${name} wants a positive integer, got "${text}"`);
+  return n;
+}

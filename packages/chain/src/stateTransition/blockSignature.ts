@@ -26,10 +26,6 @@ export interface IndexedBlockSignatureSet {
   signature: Uint8Array;
 }
 
-function participantsKey(pubkeys: PubkeyCache, attestation: AggregatedAttestation, position: number): PublicKey {
-  return pubkeys.aggregate(participantIndices(pubkeys, attestation, position));
-}
-
 function participantIndices(pubkeys: PubkeyCache, attestation: AggregatedAttestation, position: number): number[] {
   const participants = attestation.aggregationBits.getTrueBitIndexes();
   if (participants.length === 0) {
@@ -54,16 +50,11 @@ export function getBlockSignatureSet(
   signedBlock: SignedBlock,
   domains: SigningDomains,
 ): BlockSignatureSet {
-  const { block, signature } = signedBlock;
-  // Attesters first, then the proposer, the order leanSpec bounds-checks them in.
-  const attestationKeys = block.body.attestations.map((a, i) => participantsKey(pubkeys, a, i));
-  assertKnownProposer(pubkeys, block);
+  const { messages, signers, signature } = getIndexedBlockSignatureSet(pubkeys, signedBlock, domains);
+  const [proposer, ...attesters] = signers as [number[], ...number[][]];
   return {
-    messages: [
-      domains.blockSigningRoot(block),
-      ...block.body.attestations.map((a) => domains.attestationSigningRoot(a.data)),
-    ],
-    publicKeys: [pubkeys.get(block.proposerIndex), ...attestationKeys],
+    messages,
+    publicKeys: [pubkeys.get(proposer[0] as number), ...attesters.map((indices) => pubkeys.aggregate(indices))],
     signature,
   };
 }
