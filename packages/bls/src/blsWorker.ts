@@ -4,9 +4,9 @@
 
 import { workerData } from "node:worker_threads";
 import { BLS_WORKER_NICE_OFFSET, lowerWorkerThreadPriority } from "@metronome/clock/threadPriority";
-import { decodeAggregateJob, verifyAggregateJob } from "./aggregateJob.ts";
+import { aggregateJobOutcome, decodeAggregateJob } from "./aggregateJob.ts";
 import { isBlsWorkerData, ValidatorKeyTable } from "./keyTable.ts";
-import { type BatchCounters, emptyBatchCounters } from "./types.ts";
+import type { BatchCounters } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
 import { decodeJob } from "./wire.ts";
 
@@ -58,12 +58,7 @@ export default async function verifyJob(job: BlsJob): Promise<BlsJobResult> {
 
 function runJob(buffer: ArrayBuffer): { results: Uint8Array; counters: BatchCounters } {
   const aggregate = decodeAggregateJob(buffer);
-  if (aggregate !== null) {
-    const valid = verifyAggregateJob(aggregate, keyTable);
-    const counters = { ...emptyBatchCounters(), sets: 1, individualChecks: 1 };
-    counters.keyAggregations = aggregate.signers.filter((list) => list.length > 1).length;
-    return { results: Uint8Array.of(valid ? 1 : 0), counters };
-  }
+  if (aggregate !== null) return aggregateJobOutcome(aggregate, keyTable);
   const sets = decodeJob(buffer);
   // Only our own encoders write jobs, so this is a bug, not bad network input; the pool turns the
   // rejection into a typed "worker_failed" for the affected calls.

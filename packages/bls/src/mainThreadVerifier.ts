@@ -1,7 +1,7 @@
 // The same batch check as the worker pool, run synchronously on the calling thread: for tests,
 // benchmarks and a --no-worker mode. Each call blocks its caller for the whole verification.
 import type { PublicKey } from "@metronome/chain";
-import { toAggregateJob, verifyAggregateJob } from "./aggregateJob.ts";
+import { aggregateJobOutcome, toAggregateJob } from "./aggregateJob.ts";
 import { ValidatorKeyTable } from "./keyTable.ts";
 import { callBatchHook, DEFAULT_RECENT_BATCHES, VerifierStatsRecorder } from "./stats.ts";
 import {
@@ -11,7 +11,6 @@ import {
   BlsVerifierErrorCode,
   type BlsVerifierStats,
   DEFAULT_MAX_BATCH_SIZE,
-  emptyBatchCounters,
   type SignatureSetInput,
 } from "./types.ts";
 import { verifySetBatch } from "./verifyBatch.ts";
@@ -62,11 +61,10 @@ export class MainThreadVerifier implements BlsVerifier {
     }
     this.recorder.jobsStarted++;
     const started = performance.now();
-    const valid = verifyAggregateJob(job, this.keyTable);
+    const outcome = aggregateJobOutcome(job, this.keyTable);
     const ms = performance.now() - started;
-    const counters = { ...emptyBatchCounters(), sets: 1, individualChecks: 1 };
-    this.recorder.recordBatch({ size: 1, ms, verifyMs: ms }, Uint8Array.of(valid ? 1 : 0), counters);
-    return Promise.resolve(valid);
+    this.recorder.recordBatch({ size: 1, ms, verifyMs: ms }, outcome.results, outcome.counters);
+    return Promise.resolve(outcome.results[0] === 1);
   }
 
   capacityLeft(): number {
