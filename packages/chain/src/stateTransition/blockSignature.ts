@@ -66,6 +66,7 @@ export function getIndexedBlockSignatureSet(
   domains: SigningDomains,
 ): IndexedBlockSignatureSet {
   const { block, signature } = signedBlock;
+  // Attesters first, then the proposer, the order leanSpec bounds-checks them in.
   const attestationSigners = block.body.attestations.map((a, i) => participantIndices(pubkeys, a, i));
   assertKnownProposer(pubkeys, block);
   return {

@@ -343,9 +343,9 @@ export class GossipIngress implements DriverWork {
   private importChecked({ item, root, verdict }: BlockCheck): void {
     const started = performance.now();
     const outcome =
-      verdict === "here" || verdict === null || root === null
-        ? this.chain.importBlock(item.value, item.source, item.peer)
-        : this.chain.importBlock(item.value, item.source, item.peer, { root, valid: verdict });
+      typeof verdict === "boolean" && root !== null
+        ? this.chain.importBlock(item.value, item.source, item.peer, { root, valid: verdict })
+        : this.chain.importBlock(item.value, item.source, item.peer);
     if (outcome.status === "imported") this.onBlockProcessed((performance.now() - started) / 1000);
     item.done(this.blockVerdict(outcome));
   }
@@ -360,10 +360,9 @@ export class GossipIngress implements DriverWork {
     const batch = this.blocks.popBatch(Math.min(max, this.blockCheckRoom()));
     for (const item of batch) {
       if (this.verifier.validatorCount() === 0) {
-        const check: BlockCheck = { item, root: null, verdict: "here" };
-        // Nothing ahead of it: imported now, as if there were no line.
-        if (this.blockChecks.length === 0) this.importChecked(check);
-        else this.blockChecks.push(check);
+        // A verifier's table never changes, so without one no block ever waits in the line:
+        // each is imported (and its signature checked) now, in arrival order.
+        this.importChecked({ item, root: null, verdict: "here" });
         continue;
       }
       const prepared = this.chain.prepareBlock(item.value, item.source, item.peer);
