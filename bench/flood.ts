@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { defaultWorkerCount } from "../packages/bls/src/pool.ts";
+import { BLS_WORKER_NICE_OFFSET } from "../packages/clock/src/threadPriority.ts";
 import { measureVerificationCapacity } from "../packages/flood/src/capacity.ts";
 import {
   DEFAULT_MIX_TEXT,
@@ -170,6 +171,7 @@ const probe = new TargetProbe({
   healthUrl,
   intervalMs: Number(values["sample-seconds"]) * 1000,
   pid: () => target.child?.pid ?? undefined,
+  verifierNiceOffset: BLS_WORKER_NICE_OFFSET,
 });
 const startArgs = plan[0]?.nodeArgs ?? [];
 const runner = new FloodRunner({

@@ -187,6 +187,7 @@ describe("flood bench: table, JSON and curve", () => {
         poolSetsPerSec: 460,
         sameBatchBlstSetsPerSec: 800,
         sameBatchBlstOtherCoresBusySetsPerSec: 700,
+        sameBatchBlstSetsPerCpuSec: 500,
       },
     },
   ];
@@ -200,6 +201,7 @@ describe("flood bench: table, JSON and curve", () => {
     tickLatenessMaxBoundMs: 50,
     headFinalizedGapMax: 3,
     setsPerBusySecond: 640,
+    setsPerVerifierCpuSecond: 450,
     rssEndMiB: 300,
   });
   const after2 = result("after flood 2x", "recovery", { durationS: 60, rssEndMiB: 250 });
@@ -243,6 +245,9 @@ describe("flood bench: table, JSON and curve", () => {
     assert.equal(cell("flood peers x msgs/s each", "sybil 16 peers 2x"), "16 x 63");
     // 640 sets per busy second against 800 on an idle core.
     assert.equal(cell("  same, vs same-batch blst on one idle thread %", "flood 2x"), "80");
+    // 450 sets per CPU second of the verifier's threads against 500 per CPU second idle.
+    assert.equal(cell("  sets per verifier-thread CPU second", "flood 2x"), "450");
+    assert.equal(cell("  same, vs same-batch blst per CPU second, idle %", "flood 2x"), "90");
     assert.equal(cell("RSS after the flood: s later / MiB", "flood 2x"), "60 / 250");
     assert.equal(cell("RSS after the flood: s later / MiB", "no flood"), "-");
     for (const figure of [

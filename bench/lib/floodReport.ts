@@ -72,6 +72,7 @@ export function floodRows(
   };
   const idle = (r: PeriodResult) => capacityFor(r, capacities)?.sameBatchBlstSetsPerSec ?? Number.NaN;
   const busy = (r: PeriodResult) => capacityFor(r, capacities)?.sameBatchBlstOtherCoresBusySetsPerSec ?? Number.NaN;
+  const idlePerCpu = (r: PeriodResult) => capacityFor(r, capacities)?.sameBatchBlstSetsPerCpuSec ?? Number.NaN;
   const after = (r: PeriodResult) => (r.flood === null ? undefined : recoveryOf(results, r));
   const dropKeys = [...new Set(results.flatMap((r) => Object.keys(r.summary.drops)))].sort();
   const s = (r: PeriodResult) => r.summary;
@@ -126,6 +127,10 @@ export function floodRows(
     row("  same, vs same-batch blst on one idle thread %", (r) => fmt((100 * s(r).setsPerBusySecond) / idle(r))),
     row("  same, vs same-batch blst with the other cores busy %", (r) => fmt((100 * s(r).setsPerBusySecond) / busy(r))),
     row("  verifier busy share of the wall clock %", (r) => fmt(100 * s(r).verifierBusyShare)),
+    row("  sets per verifier-thread CPU second", (r) => fmt(s(r).setsPerVerifierCpuSecond)),
+    row("  same, vs same-batch blst per CPU second, idle %", (r) =>
+      fmt((100 * s(r).setsPerVerifierCpuSecond) / idlePerCpu(r)),
+    ),
     ...dropKeys.map((k) => row(`drops: ${k}`, (r) => fmt(s(r).drops[k] ?? 0))),
     row("pending buffer max seen (per kind)", (r) => fmt(s(r).pendingMax)),
     row("pending evicted", (r) => fmt(s(r).pendingEvicted)),

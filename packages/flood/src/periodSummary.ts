@@ -31,6 +31,11 @@ export interface PeriodSummary {
   /** Sets the BLS verifier checked per second of its own busy time, and its busy share of the wall clock. */
   setsPerBusySecond: number;
   verifierBusyShare: number;
+  /**
+   * Sets checked per CPU second of the verification threads (/proc), so time those threads spent
+   * preempted (they run 10 nice steps below the driver by design) does not count as their cost.
+   */
+  setsPerVerifierCpuSecond: number;
   acceptedPerSec: number;
   bufferedPerSec: number;
   invalidSignaturePerSec: number;
@@ -127,7 +132,7 @@ function delta(first: Record<string, number>, last: Record<string, number>): Rec
   return out;
 }
 
-const HEALTH_DROP_KEYS = /overload|verifier_dropped|queue_full|evicted|rejected|future_blocks/;
+const HEALTH_DROP_KEYS = /overload|verifier_dropped|queue_full|evicted|rejected|future_blocks|held|lane_holds/;
 
 export function summarizeSamples(
   name: string,
@@ -157,6 +162,7 @@ export function summarizeSamples(
     verificationsPerSec: Number.NaN,
     setsPerBusySecond: Number.NaN,
     verifierBusyShare: Number.NaN,
+    setsPerVerifierCpuSecond: Number.NaN,
     acceptedPerSec: Number.NaN,
     bufferedPerSec: Number.NaN,
     invalidSignaturePerSec: Number.NaN,
@@ -227,6 +233,12 @@ export function summarizeSamples(
         ? (last.blsSetsVerified - first.blsSetsVerified) / (last.blsVerifySeconds - first.blsVerifySeconds)
         : Number.NaN,
     verifierBusyShare: seconds > 0 ? (last.blsVerifySeconds - first.blsVerifySeconds) / seconds : Number.NaN,
+    setsPerVerifierCpuSecond:
+      first.verifierCpuSeconds !== null &&
+      last.verifierCpuSeconds !== null &&
+      last.verifierCpuSeconds > first.verifierCpuSeconds
+        ? (last.blsSetsVerified - first.blsSetsVerified) / (last.verifierCpuSeconds - first.verifierCpuSeconds)
+        : Number.NaN,
     acceptedPerSec: accepted / seconds,
     bufferedPerSec: buffered / seconds,
     invalidSignaturePerSec: badSig / seconds,

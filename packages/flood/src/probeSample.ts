@@ -50,13 +50,20 @@ export interface ProbeSample {
   health: NodeHealth | null;
   /** User + system CPU seconds of the node process (/proc), when its pid is known. */
   cpuSeconds: number | null;
+  /** The same for its signature-verification threads alone (targetProbe.ts verifierThreadCpu). */
+  verifierCpuSeconds: number | null;
 }
 
 function toRecord(map: Map<string, number>): Record<string, number> {
   return Object.fromEntries(map);
 }
 
-export function extractSample(metricsText: string, health: NodeHealth | null, cpuSeconds: number | null): ProbeSample {
+export function extractSample(
+  metricsText: string,
+  health: NodeHealth | null,
+  cpuSeconds: number | null,
+  verifierCpuSeconds: number | null = null,
+): ProbeSample {
   const m = parsePromText(metricsText);
   const drops = new Map<string, number>();
   for (const s of m.get("metronome_gossip_attestations_dropped_total") ?? []) {
@@ -101,5 +108,6 @@ export function extractSample(metricsText: string, health: NodeHealth | null, cp
     coverageRatio: promValue(m, "metronome_vote_coverage_ratio"),
     health,
     cpuSeconds,
+    verifierCpuSeconds,
   };
 }

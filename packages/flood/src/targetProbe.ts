@@ -1,6 +1,6 @@
 // Watches the flooded node: scrapes its /metrics and /lean/v0/health every few hundred ms to a
 // few seconds (probeSample.ts), keeps the samples, and sums them up per period (periodSummary.ts).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { NodeHealth } from "@metronome/api";
 import { type PeriodSummary, summarizeSamples } from "./periodSummary.ts";
 import { extractSample, type ProbeSample } from "./probeSample.ts";
@@ -11,17 +11,68 @@ export interface TargetProbeOptions {
   intervalMs: number;
   /** The node's process id, for CPU time from /proc (Linux). */
   pid?: () => number | undefined;
+  /**
+   * How many nice steps the node's BLS worker threads run below its driver (the node's
+   * BLS_WORKER_NICE_OFFSET): given, the probe also sums those threads' CPU time (verifierThreadCpu).
+   */
+  verifierNiceOffset?: number;
   maxSamples?: number;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ
 const DEFAULT_MAX_SAMPLES = 20_000;
 
+/** The fields after the command name of a /proc stat line: [0] is field 3 (state). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+const cpuSecondsOf = (fields: readonly string[]) => (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+const niceOf = (fields: readonly string[]) => Number(fields[16]);
+
 export function procCpuSeconds(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return cpuSecondsOf(statFields(readFileSync(`/proc/${pid}/stat`, "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+/** One thread of a process as /proc shows it. */
+export interface ThreadCpu {
+  comm: string;
+  nice: number;
+  cpuSeconds: number;
+}
+
+/**
+ * The CPU seconds of a node's signature verification: its BLS worker and the threads blst's batch
+ * call runs on, which that worker starts, so they carry its name ("WorkerThread") and its nice
+ * (the process's plus BLS_WORKER_NICE_OFFSET). Nothing else in a node runs at that nice: the
+ * network worker is 5 steps down, the driver and V8's helpers at the process's own.
+ */
+export function verifierThreadCpu(threads: readonly ThreadCpu[], processNice: number, niceOffset: number): number {
+  const nice = Math.min(19, processNice + niceOffset);
+  let total = 0;
+  for (const t of threads) if (t.comm === "WorkerThread" && t.nice === nice) total += t.cpuSeconds;
+  return total;
+}
+
+/** verifierThreadCpu over the live process's threads; null when /proc cannot say (or on a thread race). */
+export function procVerifierCpuSeconds(pid: number, niceOffset: number): number | null {
+  try {
+    const processNice = niceOf(statFields(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    const threads: ThreadCpu[] = [];
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const fields = statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+        threads.push({ comm, nice: niceOf(fields), cpuSeconds: cpuSecondsOf(fields) });
+      } catch {
+        // the thread ended while we read; its time is lost to this sample only
+      }
+    }
+    return verifierThreadCpu(threads, processNice, niceOffset);
   } catch {
     return null;
   }
@@ -66,7 +117,13 @@ export class TargetProbe {
         return null;
       }
       const pid = this.opts.pid?.();
-      const sample = extractSample(metricsText, health, pid === undefined ? null : procCpuSeconds(pid));
+      const offset = this.opts.verifierNiceOffset;
+      const sample = extractSample(
+        metricsText,
+        health,
+        pid === undefined ? null : procCpuSeconds(pid),
+        pid === undefined || offset === undefined ? null : procVerifierCpuSeconds(pid, offset),
+      );
       this.samples.push(sample);
       if (this.samples.length > (this.opts.maxSamples ?? DEFAULT_MAX_SAMPLES)) this.samples.shift();
       return sample;
