@@ -63,6 +63,12 @@ export interface INetwork {
 
   /** The node's verdict on each decoded message of `kind` decides whether it propagates. */
   setGossipHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void;
+  /**
+   * The node's queue lane for `peer`'s messages of `kind` is overflowing: for the next `ms` the
+   * network ignores them before they cross to the driver thread (counted as boundary drops,
+   * `peer_held`). A no-op where the network runs on the driver thread: nothing crosses there.
+   */
+  holdGossip(kind: GossipKind, peer: string, ms: number): void;
   /** Subscribes to the block and aggregation topics and to the given attestation subnets. */
   subscribe(attestationSubnets?: readonly number[]): void;
   /** Each publish resolves to the number of peers the message was sent to. */

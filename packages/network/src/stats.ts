@@ -38,6 +38,8 @@ export const COUNTER_NAMES = [
   "gossip_boundary_overload_count",
   "gossip_boundary_overload_bytes",
   "gossip_verdict_timeouts",
+  // Messages the worker ignored because the node held their sender's overflowing lane.
+  "gossip_boundary_held",
   // Connections closed because their gossip outbound stream was lost (over its byte cap, or gone).
   "gossip_outbound_lost_disconnects",
   // Full collections the network worker asked of V8 (heapReducer.ts; 0 on the main thread).

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { SignedAggregatedAttestation, SignedAttestation, SignedBlock } from "@metronome/chain";
 import { GossipInbox } from "../src/boundary/gossipInbox.ts";
-import { GossipOutbox } from "../src/boundary/gossipOutbox.ts";
+import { boundaryDrops, GossipOutbox, MAX_GOSSIP_HOLD_MS, MAX_GOSSIP_HOLDS } from "../src/boundary/gossipOutbox.ts";
 import type { FromWorker, GossipWorkItem, ToWorker } from "../src/boundary/messages.ts";
 import { reviveBlocks, reviveGossipValue } from "../src/boundary/revive.ts";
 import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
@@ -114,6 +114,51 @@ describe("GossipOutbox (worker side)", () => {
     assert.equal(await second, "reject");
     assert.equal(box.stats().lateVerdicts, 1);
     assert.equal(box.stats().pendingItems, 0);
+  });
+
+  it("a held peer's messages of that kind are IGNOREd before they cross, counted, until the hold ends", () => {
+    const { box, posted, sched, advance } = outbox();
+    const from = (peer: string, i: number) => ({ ...vote(i), peer });
+    box.hold("attestation", "flooder", 250);
+    assert.equal(box.offer(from("flooder", 1)), "ignore");
+    assert.ok(box.offer(from("honest", 2)) instanceof Promise, "another peer is not held");
+    const aggregate = box.offer({
+      kind: "aggregation",
+      value: sampleAggregate(),
+      peer: "flooder",
+      subnet: 0,
+      bytes: 300,
+    });
+    assert.ok(aggregate instanceof Promise, "nor is the held peer's other kind");
+    sched.run();
+    assert.deepEqual(
+      posted.flat().map((item) => item.peer),
+      ["honest", "flooder"],
+      "the held vote never crossed",
+    );
+    assert.equal(box.stats().droppedHeld.attestation, 1);
+    assert.equal(boundaryDrops(box.stats()).peer_held, 1);
+    assert.equal(box.stats().droppedCount.attestation, 0, "a hold is not an overload");
+    advance(249);
+    assert.equal(box.offer(from("flooder", 4)), "ignore");
+    advance(1);
+    assert.ok(box.offer(from("flooder", 5)) instanceof Promise, "the hold has ended");
+    assert.equal(box.holdCount(), 0);
+  });
+
+  it("a hold is never longer than MAX_GOSSIP_HOLD_MS, and the holds kept are capped", () => {
+    const { box, advance } = outbox();
+    box.hold("attestation", "p", 60_000);
+    advance(MAX_GOSSIP_HOLD_MS);
+    assert.ok(box.offer(vote(1)) instanceof Promise, "a minute asked for is held two seconds at most");
+    for (let i = 0; i < MAX_GOSSIP_HOLDS + 10; i++) box.hold("aggregation", `peer-${i}`, 1_000 + i);
+    assert.equal(box.holdCount(), MAX_GOSSIP_HOLDS);
+    const held = (peer: string) =>
+      box.offer({ kind: "aggregation", value: sampleAggregate(), peer, subnet: 0, bytes: 300 }) === "ignore";
+    assert.ok(!held("peer-0"), "the hold that ended soonest made room");
+    assert.ok(held(`peer-${MAX_GOSSIP_HOLDS + 9}`), "the newest is kept");
+    box.hold("attestation", "q", 0);
+    assert.ok(box.offer({ ...vote(2), peer: "q" }) instanceof Promise, "a hold of 0 ms holds nothing");
   });
 
   it("close() IGNOREs everything still waiting", async () => {

@@ -84,6 +84,25 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     await waitFor(() => net.labelledStats().gossipVerdicts.aggregation.accept === 1, "accept counted via the worker");
   });
 
+  // Before the REJECT test: a rejected message lowers the peer's score until gossipsub drops its RPCs whole.
+  it("a held peer's gossip is ignored in the worker, never crossing to the driver thread, until the hold ends", async () => {
+    const HOLD_MS = 2_000;
+    const aggregates = () => received.filter((r) => r.kind === "aggregation").length;
+    const before = aggregates();
+    const ignoredBefore = net.labelledStats().gossipVerdicts.aggregation.ignore;
+    net.holdGossip("aggregation", peer.peerId, HOLD_MS);
+    await peer.publishAggregate({ ...sampleAggregate(), signature: new Uint8Array(96).fill(0x21) });
+    await waitFor(() => net.boundaryStats().droppedHeld.aggregation === 1, "the held aggregate counted");
+    assert.equal(net.labelledStats().gossipVerdicts.aggregation.ignore, ignoredBefore + 1, "IGNOREd, not rejected");
+    assert.equal(aggregates(), before, "it never reached the driver thread's handler");
+    assert.equal(net.stats().gossip_boundary_held, 1);
+    assert.equal(net.boundaryStats().holds, 1, "the hold is in force (and reported)");
+    // The worker's clock ends the hold; its stats push says when.
+    await waitFor(() => net.boundaryStats().holds === 0, "the hold's end", HOLD_MS + 5_000);
+    await peer.publishAggregate({ ...sampleAggregate(), signature: new Uint8Array(96).fill(0x22) });
+    await waitFor(() => aggregates() === before + 1, "the peer's next aggregate after the hold");
+  });
+
   it("the node's verdict goes back to gossipsub (a REJECT is counted as one)", async () => {
     aggregateVerdict = "reject";
     const other = { ...sampleAggregate(), signature: new Uint8Array(96).fill(7) };

@@ -9,6 +9,8 @@ export type BoundaryStats = {
   droppedBytes: Record<GossipKind, number>;
   /** Messages ignored because the node's verdict was not back within VERDICT_DEADLINE_MS. */
   verdictTimeouts: Record<GossipKind, number>;
+  /** Messages ignored because the node held their sender's lane (GossipOutbox.hold), by kind. */
+  droppedHeld: Record<GossipKind, number>;
   /** Verdicts that came back after their deadline (already ignored). */
   lateVerdicts: number;
   /** Batches and items posted to the driver thread. */
@@ -17,4 +19,6 @@ export type BoundaryStats = {
   /** Items and bytes awaiting a verdict right now. */
   pendingItems: number;
   pendingBytes: number;
+  /** (kind, peer) holds in force right now (GossipOutbox.hold, capped at MAX_GOSSIP_HOLDS). */
+  holds: number;
 };

@@ -3,6 +3,10 @@
 // as soon as a batch is full), and the channel holds at most a fixed number of unanswered items and
 // bytes per topic kind: past either cap a message is IGNOREd at once and counted by reason. A
 // verdict not back within the deadline is IGNOREd and counted; if it comes later it is dropped.
+// The node can also hold a peer's messages of one kind for a short time (`hold`): its lane in the
+// node's queue is overflowing, so what the peer sends next would only push out what it sent
+// before. Held messages are IGNOREd here, before they are cloned across and handled on the driver
+// thread, and counted.
 // Pure logic: the port, the scheduler and the clock are injected.
 import type { GossipVerdict } from "../gossip/router.ts";
 import type { GossipKind } from "../gossip/topics.ts";
@@ -34,14 +38,26 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 export const VERDICT_DEADLINE_MS = 3_000;
 /** How often expired verdicts are swept (the deadline is honoured to within this). */
 export const VERDICT_SWEEP_MS = 250;
+/**
+ * Holds the outbox keeps at once: one per (kind, peer) the node holds. The node asks only for
+ * peers whose lane overflowed (it has 64 lanes per kind), so this is never reached in practice;
+ * past it the hold that ends soonest is forgotten. A key is a kind and a peer id (at most ~70
+ * bytes), so the map stays under ~64 KiB.
+ */
+export const MAX_GOSSIP_HOLDS = 512;
+/** The longest hold the outbox accepts, whatever the node asks: a peer is never silenced for long. */
+export const MAX_GOSSIP_HOLD_MS = 2_000;
 
 /** The boundary's drops, totalled over topic kinds, by reason (the node's metric labels). */
-export function boundaryDrops(stats: BoundaryStats): Record<"full_count" | "full_bytes" | "verdict_timeout", number> {
+export function boundaryDrops(
+  stats: BoundaryStats,
+): Record<"full_count" | "full_bytes" | "verdict_timeout" | "peer_held", number> {
   const total = (byKind: Record<GossipKind, number>) => byKind.block + byKind.attestation + byKind.aggregation;
   return {
     full_count: total(stats.droppedCount),
     full_bytes: total(stats.droppedBytes),
     verdict_timeout: total(stats.verdictTimeouts),
+    peer_held: total(stats.droppedHeld),
   };
 }
 
@@ -77,6 +93,8 @@ export class GossipOutbox {
   private readonly pending = new Map<number, Pending>();
   private readonly pendingItems = perKind(() => 0);
   private readonly pendingBytes = perKind(() => 0);
+  /** Held (kind, peer) keys and when each hold ends; insertion order is not end order. */
+  private readonly holds = new Map<string, number>();
   private batch: GossipWorkItem[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
@@ -85,6 +103,7 @@ export class GossipOutbox {
     droppedCount: perKind(() => 0),
     droppedBytes: perKind(() => 0),
     verdictTimeouts: perKind(() => 0),
+    droppedHeld: perKind(() => 0),
     lateVerdicts: 0,
     batches: 0,
     items: 0,
@@ -103,6 +122,10 @@ export class GossipOutbox {
   /** Queues a message for the driver thread; resolves to its verdict (IGNORE when dropped or late). */
   offer(item: NewItem): Promise<GossipVerdict> | GossipVerdict {
     const { kind, bytes } = item;
+    if (this.holds.size > 0 && this.isHeld(kind, item.peer)) {
+      this.counters.droppedHeld[kind]++;
+      return "ignore";
+    }
     const limit = this.limits[kind];
     if (this.pendingItems[kind] >= limit.items) {
       this.counters.droppedCount[kind]++;
@@ -126,6 +149,28 @@ export class GossipOutbox {
       this.schedule(() => this.flush());
     }
     return verdict;
+  }
+
+  /**
+   * The node's lane for `peer`'s messages of `kind` overflowed: IGNORE what the peer sends of that
+   * kind for the next `ms` (at most MAX_GOSSIP_HOLD_MS), so it is not carried across only to be
+   * dropped there. A later hold for the same key replaces the earlier one.
+   */
+  hold(kind: GossipKind, peer: string, ms: number): void {
+    if (!(ms > 0)) return;
+    const key = holdKey(kind, peer);
+    const now = this.now();
+    this.holds.delete(key);
+    if (this.holds.size >= MAX_GOSSIP_HOLDS) this.forgetHolds(now);
+    this.holds.set(key, now + Math.min(ms, MAX_GOSSIP_HOLD_MS));
+  }
+
+  /** Holds in force now (a gauge for tests and diagnostics). */
+  holdCount(): number {
+    const now = this.now();
+    let n = 0;
+    for (const until of this.holds.values()) if (until > now) n++;
+    return n;
   }
 
   /** Posts the batch being filled (normally called by the scheduler, once per loop turn). */
@@ -185,12 +230,37 @@ export class GossipOutbox {
       droppedCount: { ...c.droppedCount },
       droppedBytes: { ...c.droppedBytes },
       verdictTimeouts: { ...c.verdictTimeouts },
+      droppedHeld: { ...c.droppedHeld },
       lateVerdicts: c.lateVerdicts,
       batches: c.batches,
       items: c.items,
       pendingItems,
       pendingBytes,
+      holds: this.holdCount(),
     };
+  }
+
+  private isHeld(kind: GossipKind, peer: string): boolean {
+    const key = holdKey(kind, peer);
+    const until = this.holds.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.holds.delete(key);
+    return false;
+  }
+
+  /** Makes room for one more hold: every ended hold goes, else the one that ends soonest. */
+  private forgetHolds(now: number): void {
+    let soonest: string | null = null;
+    let soonestUntil = Number.POSITIVE_INFINITY;
+    for (const [key, until] of this.holds) {
+      if (until <= now) this.holds.delete(key);
+      else if (until < soonestUntil) {
+        soonest = key;
+        soonestUntil = until;
+      }
+    }
+    if (this.holds.size >= MAX_GOSSIP_HOLDS && soonest !== null) this.holds.delete(soonest);
   }
 
   private settle(id: number, entry: Pending, verdict: GossipVerdict): void {
@@ -200,3 +270,5 @@ export class GossipOutbox {
     entry.resolve(verdict);
   }
 }
+
+const holdKey = (kind: GossipKind, peer: string) => `${kind}/${peer}`;

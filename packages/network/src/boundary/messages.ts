@@ -79,6 +79,8 @@ export type ToWorker =
   | { type: "verdicts"; ids: number[]; verdicts: GossipVerdict[] }
   | ServedMessage
   | { type: "served"; id: number; ok: false; error: ErrorShape }
+  /** The node's lane for this peer's messages of this kind overflowed: ignore them for `ms` (GossipOutbox.hold). */
+  | { type: "holdGossip"; kind: GossipKind; peer: string; ms: number }
   /** Which gossip kinds have a handler on the driver thread (the others are ignored in the worker). */
   | { type: "gossipKinds"; kinds: GossipKind[] }
   /** Which req/resp requests the driver thread answers, and whether it wants peers' Status. */

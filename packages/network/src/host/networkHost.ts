@@ -205,6 +205,9 @@ export class NetworkHost extends HostReader implements INetwork {
     this.router?.setHandler(kind, handler);
   }
 
+  /** Nothing crosses a thread boundary here: a held message would cost as much as a handled one. */
+  holdGossip(_kind: GossipKind, _peer: string, _ms: number): void {}
+
   /** Subscribes to the block and aggregation topics and to the given attestation subnets. */
   subscribe(attestationSubnets: readonly number[] = []): void {
     const router = this.gossip();

@@ -224,6 +224,10 @@ export class NetworkWorker implements INetwork {
     return this.cache.drainScoreSamples();
   }
 
+  holdGossip(kind: GossipKind, peer: string, ms: number): void {
+    this.post?.({ type: "holdGossip", kind, peer, ms });
+  }
+
   /** The gossip boundary's own counters: drops by reason, verdict timeouts, batches. */
   boundaryStats(): BoundaryStats {
     return this.cache.boundary();

@@ -135,6 +135,9 @@ port.on("message", (message: ToWorker) => {
       if (message.ok) serves.answered(message.id, message.method, message.value);
       else serves.failed(message.id, message.error);
       break;
+    case "holdGossip":
+      outbox.hold(message.kind, message.peer, message.ms);
+      break;
     case "gossipKinds":
       setGossipKinds(message.kinds);
       break;

@@ -46,11 +46,13 @@ const zeroBoundary = (): BoundaryStats => ({
   droppedCount: { block: 0, attestation: 0, aggregation: 0 },
   droppedBytes: { block: 0, attestation: 0, aggregation: 0 },
   verdictTimeouts: { block: 0, attestation: 0, aggregation: 0 },
+  droppedHeld: { block: 0, attestation: 0, aggregation: 0 },
   lateVerdicts: 0,
   batches: 0,
   items: 0,
   pendingItems: 0,
   pendingBytes: 0,
+  holds: 0,
 });
 /** Gauges only: nothing to fold across a restart, and zero while no worker has reported. */
 const zeroMemory = (): NetworkMemoryStats => ({
@@ -105,7 +107,7 @@ export class WorkerStatsCache {
       stats: addCounts(this.base.stats, this.latest.stats),
       labelled: addCounts(this.base.labelled, this.latest.labelled),
       peerScores: { ...addCounts(this.base.peerScores, this.latest.peerScores), bannedNow: 0, graylistedNow: 0 },
-      boundary: { ...addCounts(this.base.boundary, this.latest.boundary), pendingItems: 0, pendingBytes: 0 },
+      boundary: { ...addCounts(this.base.boundary, this.latest.boundary), pendingItems: 0, pendingBytes: 0, holds: 0 },
     };
     this.latest = zeroTotals();
     this.mesh = 0;
@@ -118,6 +120,7 @@ export class WorkerStatsCache {
     s.gossip_boundary_overload_count = drops.full_count;
     s.gossip_boundary_overload_bytes = drops.full_bytes;
     s.gossip_verdict_timeouts = drops.verdict_timeout;
+    s.gossip_boundary_held = drops.peer_held;
     s.gossip_handler_errors = (s.gossip_handler_errors ?? 0) + this.handlerErrors;
     return s as NetworkStats;
   }

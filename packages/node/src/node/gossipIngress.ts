@@ -25,6 +25,7 @@ import type {
 } from "../chain/interface.ts";
 import type { DriverWork } from "../driver/driver.ts";
 import { BoundedQueue } from "../runtime/boundedQueue.ts";
+import { LaneHolds } from "../runtime/laneHolds.ts";
 import { PeerFairQueue } from "../runtime/peerFairQueue.ts";
 import type { SyncService } from "../sync/syncService.ts";
 
@@ -104,6 +105,11 @@ export class GossipIngress implements DriverWork {
   futureBlocks = 0;
   /** Block signatures the verifier could not answer (shut down, worker failed): checked at import instead. */
   blockSignatureFallbacks = 0;
+  /**
+   * Asks the network to hold a peer whose attestation lane overflowed (laneHolds.ts); set by
+   * register(), so an ingress fed only by tests and the API holds nobody.
+   */
+  private laneHolds: LaneHolds | null = null;
   readonly outcomes = { blocks: {} as Record<string, number>, attestations: {} as Record<string, number> };
   private readonly chain: BeaconChain;
   private readonly sync: SyncService;
@@ -167,6 +173,7 @@ export class GossipIngress implements DriverWork {
       onDrop: (item) => {
         this.drops.aggregated.queue_full++;
         item.done("ignore");
+        this.laneHolds?.overflowed("aggregation", item.peer);
       },
     });
     this.verified = new BoundedQueue({
@@ -184,6 +191,7 @@ export class GossipIngress implements DriverWork {
       onDrop: (item) => {
         this.drops.single.queue_full++;
         item.done("ignore");
+        this.laneHolds?.overflowed("attestation", item.peer);
       },
     });
   }
@@ -202,6 +210,7 @@ export class GossipIngress implements DriverWork {
   }
 
   register(network: INetwork): void {
+    this.laneHolds = new LaneHolds({ send: (kind, peer, ms) => network.holdGossip(kind, peer, ms) });
     network.setGossipHandler("block", (block, info) => this.enqueueBlock(block, "gossip", info.peer));
     network.setGossipHandler("attestation", (att, info) => this.enqueueAttestation(att, info.peer));
     network.setGossipHandler("aggregation", (agg, info) => this.enqueueAggregate(agg, info.peer));
@@ -452,6 +461,7 @@ export class GossipIngress implements DriverWork {
     out.future_blocks = this.futureBlocks;
     out.block_signature_fallback = this.blockSignatureFallbacks;
     out.verifier_dropped = this.verifierDrops;
+    out.lane_holds = this.laneHolds?.sent ?? 0;
     for (const [status, n] of Object.entries(this.outcomes.attestations)) out[`attestation_${status}`] = n;
     for (const [status, n] of Object.entries(this.outcomes.blocks)) out[`block_${status}`] = n;
     return out;

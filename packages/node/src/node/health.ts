@@ -114,7 +114,7 @@ function signingHealth(node: NodeView, currentSlot: number): NonNullable<NodeHea
 function networkDrops(stats: NetworkStats): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, n] of Object.entries(stats)) {
-    if (/rejected|invalid|rate_limited|overload|errors|timeouts/.test(name)) out[name] = n;
+    if (/rejected|invalid|rate_limited|overload|errors|timeouts|held/.test(name)) out[name] = n;
   }
   return out;
 }

@@ -257,6 +257,7 @@ export class MetricsBridge {
     if (boundary !== null) {
       // The network worker's gossip channel (no such queue while the network runs on the main thread).
       m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
+      m.runtime.queueDepth.set({ queue: "gossip_boundary_holds" }, boundary.holds);
       for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
         this.totals.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, {
           queue: "gossip_boundary",

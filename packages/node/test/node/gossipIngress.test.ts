@@ -9,9 +9,11 @@ import {
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
 import { Logger } from "@metronome/common";
+import type { INetwork } from "@metronome/network";
 import type { ChainService } from "../../src/chain/chainService.ts";
 import { Driver } from "../../src/driver/driver.ts";
 import { DEFAULT_QUEUE_LIMITS, GossipIngress } from "../../src/node/gossipIngress.ts";
+import { LANE_HOLD_MS } from "../../src/runtime/laneHolds.ts";
 import type { SyncService } from "../../src/sync/syncService.ts";
 import { SyncTracker } from "../../src/sync/syncState.ts";
 
@@ -106,6 +108,22 @@ describe("gossip ingress", () => {
       [...served].sort((a, b) => a - b),
       [1, 2, 100],
     );
+  });
+
+  it("an overflowing lane asks the network to hold that peer's votes (once per hold), never an honest peer's", () => {
+    const { ingress } = setup({ genesisStart: true, attestations: 64 });
+    const holds: string[] = [];
+    const network = {
+      setGossipHandler: () => {},
+      holdGossip: (kind: string, peer: string, ms: number) => holds.push(`${kind}/${peer}/${ms}`),
+    } as unknown as INetwork;
+    ingress.register(network);
+    ingress.enqueueAttestation(attestationAt(10, 1), "honest-a");
+    for (let i = 0; i < 1000; i++) ingress.enqueueAttestation(attestationAt(10, 100), "flooder");
+    ingress.enqueueAttestation(attestationAt(10, 2), "honest-b");
+    assert.equal(ingress.drops.single.queue_full, 1000 + 2 - 64, "the queue's own policy is unchanged");
+    assert.deepEqual(holds, [`attestation/flooder/${LANE_HOLD_MS}`], "938 drops, one hold asked for");
+    assert.equal(ingress.dropCounters().lane_holds, 1);
   });
 });
 
