@@ -34,7 +34,7 @@ FROM ${BASE_IMAGE}
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /app /app
 # The wrapper starts node with NODE_RUNTIME_FLAGS (packages/common/src/runtimeFlags.ts).
-RUN printf '#!/bin/sh\nexec /usr/local/bin/node --max-semi-space-size=32 --expose-gc /app/packages/node/src/bin/metronome.ts "$@"\n' \
+RUN printf '#!/bin/sh\nexec /usr/local/bin/node --max-semi-space-size=32 --expose-gc --no-memory-reducer-favors-memory /app/packages/node/src/bin/metronome.ts "$@"\n' \
       > /usr/local/bin/metronome \
   && chmod 0755 /usr/local/bin/metronome \
   && groupadd --system --gid 10001 metronome \

@@ -15,7 +15,13 @@ const PNPM = "pnpm@10.34.8";
 const TEST_GLOBS = ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"];
 // The V8 flags a node starts with: NODE_RUNTIME_FLAGS in packages/common/src/runtimeFlags.ts (this
 // file runs on the machine's Node before the workspace is installed, so it cannot import them).
-const METRONOME = ["node", "--max-semi-space-size=32", "--expose-gc", "packages/node/src/bin/metronome.ts"];
+const METRONOME = [
+  "node",
+  "--max-semi-space-size=32",
+  "--expose-gc",
+  "--no-memory-reducer-favors-memory",
+  "packages/node/src/bin/metronome.ts",
+];
 /** The import-graph check (no cycles, packages depend downwards only; rules in .dependency-cruiser.mjs). */
 const DEPS = ["depcruise", "--config", ".dependency-cruiser.mjs", "--output-type", "err", "packages", "test", "bench"];
 

@@ -24,8 +24,23 @@ export const DRIVER_SEMI_SPACE_MIB = 32;
  */
 export const EXPOSE_GC_FLAG = "--expose-gc";
 
+/**
+ * V8's memory reducer starts a full collection once a busy heap goes quiet (as the driver's does
+ * when a flood stops or its sender is cut off). By default that collection also compacts the whole
+ * heap in one pause: on the driver thread, after a valid-signature flood, 115-240 ms with the event
+ * loop stopped (--trace-gc, docs/performance.md). With this flag the reducer's collections are
+ * ordinary ones (their atomic pause 4-6 ms on the same flood: marking stays incremental); freed
+ * pages are still given back, the network worker's last-resort collections still compact its heap.
+ * Node refuses it in NODE_OPTIONS: it goes on the command line.
+ */
+export const PLAIN_MEMORY_REDUCER_FLAG = "--no-memory-reducer-favors-memory";
+
 /** The flags, as `node` takes them before the script. */
-export const NODE_RUNTIME_FLAGS: readonly string[] = [`--max-semi-space-size=${DRIVER_SEMI_SPACE_MIB}`, EXPOSE_GC_FLAG];
+export const NODE_RUNTIME_FLAGS: readonly string[] = [
+  `--max-semi-space-size=${DRIVER_SEMI_SPACE_MIB}`,
+  EXPOSE_GC_FLAG,
+  PLAIN_MEMORY_REDUCER_FLAG,
+];
 
 /** NODE_OPTIONS's words, then the command line's: the order V8 reads them in, so the last one wins. */
 function startupWords(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
@@ -59,8 +74,11 @@ export function runtimeFlagsShortfall(execArgv: readonly string[], nodeOptions: 
   if (semiSpace === null || semiSpace < DRIVER_SEMI_SPACE_MIB) {
     missing.push(`young-generation semi-space is ${semiSpace === null ? "V8's default" : `${semiSpace} MiB`}`);
   }
-  if (!startupWords(execArgv, nodeOptions).some((w) => w === EXPOSE_GC_FLAG || w === "--expose_gc"))
+  const words = startupWords(execArgv, nodeOptions);
+  if (!words.some((w) => w === EXPOSE_GC_FLAG || w === "--expose_gc"))
     missing.push("the network worker cannot collect its heap");
+  if (!words.some((w) => w === PLAIN_MEMORY_REDUCER_FLAG || w === "--no_memory_reducer_favors_memory"))
+    missing.push("the memory reducer may stop the clock's thread to compact the heap");
   if (missing.length === 0) return null;
   return `${missing.join("; ")}: start node with ${NODE_RUNTIME_FLAGS.join(" ")} (after a flood the process would keep memory it no longer uses)`;
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=32 --expose-gc --no-memory-reducer-favors-memory
 // The shebang's flags are @metronome/common's NODE_RUNTIME_FLAGS (runtimeFlags.ts says why).
 import { buildCli } from "../cli/index.ts";
 
