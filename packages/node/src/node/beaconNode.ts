@@ -258,6 +258,7 @@ export class BeaconNode implements NodeView {
         onPass: (batchSize, durationMs, idle) => metricsBridge.onPass(batchSize, durationMs, idle),
         hooks: {
           onInterval: (due) => {
+            slotLogger.lateTick(due);
             runIntervalDuties(due, { chain, duties, clock });
             if (due.intervalInSlot === 4) {
               slotLogger.log(due.slot, chain, network.peerCount(), sync.state, driver.stats);

@@ -1,9 +1,17 @@
 // One line per slot for operators: where the head, justification and finality are, and how the
 // node is keeping time.
 import { shortRoot } from "@metronome/chain";
+import type { DueInterval } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
 import type { ChainQueries } from "../chain/interface.ts";
 import type { DriverStats } from "../driver/driver.ts";
+
+/**
+ * A tick serviced this much after its boundary gets a line of its own, naming the slot and the
+ * interval (the lateness histogram cannot say which duty was late): half the 50 ms a tick may be
+ * late at worst under a flood (the clock's target), ten times an idle node's typical lateness.
+ */
+export const LATE_TICK_LOG_MS = 25;
 
 export class SlotLogger {
   private readonly logger: Logger;
@@ -32,5 +40,16 @@ export class SlotLogger {
       missed: driver.intervalsMissed,
     });
     this.lastTicks = driver.ticks;
+  }
+
+  /** One line for a tick serviced LATE_TICK_LOG_MS or more after its boundary; replays stay quiet. */
+  lateTick(due: Pick<DueInterval, "slot" | "intervalInSlot" | "lateMs" | "caughtUp">): boolean {
+    if (due.caughtUp || due.lateMs < LATE_TICK_LOG_MS) return false;
+    this.logger.info("interval tick late", {
+      slot: due.slot,
+      interval: due.intervalInSlot,
+      late_ms: Math.round(due.lateMs),
+    });
+    return true;
   }
 }
