@@ -7,6 +7,7 @@ export {
   MAX_BATCH_ITEMS,
   VERDICT_DEADLINE_MS,
 } from "./boundary/gossipOutbox.ts";
+export { HoldTable, holdKey } from "./boundary/holdTable.ts";
 export type { BoundaryStats } from "./boundary/messages.ts";
 export { MAX_FRAME_CHUNK_SIZE, MAX_PAYLOAD_SIZE } from "./encoding/limits.ts";
 export { compressBlock, uncompressBlock } from "./encoding/snappyBlock.ts";

@@ -10,6 +10,7 @@
 // Pure logic: the port, the scheduler and the clock are injected.
 import type { GossipVerdict } from "../gossip/router.ts";
 import type { GossipKind } from "../gossip/topics.ts";
+import { HoldTable, holdKey } from "./holdTable.ts";
 import type { BoundaryStats, GossipWorkItem } from "./messages.ts";
 
 export type ChannelLimits = { items: number; bytes: number };
@@ -93,8 +94,7 @@ export class GossipOutbox {
   private readonly pending = new Map<number, Pending>();
   private readonly pendingItems = perKind(() => 0);
   private readonly pendingBytes = perKind(() => 0);
-  /** Held (kind, peer) keys and when each hold ends; insertion order is not end order. */
-  private readonly holds = new Map<string, number>();
+  private readonly holds = new HoldTable(MAX_GOSSIP_HOLDS);
   private batch: GossipWorkItem[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
@@ -122,7 +122,7 @@ export class GossipOutbox {
   /** Queues a message for the driver thread; resolves to its verdict (IGNORE when dropped or late). */
   offer(item: NewItem): Promise<GossipVerdict> | GossipVerdict {
     const { kind, bytes } = item;
-    if (this.holds.size > 0 && this.isHeld(kind, item.peer)) {
+    if (this.holds.size > 0 && this.holds.isHeld(holdKey(kind, item.peer), this.now())) {
       this.counters.droppedHeld[kind]++;
       return "ignore";
     }
@@ -158,19 +158,13 @@ export class GossipOutbox {
    */
   hold(kind: GossipKind, peer: string, ms: number): void {
     if (!(ms > 0)) return;
-    const key = holdKey(kind, peer);
     const now = this.now();
-    this.holds.delete(key);
-    if (this.holds.size >= MAX_GOSSIP_HOLDS) this.forgetHolds(now);
-    this.holds.set(key, now + Math.min(ms, MAX_GOSSIP_HOLD_MS));
+    this.holds.hold(holdKey(kind, peer), now + Math.min(ms, MAX_GOSSIP_HOLD_MS), now);
   }
 
   /** Holds in force now (a gauge for tests and diagnostics). */
   holdCount(): number {
-    const now = this.now();
-    let n = 0;
-    for (const until of this.holds.values()) if (until > now) n++;
-    return n;
+    return this.holds.activeCount(this.now());
   }
 
   /** Posts the batch being filled (normally called by the scheduler, once per loop turn). */
@@ -240,29 +234,6 @@ export class GossipOutbox {
     };
   }
 
-  private isHeld(kind: GossipKind, peer: string): boolean {
-    const key = holdKey(kind, peer);
-    const until = this.holds.get(key);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.holds.delete(key);
-    return false;
-  }
-
-  /** Makes room for one more hold: every ended hold goes, else the one that ends soonest. */
-  private forgetHolds(now: number): void {
-    let soonest: string | null = null;
-    let soonestUntil = Number.POSITIVE_INFINITY;
-    for (const [key, until] of this.holds) {
-      if (until <= now) this.holds.delete(key);
-      else if (until < soonestUntil) {
-        soonest = key;
-        soonestUntil = until;
-      }
-    }
-    if (this.holds.size >= MAX_GOSSIP_HOLDS && soonest !== null) this.holds.delete(soonest);
-  }
-
   private settle(id: number, entry: Pending, verdict: GossipVerdict): void {
     this.pending.delete(id);
     this.pendingItems[entry.kind]--;
@@ -270,5 +241,3 @@ export class GossipOutbox {
     entry.resolve(verdict);
   }
 }
-
-const holdKey = (kind: GossipKind, peer: string) => `${kind}/${peer}`;

@@ -6,6 +6,7 @@
 // asks the network to hold that peer's messages of that kind for a moment (INetwork.holdGossip).
 // This decides when to ask: at most once per hold, so an overflowing lane costs one message per
 // LANE_HOLD_MS, not one per dropped vote. Pure logic: the sender and the clock are injected.
+import { HoldTable, holdKey } from "@metronome/network";
 
 /**
  * How long a peer's messages of one kind are held after its lane overflowed. The lane (up to 1024
@@ -16,8 +17,8 @@
 export const LANE_HOLD_MS = 250;
 /**
  * Holds remembered at once (kind, peer): a queue has 64 peer lanes per kind, so 256 is every lane
- * of both kinds twice over; past it the oldest entry is forgotten (that peer may be held again a
- * little early). A key is a kind and a peer id (at most ~70 bytes): the map stays under ~32 KiB.
+ * of both kinds twice over; past it the one that ends soonest is forgotten (that peer may be held
+ * again a little early). A key is a kind and a peer id (at most ~70 bytes): under ~32 KiB.
  */
 export const MAX_LANE_HOLDS = 256;
 
@@ -36,40 +37,33 @@ export class LaneHolds {
   suppressed = 0;
   private readonly send: LaneHoldsOptions["send"];
   private readonly holdMs: number;
-  private readonly maxEntries: number;
   private readonly now: () => number;
-  /** (kind, peer) -> when the hold last asked for ends; insertion order is ask order. */
-  private readonly until = new Map<string, number>();
+  /** The holds asked for, and when each ends. */
+  private readonly asked: HoldTable;
 
   constructor(options: LaneHoldsOptions) {
     this.send = options.send;
     this.holdMs = options.holdMs ?? LANE_HOLD_MS;
-    this.maxEntries = options.maxEntries ?? MAX_LANE_HOLDS;
+    this.asked = new HoldTable(options.maxEntries ?? MAX_LANE_HOLDS);
     this.now = options.now ?? Date.now;
   }
 
   /** A vote from `peer` was dropped because its lane was full. Peerless (local) votes are never held. */
   overflowed(kind: HeldKind, peer: string | null): void {
     if (peer === null) return;
-    const key = `${kind}/${peer}`;
+    const key = holdKey(kind, peer);
     const now = this.now();
-    const until = this.until.get(key);
-    if (until !== undefined && until > now) {
+    if (this.asked.isHeld(key, now)) {
       this.suppressed++;
       return;
     }
-    this.until.delete(key);
-    if (this.until.size >= this.maxEntries) {
-      const oldest = this.until.keys().next().value;
-      if (oldest !== undefined) this.until.delete(oldest);
-    }
-    this.until.set(key, now + this.holdMs);
+    this.asked.hold(key, now + this.holdMs, now);
     this.sent++;
     this.send(kind, peer, this.holdMs);
   }
 
   /** Entries remembered (bounded by maxEntries). */
   get size(): number {
-    return this.until.size;
+    return this.asked.size;
   }
 }

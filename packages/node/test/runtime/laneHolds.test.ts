@@ -45,7 +45,7 @@ describe("LaneHolds", () => {
     );
   });
 
-  it("remembers at most maxEntries holds, forgetting the oldest first", () => {
+  it("remembers at most maxEntries holds, forgetting the one that ends soonest (the oldest: holds are all as long)", () => {
     const { lane, sent } = holds(3);
     for (const peer of ["a", "b", "c", "d"]) lane.overflowed("attestation", peer);
     assert.equal(lane.size, 3);
