@@ -1,8 +1,6 @@
 // Per-process figures from Linux's /proc: CPU seconds (whole process and its main thread), RSS, and
 // bytes moved through read/write system calls (sockets included, so a node's network traffic).
-
-/** USER_HZ on Linux: /proc CPU times are in these ticks. */
-const CLOCK_TICKS = 100;
+import { statCpuSeconds } from "../../packages/flood/src/targetProbe.ts";
 
 export interface ProcSample {
   cpuSeconds: number;
@@ -12,11 +10,6 @@ export interface ProcSample {
   /** Bytes read and written by system calls (rchar, wchar): sockets, pipes and files. */
   readBytes: number;
   writtenBytes: number;
-}
-
-function cpuOf(statText: string): number {
-  const fields = statText.slice(statText.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function readText(path: string): Promise<string> {
@@ -34,8 +27,8 @@ export async function procSample(pid: number): Promise<ProcSample | null> {
       readText(`/proc/${pid}/io`),
     ]);
     return {
-      cpuSeconds: cpuOf(stat),
-      mainThreadCpuSeconds: cpuOf(mainStat),
+      cpuSeconds: statCpuSeconds(stat),
+      mainThreadCpuSeconds: statCpuSeconds(mainStat),
       rssMiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024,
       readBytes: Number(/rchar:\s+(\d+)/.exec(io)?.[1] ?? 0),
       writtenBytes: Number(/wchar:\s+(\d+)/.exec(io)?.[1] ?? 0),

@@ -30,9 +30,14 @@ function statFields(stat: string): string[] {
 const cpuSecondsOf = (fields: readonly string[]) => (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 const niceOf = (fields: readonly string[]) => Number(fields[16]);
 
+/** User + system CPU seconds in the text of a /proc `stat` file (a process's or a thread's). */
+export function statCpuSeconds(statText: string): number {
+  return cpuSecondsOf(statFields(statText));
+}
+
 export function procCpuSeconds(pid: number): number | null {
   try {
-    return cpuSecondsOf(statFields(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return null;
   }
