@@ -46,6 +46,20 @@ export const RUNTIME_CLOCK = {
     labels: ["quantile"],
     labelValues: { quantile: EVENT_LOOP_QUANTILES },
   },
+  driverThreadCpuSeconds: {
+    name: "metronome_driver_thread_cpu_seconds_total",
+    type: "counter",
+    help: "Time the driver thread (slot clock, fork choice, duties) spent on a CPU (Linux scheduler statistics)",
+    labels: [],
+  },
+  driverThreadCpuWaitSeconds: {
+    name: "metronome_driver_thread_cpu_wait_seconds_total",
+    type: "counter",
+    help:
+      "Time the driver thread was ready to run but waiting for a CPU (Linux scheduler statistics): " +
+      "tick lateness the machine caused, not the node's own work",
+    labels: [],
+  },
   // In-node validators' signing gate
   slashingProtectionRefusals: {
     name: "metronome_slashing_protection_refusals_total",

@@ -17,6 +17,7 @@ import {
   toHex,
 } from "@metronome/chain";
 import { IntervalTracker, SlotClock } from "@metronome/clock";
+import { readMainThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import type { Logger } from "@metronome/common";
 import { genesisStateOf } from "@metronome/common";
 import {
@@ -57,6 +58,7 @@ import { createNetwork } from "./networkWiring.ts";
 import type { NodeView } from "./nodeView.ts";
 import type { NodeOptions } from "./options.ts";
 import { SlotLogger } from "./slotLogger.ts";
+import { startTickCpuSampling, TickCpuWatch } from "./tickCpuWatch.ts";
 import { validatorRoutes } from "./validatorApiWiring.ts";
 
 export const NODE_VERSION = "0.1.0";
@@ -88,6 +90,8 @@ export class BeaconNode implements NodeView {
   /** Dropped connections, refused requests and API signature verdicts (metrics). */
   readonly apiStats = new ApiServerStats();
   private readonly startedAtMs = Date.now();
+  /** Ends the notes taken before each boundary for the late-tick line (set once the driver runs). */
+  private stopTickCpuSampling: () => void = () => {};
 
   private constructor(parts: {
     options: NodeOptions;
@@ -244,6 +248,7 @@ export class BeaconNode implements NodeView {
       ingress.register(network);
       sync.setBlockSubmitter((blocks, source, peer) => ingress.submitBlocks(blocks, source, peer));
       const slotLogger = new SlotLogger(logger.child("slot"));
+      const tickCpu = new TickCpuWatch({ read: readMainThreadCpuTimes, now: () => clock.now() });
 
       const tracker = new IntervalTracker({
         clock,
@@ -258,7 +263,7 @@ export class BeaconNode implements NodeView {
         onPass: (batchSize, durationMs, idle) => metricsBridge.onPass(batchSize, durationMs, idle),
         hooks: {
           onInterval: (due) => {
-            slotLogger.lateTick(due);
+            slotLogger.lateTick(due, tickCpu);
             runIntervalDuties(due, { chain, duties, clock });
             if (due.intervalInSlot === 4) {
               slotLogger.log(due.slot, chain, network.peerCount(), sync.state, driver.stats);
@@ -309,6 +314,10 @@ export class BeaconNode implements NodeView {
       network.subscribe(subnets);
       sync.start();
       driver.start();
+      node.stopTickCpuSampling = startTickCpuSampling(tickCpu, {
+        now: () => clock.now(),
+        nextBoundaryAfter: (ms) => clock.nextIntervalBoundaryMs(ms),
+      });
       await node.startApi();
       await node.startMetrics();
       logger.info("node started", {
@@ -390,6 +399,7 @@ export class BeaconNode implements NodeView {
   async stop(): Promise<void> {
     this.logger.info("stopping");
     await this.driver.stop();
+    this.stopTickCpuSampling();
     // A duty between its slashing-protection write and its publish finishes before the network stops.
     await this.duties.idle();
     this.sync.stop();

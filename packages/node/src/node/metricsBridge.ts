@@ -5,6 +5,7 @@
 
 import type { BlsVerifierStats } from "@metronome/bls";
 import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
+import { readMainThreadCpuTimes, type ThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import type { Histogram, MetronomeMetrics } from "@metronome/metrics";
 import {
   boundaryDrops,
@@ -51,8 +52,18 @@ export class MetricsBridge {
   private readonly validationSampler: RateSampler;
   private readonly verificationSamplers: Record<AttestationKind, RateSampler>;
 
-  constructor(metrics: MetronomeMetrics, opts: { sampleIntervalMs?: number; now?: () => number } = {}) {
+  private readonly readDriverThreadCpu: () => ThreadCpuTimes | null;
+
+  /**
+   * `readDriverThreadCpu`: the driver thread's scheduler times (default: the main thread's, from
+   * /proc; null where the kernel does not say, and the two counters then stay at 0).
+   */
+  constructor(
+    metrics: MetronomeMetrics,
+    opts: { sampleIntervalMs?: number; now?: () => number; readDriverThreadCpu?: () => ThreadCpuTimes | null } = {},
+  ) {
     this.m = metrics;
+    this.readDriverThreadCpu = opts.readDriverThreadCpu ?? readMainThreadCpuTimes;
     const interval = opts.sampleIntervalMs ?? TIMING_SAMPLE_INTERVAL_MS;
     this.validationSampler = new RateSampler(interval, opts.now);
     this.verificationSamplers = {
@@ -142,6 +153,15 @@ export class MetricsBridge {
     };
   }
 
+  /** The driver thread's time on a CPU and waiting for one, since the node started (part of sync). */
+  syncDriverThreadCpu(): void {
+    const times = this.readDriverThreadCpu();
+    if (times === null) return;
+    const { runtime } = this.m;
+    this.totals.advance(runtime.driverThreadCpuSeconds, "driver_cpu", times.onCpuMs / 1000);
+    this.totals.advance(runtime.driverThreadCpuWaitSeconds, "driver_cpu_wait", times.runQueueWaitMs / 1000);
+  }
+
   /** Mirrors every component counter and gauge into the registry. */
   sync(node: NodeView): void {
     const { m } = this;
@@ -161,6 +181,7 @@ export class MetricsBridge {
 
     const stats = node.driver.stats;
     this.totals.advance(m.runtime.intervalsMissed, "intervals_missed", stats.intervalsMissed);
+    this.syncDriverThreadCpu();
 
     const ingress = node.ingress;
     for (const [queue, q] of [

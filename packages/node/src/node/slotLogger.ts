@@ -5,6 +5,7 @@ import type { DueInterval } from "@metronome/clock";
 import type { Logger } from "@metronome/common";
 import type { ChainQueries } from "../chain/interface.ts";
 import type { DriverStats } from "../driver/driver.ts";
+import type { TickCpuWatch } from "./tickCpuWatch.ts";
 
 /**
  * A tick serviced this much after its boundary gets a line of its own, naming the slot and the
@@ -42,14 +43,33 @@ export class SlotLogger {
     this.lastTicks = driver.ticks;
   }
 
-  /** One line for a tick serviced LATE_TICK_LOG_MS or more after its boundary; replays stay quiet. */
-  lateTick(due: Pick<DueInterval, "slot" | "intervalInSlot" | "lateMs" | "caughtUp">): boolean {
+  /**
+   * One line for a tick serviced LATE_TICK_LOG_MS or more after its boundary; replays stay quiet.
+   * With `cpu`, the line also says how the driver thread spent the moments before: on a CPU (the
+   * node's own work) or waiting for one (the machine's).
+   */
+  lateTick(
+    due: Pick<DueInterval, "slot" | "intervalInSlot" | "lateMs" | "caughtUp" | "boundaryMs">,
+    cpu?: Pick<TickCpuWatch, "explain">,
+  ): boolean {
     if (due.caughtUp || due.lateMs < LATE_TICK_LOG_MS) return false;
+    const share = cpu?.explain(due.boundaryMs) ?? null;
     this.logger.info("interval tick late", {
       slot: due.slot,
       interval: due.intervalInSlot,
       late_ms: Math.round(due.lateMs),
+      ...(share === null
+        ? {}
+        : {
+            window_ms: tenths(share.windowMs),
+            on_cpu_ms: tenths(share.onCpuMs),
+            cpu_wait_ms: tenths(share.cpuWaitMs),
+          }),
     });
     return true;
   }
+}
+
+function tenths(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type BlsVerifierStats, emptyBatchTotals } from "@metronome/bls";
+import type { ThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import { createMetrics, type MetronomeMetrics } from "@metronome/metrics";
 import { LabelledNetworkCounters } from "@metronome/network";
 import { MetricsBridge } from "../../src/node/metricsBridge.ts";
@@ -346,5 +347,35 @@ describe("MetricsBridge vote coverage", () => {
     assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "evicted_count" }), 1);
     assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "evicted_bytes" }), 6);
     assert.equal(await value(m, "metronome_orphan_blocks_dropped_total", { reason: "too_large" }), 2);
+  });
+});
+
+describe("MetricsBridge: the driver thread's CPU time", () => {
+  it("advances on-CPU and waiting-for-a-CPU seconds by what the scheduler added, never backwards", async () => {
+    const m = metrics();
+    let times: ThreadCpuTimes | null = { onCpuMs: 1_500, runQueueWaitMs: 250, timeslices: 40 };
+    const bridge = new MetricsBridge(m, { readDriverThreadCpu: () => times });
+    bridge.syncDriverThreadCpu();
+    assert.equal(await value(m, "metronome_driver_thread_cpu_seconds_total"), 1.5);
+    assert.equal(await value(m, "metronome_driver_thread_cpu_wait_seconds_total"), 0.25);
+    times = { onCpuMs: 1_700, runQueueWaitMs: 1_250, timeslices: 90 };
+    bridge.syncDriverThreadCpu();
+    assert.equal(await value(m, "metronome_driver_thread_cpu_seconds_total"), 1.7);
+    assert.equal(await value(m, "metronome_driver_thread_cpu_wait_seconds_total"), 1.25);
+    // A kernel that stops answering leaves the counters where they were.
+    times = null;
+    bridge.syncDriverThreadCpu();
+    assert.equal(await value(m, "metronome_driver_thread_cpu_wait_seconds_total"), 1.25);
+  });
+
+  it("reads this process's main thread by default (Linux)", { skip: process.platform !== "linux" }, async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    const spinUntil = performance.now() + 30;
+    while (performance.now() < spinUntil) {
+      // on a CPU for 30 ms
+    }
+    bridge.syncDriverThreadCpu();
+    assert.ok((await value(m, "metronome_driver_thread_cpu_seconds_total")) >= 0.02);
   });
 });
