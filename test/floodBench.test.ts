@@ -202,6 +202,9 @@ describe("flood bench: table, JSON and curve", () => {
     headFinalizedGapMax: 3,
     setsPerBusySecond: 640,
     setsPerVerifierCpuSecond: 450,
+    driverOnCpuMsPerSec: 41.26,
+    driverCpuWaitMsPerSec: 12.04,
+    reclaimCpuMsPerSec: 48.5,
     rssEndMiB: 300,
   });
   const after2 = result("after flood 2x", "recovery", { durationS: 60, rssEndMiB: 250 });
@@ -248,6 +251,8 @@ describe("flood bench: table, JSON and curve", () => {
     // 450 sets per CPU second of the verifier's threads against 500 per CPU second idle.
     assert.equal(cell("  sets per verifier-thread CPU second", "flood 2x"), "450");
     assert.equal(cell("  same, vs same-batch blst per CPU second, idle %", "flood 2x"), "90");
+    assert.equal(cell("driver thread on a CPU / waiting for one, ms per s", "flood 2x"), "41.3 / 12.0");
+    assert.equal(cell("kernel reclaim threads (kdamond, kswapd) CPU ms per s", "flood 2x"), "48.5");
     assert.equal(cell("RSS after the flood: s later / MiB", "flood 2x"), "60 / 250");
     assert.equal(cell("RSS after the flood: s later / MiB", "no flood"), "-");
     for (const figure of [

@@ -98,6 +98,11 @@ export function floodRows(
     row("intervals missed (counter)", (r) => fmt(s(r).intervalsMissed)),
     row("last tick age max ms (health)", (r) => fmt(s(r).lastTickAgeMaxMs)),
     row("driver pass p99 ms", (r) => fmt(s(r).driverPassP99Ms, 1)),
+    row(
+      "driver thread on a CPU / waiting for one, ms per s",
+      (r) => `${fmt(s(r).driverOnCpuMsPerSec, 1)} / ${fmt(s(r).driverCpuWaitMsPerSec, 1)}`,
+    ),
+    row("kernel reclaim threads (kdamond, kswapd) CPU ms per s", (r) => fmt(s(r).reclaimCpuMsPerSec, 1)),
     row("head - finalized max slots", (r) => fmt(s(r).headFinalizedGapMax)),
     row("clock - head max slots", (r) => fmt(s(r).currentHeadGapMax)),
     row("finalized slot start -> end", (r) => `${fmt(s(r).finalizedStart)} -> ${fmt(s(r).finalizedEnd)}`),

@@ -36,6 +36,11 @@ export interface PeriodSummary {
    * preempted (they run 10 nice steps below the driver by design) does not count as their cost.
    */
   setsPerVerifierCpuSecond: number;
+  /** The driver thread's milliseconds on a CPU, and ready but waiting for one, per second of the period. */
+  driverOnCpuMsPerSec: number;
+  driverCpuWaitMsPerSec: number;
+  /** Milliseconds per second the kernel's memory-reclaim threads ran, machine-wide (kdamond, kswapd). */
+  reclaimCpuMsPerSec: number;
   acceptedPerSec: number;
   bufferedPerSec: number;
   invalidSignaturePerSec: number;
@@ -118,6 +123,11 @@ function maxOf(values: number[]): number {
   return finite.length === 0 ? Number.NaN : Math.max(...finite);
 }
 
+/** How much a cumulative figure grew per second over the period; NaN when either end is unknown. */
+function perSecond(first: number | null, last: number | null, seconds: number): number {
+  return first === null || last === null || !(seconds > 0) ? Number.NaN : (last - first) / seconds;
+}
+
 function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
@@ -163,6 +173,9 @@ export function summarizeSamples(
     setsPerBusySecond: Number.NaN,
     verifierBusyShare: Number.NaN,
     setsPerVerifierCpuSecond: Number.NaN,
+    driverOnCpuMsPerSec: Number.NaN,
+    driverCpuWaitMsPerSec: Number.NaN,
+    reclaimCpuMsPerSec: Number.NaN,
     acceptedPerSec: Number.NaN,
     bufferedPerSec: Number.NaN,
     invalidSignaturePerSec: Number.NaN,
@@ -239,6 +252,9 @@ export function summarizeSamples(
       last.verifierCpuSeconds > first.verifierCpuSeconds
         ? (last.blsSetsVerified - first.blsSetsVerified) / (last.verifierCpuSeconds - first.verifierCpuSeconds)
         : Number.NaN,
+    driverOnCpuMsPerSec: perSecond(first.driverCpuSeconds, last.driverCpuSeconds, seconds) * 1000,
+    driverCpuWaitMsPerSec: perSecond(first.driverCpuWaitSeconds, last.driverCpuWaitSeconds, seconds) * 1000,
+    reclaimCpuMsPerSec: perSecond(first.reclaimCpuSeconds, last.reclaimCpuSeconds, seconds) * 1000,
     acceptedPerSec: accepted / seconds,
     bufferedPerSec: buffered / seconds,
     invalidSignaturePerSec: badSig / seconds,

@@ -52,18 +52,29 @@ export interface ProbeSample {
   cpuSeconds: number | null;
   /** The same for its signature-verification threads alone (targetProbe.ts verifierThreadCpu). */
   verifierCpuSeconds: number | null;
+  /**
+   * The driver thread's time on a CPU and waiting for one (metronome_driver_thread_cpu_seconds_total,
+   * metronome_driver_thread_cpu_wait_seconds_total): tick lateness that is the node's own work vs
+   * the machine's.
+   */
+  driverCpuSeconds: number;
+  driverCpuWaitSeconds: number;
+  /** CPU seconds of the kernel's memory-reclaim threads, machine-wide (targetProbe.ts reclaimThreadCpu). */
+  reclaimCpuSeconds: number | null;
+}
+
+/** What the probe reads from /proc beside the scrape (null where it cannot say). */
+export interface ProcFigures {
+  cpuSeconds: number | null;
+  verifierCpuSeconds: number | null;
+  reclaimCpuSeconds: number | null;
 }
 
 function toRecord(map: Map<string, number>): Record<string, number> {
   return Object.fromEntries(map);
 }
 
-export function extractSample(
-  metricsText: string,
-  health: NodeHealth | null,
-  cpuSeconds: number | null,
-  verifierCpuSeconds: number | null = null,
-): ProbeSample {
+export function extractSample(metricsText: string, health: NodeHealth | null, proc: ProcFigures): ProbeSample {
   const m = parsePromText(metricsText);
   const drops = new Map<string, number>();
   for (const s of m.get("metronome_gossip_attestations_dropped_total") ?? []) {
@@ -106,8 +117,9 @@ export function extractSample(
     coverageApplied: promValue(m, "metronome_vote_coverage_votes_total", { result: "applied" }),
     coverageMissing: promValue(m, "metronome_vote_coverage_votes_total", { result: "missing" }),
     coverageRatio: promValue(m, "metronome_vote_coverage_ratio"),
+    driverCpuSeconds: promValue(m, "metronome_driver_thread_cpu_seconds_total"),
+    driverCpuWaitSeconds: promValue(m, "metronome_driver_thread_cpu_wait_seconds_total"),
     health,
-    cpuSeconds,
-    verifierCpuSeconds,
+    ...proc,
   };
 }

@@ -83,6 +83,42 @@ export function procVerifierCpuSeconds(pid: number, niceOffset: number): number 
   }
 }
 
+/**
+ * The kernel's memory-reclaim threads: kswapd (reclaim under memory pressure) and kdamond (DAMON,
+ * which a host may configure to page out cold memory). Under a kernel that does not preempt kernel
+ * code (preempt=none) a thread woken on their CPU waits for their burst to end, so their CPU time
+ * beside a period's tick lateness tells the machine's share from the node's.
+ */
+export const RECLAIM_THREAD_NAME = /^(kdamond|kswapd)/;
+
+/** The summed CPU seconds of the threads among `threads` whose name is a reclaim thread's. */
+export function reclaimThreadCpu(threads: readonly Pick<ThreadCpu, "comm" | "cpuSeconds">[]): number {
+  let total = 0;
+  for (const t of threads) if (RECLAIM_THREAD_NAME.test(t.comm)) total += t.cpuSeconds;
+  return total;
+}
+
+/** reclaimThreadCpu over the machine's processes (kernel threads are processes); null without /proc. */
+export function procReclaimCpuSeconds(): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const threads: Pick<ThreadCpu, "comm" | "cpuSeconds">[] = [];
+  for (const pid of pids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      if (!RECLAIM_THREAD_NAME.test(comm)) continue;
+      threads.push({ comm, cpuSeconds: statCpuSeconds(readFileSync(`/proc/${pid}/stat`, "utf8")) });
+    } catch {
+      // the process ended while we read
+    }
+  }
+  return reclaimThreadCpu(threads);
+}
+
 export class TargetProbe {
   readonly samples: ProbeSample[] = [];
   failedScrapes = 0;
@@ -123,12 +159,11 @@ export class TargetProbe {
       }
       const pid = this.opts.pid?.();
       const offset = this.opts.verifierNiceOffset;
-      const sample = extractSample(
-        metricsText,
-        health,
-        pid === undefined ? null : procCpuSeconds(pid),
-        pid === undefined || offset === undefined ? null : procVerifierCpuSeconds(pid, offset),
-      );
+      const sample = extractSample(metricsText, health, {
+        cpuSeconds: pid === undefined ? null : procCpuSeconds(pid),
+        verifierCpuSeconds: pid === undefined || offset === undefined ? null : procVerifierCpuSeconds(pid, offset),
+        reclaimCpuSeconds: procReclaimCpuSeconds(),
+      });
       this.samples.push(sample);
       if (this.samples.length > (this.opts.maxSamples ?? DEFAULT_MAX_SAMPLES)) this.samples.shift();
       return sample;

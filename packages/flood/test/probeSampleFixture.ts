@@ -41,6 +41,9 @@ export function probeSample(tS: number, over: Partial<ProbeSample> = {}): ProbeS
     health: null,
     cpuSeconds: 0,
     verifierCpuSeconds: null,
+    driverCpuSeconds: 0,
+    driverCpuWaitSeconds: 0,
+    reclaimCpuSeconds: null,
     ...over,
   };
 }
