@@ -1,9 +1,11 @@
 // @libp2p/gossipsub keeps a peer-score delivery record for every message id for a fixed two
-// minutes (its TimeCacheDuration, not an option). Metronome sets no topic score parameters, so
-// nothing reads a record once its message is validated; under a flood of 2000+ messages/s these
-// records are the largest live structure on the heap (~100 MB). This gives them the seen-cache
-// lifetime instead. It reaches into the library's internals (version pinned): if their shape
-// changes it leaves them alone and returns false, and a test fails loudly.
+// minutes (its TimeCacheDuration, not an option). Metronome's scoring leaves mesh-delivery credit
+// (P3) off, so a record only matters while copies of its message still come from other peers: it
+// decides first delivery (P2) and whose copies of a rejected message are penalised (P4). Under a
+// flood every record, with its own Set of peers, was the largest live structure on the network
+// worker's heap. This gives them the copy window instead (gossipCopyWindowMs in options.ts). It
+// reaches into the library's internals (version pinned): if their shape changes it leaves them
+// alone and returns false, and a test fails loudly.
 
 interface ExpiryEntry {
   msgId: string;

@@ -51,6 +51,28 @@ export function gossipSeenTtlMs(slotDurationMs: number): number {
 }
 export const GOSSIP_SEEN_TTL_MS = gossipSeenTtlMs(4_000);
 
+/**
+ * The shortest copy window: longer than the node takes to give its verdict on a message
+ * (VERDICT_DEADLINE_MS, 3 s), so a record never expires while its message is still being validated.
+ */
+export const GOSSIP_MIN_COPY_WINDOW_MS = 4_000;
+
+/**
+ * How long gossipsub keeps what it needs only for copies of a message sent by other peers: the
+ * message's peer-score delivery record (first delivery; whose copies of a rejected message are
+ * penalised) and its fast id (a hash of the raw bytes, so a copy is dropped before decompression).
+ * Honest copies come while the message is validated and while peers still hold it in their message
+ * caches: GOSSIP_MCACHE_LENGTH heartbeats (4.2 s) from when they got it; twice that covers both.
+ * A later copy is still dropped as a duplicate, by the seen cache, which keeps ids for the full seen
+ * TTL: it is decompressed and hashed again first, and its sender is not penalised if the message was
+ * rejected. Kept for the 24 s seen TTL instead, the records (each with its own Set of peers) and fast
+ * ids were ~75 of the network worker's ~110 MiB live heap under a 4,800 msgs/s valid flood
+ * (docs/performance.md). Never longer than the seen TTL.
+ */
+export function gossipCopyWindowMs(heartbeatMs: number, seenTtlMs: number): number {
+  return Math.min(seenTtlMs, Math.max(GOSSIP_MIN_COPY_WINDOW_MS, 2 * GOSSIP_MCACHE_LENGTH * heartbeatMs));
+}
+
 /** One RPC frame may carry a maximal compressed payload plus protobuf framing. */
 const MAX_RPC_FRAME_BYTES = maxCompressedLength(MAX_PAYLOAD_SIZE) + 64 * 1024;
 

@@ -7,7 +7,8 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import { type GossipValueByKind, serializeGossipValue } from "../gossip/codec.ts";
 import { capDeliveryRecordLifetime } from "../gossip/deliveryRecords.ts";
-import { GOSSIP_SEEN_TTL_MS } from "../gossip/options.ts";
+import { capFastIdCacheLifetime } from "../gossip/fastIdCache.ts";
+import { GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, gossipCopyWindowMs } from "../gossip/options.ts";
 import { OutboundBacklogGuard } from "../gossip/outboundBacklog.ts";
 import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
 import { aggregationTopic, attestationTopic, blockTopic, type GossipKind } from "../gossip/topics.ts";
@@ -37,8 +38,10 @@ export class NetworkHost extends HostReader implements INetwork {
   private readonly gossipHandlers: GossipHandlers = {};
   private readonly listeners = new PeerListeners();
   private readonly connections = new ConnectionTracker(this.counters);
-  /** Whether gossipsub's delivery records got the seen-cache lifetime (see deliveryRecords.ts). */
+  /** Whether gossipsub's delivery records got the copy window's lifetime (see deliveryRecords.ts). */
   deliveryRecordsCapped = false;
+  /** Whether gossipsub's fast-id cache got the copy window's lifetime (see fastIdCache.ts). */
+  fastIdCacheCapped = false;
   /** Whether yamux streams send window updates at half the window, not after every frame. */
   yamuxUpdatesAtHalfWindow = false;
   private bootnodes: BootnodeDialer | undefined;
@@ -103,10 +106,12 @@ export class NetworkHost extends HostReader implements INetwork {
       );
     }
     this.node = node;
-    this.deliveryRecordsCapped = capDeliveryRecordLifetime(
-      node.services.pubsub,
+    const copyWindowMs = gossipCopyWindowMs(
+      this.options.gossipHeartbeatMs ?? GOSSIP_HEARTBEAT_MS,
       this.options.gossipSeenTtlMs ?? GOSSIP_SEEN_TTL_MS,
     );
+    this.deliveryRecordsCapped = capDeliveryRecordLifetime(node.services.pubsub, copyWindowMs);
+    this.fastIdCacheCapped = capFastIdCacheLifetime(node.services.pubsub, copyWindowMs);
     this.router = new GossipRouter(node.services.pubsub, {
       forkDigest: this.forkDigest,
       counters: this.counters,
