@@ -8,11 +8,13 @@
 // network worker; a BLS worker's heap peaks near 21 MiB and needs none): a pause there never lands
 // on the slot clock's thread.
 
+import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 
 /**
  * Below this much heap in use a worker is left to V8's own heuristics: the network worker holds
- * ~30 MiB idle and ~120-240 MiB live under a 5,000 msgs/s flood, so it is collected only then.
+ * ~30 MiB idle, and under a 5,000 msgs/s flood ~75 MiB live with 100-220 MiB in use between
+ * collections, so it is collected only then.
  */
 export const HEAP_REDUCER_FLOOR_BYTES = 128 * 2 ** 20;
 /**
@@ -21,8 +23,53 @@ export const HEAP_REDUCER_FLOOR_BYTES = 128 * 2 ** 20;
  * near 1% of that thread even under a flood (when the heap stays past the floor).
  */
 export const HEAP_REDUCER_INTERVAL_MS = 10_000;
+/**
+ * A thread busier than this share of the last interval is still working through a burst, so its
+ * freed pages are left pooled for it to reuse: a last-resort collection compacts the whole heap in
+ * one pause, and a busy thread would only grow back. The network worker's event loop was busy
+ * 72-95% of each 10 s under a 5,450 msgs/s valid flood and 2-10% on the same devnet without it
+ * (docs/performance.md).
+ */
+export const HEAP_REDUCER_QUIET_BUSY_SHARE = 0.25;
 
-/** The decision, apart from V8: collect when the heap in use is past the floor. */
+/** What a check reads: the heap in use, the heap V8 has committed, and how busy the thread was. */
+export interface HeapReading {
+  usedBytes: number;
+  committedBytes: number;
+  /** Share (0-1) of the time since the last check the thread's event loop was busy. */
+  busyShare: number;
+}
+
+/** A reducer's memory between checks. */
+export interface HeapReducerState {
+  /** A burst has grown the heap and its pages have not been given back yet. */
+  inBurst: boolean;
+  /** The heap committed right after the last release (0 before any). */
+  committedAfterRelease: number;
+}
+
+export type HeapReducerAction = "collect" | "release" | "wait";
+
+/**
+ * The decision, apart from V8. Past the floor in use: a full collection. Otherwise, once a burst has
+ * grown the heap (its use passed the floor, or V8 committed a floor's worth more than the last
+ * release left), one last-resort collection as soon as the thread is quiet. Reading the committed
+ * heap matters: once a flood's live set is small, V8's own collections can keep the heap in use
+ * under the floor at every check while it still commits 200 MiB, and a reducer that only looked
+ * at use never saw a burst and never gave those pages back.
+ */
+export function heapReducerAction(
+  reading: HeapReading,
+  state: HeapReducerState,
+  floorBytes = HEAP_REDUCER_FLOOR_BYTES,
+): HeapReducerAction {
+  if (shouldCollectHeap(reading.usedBytes, floorBytes)) return "collect";
+  const grew = reading.committedBytes >= state.committedAfterRelease + floorBytes;
+  if ((state.inBurst || grew) && reading.busyShare < HEAP_REDUCER_QUIET_BUSY_SHARE) return "release";
+  return "wait";
+}
+
+/** Collect when the heap in use is past the floor. */
 export function shouldCollectHeap(usedBytes: number, floorBytes = HEAP_REDUCER_FLOOR_BYTES): boolean {
   return usedBytes >= floorBytes;
 }
@@ -36,31 +83,38 @@ export function exposedGc(): ExposedGc | undefined {
   return typeof gc === "function" ? (gc as ExposedGc) : undefined;
 }
 
+/** This thread's heap, and its event loop's busy share since the previous call. */
+export function heapReader(): () => HeapReading {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const busyShare = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    const heap = getHeapStatistics();
+    return { usedBytes: heap.used_heap_size, committedBytes: heap.total_heap_size, busyShare };
+  };
+}
+
 /**
- * Checks every HEAP_REDUCER_INTERVAL_MS. While the heap in use is past the floor (a burst) it asks
- * for a full collection; at the first check below the floor after a burst it asks for one
- * last-resort collection, which also shrinks the heap and releases V8's page pool: after a 90 s
- * valid flood the network worker's regular collections had left 113 MiB committed and 145 MiB of
- * freed pages pooled, which the process kept resident. One per burst, on the worker's own thread
- * (~10-100 ms). Without --expose-gc it does nothing (`enabled` false) and V8 keeps its heuristics.
+ * Checks every HEAP_REDUCER_INTERVAL_MS and acts as heapReducerAction says. A last-resort collection
+ * also shrinks the heap and releases V8's page pool: after a 90 s valid flood the network worker's
+ * regular collections had left 113 MiB committed and 145 MiB of freed pages pooled, which the
+ * process kept resident. One per burst, on the worker's own thread (~10-200 ms). Without
+ * --expose-gc it does nothing (`enabled` false) and V8 keeps its heuristics.
  */
 export class HeapReducer {
   /** Collections asked for while past the floor, and last-resort ones after a burst. */
   collections = 0;
   releases = 0;
-  private inBurst = false;
+  private readonly state: HeapReducerState = { inBurst: false, committedAfterRelease: 0 };
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly gc: ExposedGc | undefined;
-  private readonly readUsedBytes: () => number;
+  private readonly read: () => HeapReading;
   private readonly floorBytes: number;
 
-  constructor(
-    gc = exposedGc(),
-    readUsedBytes = () => getHeapStatistics().used_heap_size,
-    floorBytes = HEAP_REDUCER_FLOOR_BYTES,
-  ) {
+  constructor(gc = exposedGc(), read = heapReader(), floorBytes = HEAP_REDUCER_FLOOR_BYTES) {
     this.gc = gc;
-    this.readUsedBytes = readUsedBytes;
+    this.read = read;
     this.floorBytes = floorBytes;
   }
 
@@ -81,14 +135,17 @@ export class HeapReducer {
 
   check(): void {
     if (this.gc === undefined) return;
-    if (shouldCollectHeap(this.readUsedBytes(), this.floorBytes)) {
+    const reading = this.read();
+    const action = heapReducerAction(reading, this.state, this.floorBytes);
+    if (action === "collect") {
       this.gc({ type: "major" });
       this.collections++;
-      this.inBurst = true;
-    } else if (this.inBurst) {
+      this.state.inBurst = true;
+    } else if (action === "release") {
       this.gc({ type: "major", flavor: "last-resort" });
       this.releases++;
-      this.inBurst = false;
+      this.state.inBurst = false;
+      this.state.committedAfterRelease = this.read().committedBytes;
     }
   }
 }

@@ -3,32 +3,65 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { HEAP_REDUCER_FLOOR_BYTES, HeapReducer, shouldCollectHeap } from "../src/heapReducer.ts";
+import {
+  HEAP_REDUCER_FLOOR_BYTES,
+  HEAP_REDUCER_QUIET_BUSY_SHARE,
+  type HeapReading,
+  HeapReducer,
+  heapReducerAction,
+} from "../src/heapReducer.ts";
+
+const MIB = 2 ** 20;
 
 describe("HeapReducer", () => {
-  it("collects while the heap is past the floor, then once as a last resort when the burst is over", () => {
-    let used = HEAP_REDUCER_FLOOR_BYTES - 1;
+  it("collects while the heap is past the floor, then once as a last resort when the thread is quiet", () => {
+    let reading: HeapReading = { usedBytes: HEAP_REDUCER_FLOOR_BYTES - 1, committedBytes: 40 * MIB, busyShare: 0.02 };
     const calls: string[] = [];
     const reducer = new HeapReducer(
       (options) => {
         calls.push(options?.flavor ?? "regular");
       },
-      () => used,
+      () => reading,
     );
     assert.equal(reducer.enabled, true);
     reducer.check();
     assert.deepEqual(calls, [], "below the floor and no burst: V8 is left alone");
-    used = 300 * 2 ** 20;
+    reading = { usedBytes: 300 * MIB, committedBytes: 400 * MIB, busyShare: 0.9 };
     reducer.check();
     reducer.check();
     assert.deepEqual(calls, ["regular", "regular"], "one collection per check while past the floor");
-    used = 30 * 2 ** 20; // the flood is over
+    reading = { usedBytes: 100 * MIB, committedBytes: 300 * MIB, busyShare: 0.8 }; // still flooded
     reducer.check();
+    assert.deepEqual(calls, ["regular", "regular"], "a busy thread keeps its pages to reuse");
+    reading = { usedBytes: 30 * MIB, committedBytes: 300 * MIB, busyShare: 0.03 }; // the flood is over
+    reducer.check();
+    reading = { usedBytes: 30 * MIB, committedBytes: 40 * MIB, busyShare: 0.03 };
     reducer.check();
     assert.deepEqual(calls, ["regular", "regular", "last-resort"], "one last-resort collection per burst");
     assert.equal(reducer.collections, 2);
     assert.equal(reducer.releases, 1);
-    assert.equal(shouldCollectHeap(HEAP_REDUCER_FLOOR_BYTES), true);
+  });
+
+  it("gives back a heap that grew while its use stayed under the floor at every check", () => {
+    // Once the live set is small, V8's own collections can keep the heap in use below the floor
+    // whenever the reducer looks, while the flood still makes V8 commit 200 MiB.
+    const state = { inBurst: false, committedAfterRelease: 0 };
+    const flooded = { usedBytes: 100 * MIB, committedBytes: 200 * MIB, busyShare: 0.8 };
+    assert.equal(heapReducerAction(flooded, state), "wait");
+    assert.equal(heapReducerAction({ ...flooded, busyShare: 0.05 }, state), "release");
+    assert.equal(heapReducerAction({ usedBytes: 30 * MIB, committedBytes: 60 * MIB, busyShare: 0.05 }, state), "wait");
+    // After a release that left 150 MiB committed (a large live set), only a floor's more is a burst.
+    const released = { inBurst: false, committedAfterRelease: 150 * MIB };
+    assert.equal(
+      heapReducerAction({ usedBytes: 120 * MIB, committedBytes: 200 * MIB, busyShare: 0 }, released),
+      "wait",
+    );
+    assert.equal(
+      heapReducerAction({ usedBytes: 120 * MIB, committedBytes: 280 * MIB, busyShare: 0 }, released),
+      "release",
+    );
+    assert.equal(heapReducerAction({ ...flooded, usedBytes: HEAP_REDUCER_FLOOR_BYTES }, state), "collect");
+    assert.equal(HEAP_REDUCER_QUIET_BUSY_SHARE < 0.5, true);
   });
 
   it("gives a burst's memory back to the OS (a real heap, in a child node with --expose-gc)", () => {
@@ -37,7 +70,7 @@ describe("HeapReducer", () => {
 const rss = () => process.memoryUsage().rss;
 let keep = []; for (let i = 0; i < 3e6; i++) keep.push({ a: i, b: "x" + i });
 let used = Infinity;
-const reducer = new HeapReducer(undefined, () => used, 1);
+const reducer = new HeapReducer(undefined, () => ({ usedBytes: used, committedBytes: 0, busyShare: 0 }), 1);
 reducer.check();
 keep = null; gc();
 const afterRegular = rss();
@@ -58,7 +91,11 @@ console.log(JSON.stringify({ afterRegular, afterRelease: rss(), releases: reduce
   });
 
   it("does nothing without a collector (node started without --expose-gc)", () => {
-    const reducer = new HeapReducer(undefined, () => Number.MAX_SAFE_INTEGER);
+    const reducer = new HeapReducer(undefined, () => ({
+      usedBytes: Number.MAX_SAFE_INTEGER,
+      committedBytes: Number.MAX_SAFE_INTEGER,
+      busyShare: 0,
+    }));
     assert.equal(reducer.enabled, false);
     reducer.start(1);
     reducer.check();
