@@ -1,7 +1,17 @@
 // The sliced render gives the same text as prom-client's, and lets a due timer run mid-scrape.
 import assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
 import { describe, it } from "node:test";
 import { createMetrics, renderMetricsInSlices } from "@metronome/metrics";
+
+/**
+ * Holds the thread until a just-scheduled 0 ms timer is due (node runs it no sooner than 1 ms
+ * later), so whether it runs mid-render depends on the render yielding, not on how fast it is.
+ */
+function untilTimerDue(): void {
+  const start = performance.now();
+  while (performance.now() - start < 2);
+}
 
 describe("renderMetricsInSlices", () => {
   it("renders exactly what registry.metrics() renders", async () => {
@@ -20,6 +30,7 @@ describe("renderMetricsInSlices", () => {
     setTimeout(() => {
       timerRanAt = rendering ? "during" : "after";
     }, 0);
+    untilTimerDue();
     await renderMetricsInSlices(m.registry, 4);
     rendering = false;
     assert.equal(timerRanAt, "during");
@@ -29,6 +40,7 @@ describe("renderMetricsInSlices", () => {
     setTimeout(() => {
       ownTimer = rendering ? "during" : "after";
     }, 0);
+    untilTimerDue();
     const text = await m.registry.metrics();
     rendering = false;
     await new Promise((resolve) => setTimeout(resolve, 5));
