@@ -42,8 +42,10 @@ export const COUNTER_NAMES = [
   "gossip_boundary_held",
   // Connections closed because their gossip outbound stream was lost (over its byte cap, or gone).
   "gossip_outbound_lost_disconnects",
-  // Full collections the network worker asked of V8 (heapReducer.ts; 0 on the main thread).
-  "network_heap_collections",
+  // Full collections the network worker asked of V8 while its heap was past the floor, and
+  // last-resort ones that gave a burst's pages back (heapReducer.ts; 0 on the main thread).
+  "network_heap_full_collections",
+  "network_heap_releases",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type NetworkStats = Readonly<Record<CounterName, number>>;

@@ -48,9 +48,11 @@ export const RUNTIME_PEERS = {
     name: "metronome_network_thread_heap_collections_total",
     type: "counter",
     help:
-      "Full V8 collections the network worker asked for: while its heap in use is past 128 MiB (at most one per 10 s), " +
-      "then one last-resort collection that gives the burst's memory back to the OS",
-    labels: [],
+      "Full V8 collections the network worker asked for, by kind: full (while its heap in use is past 128 MiB, at most " +
+      "one per 10 s), release (once a burst has grown its heap, a last-resort collection when the worker is quiet again, " +
+      "which gives the burst's memory back to the OS)",
+    labels: ["kind"],
+    labelValues: { kind: ["full", "release"] },
   },
   gossipOutboundBufferBytes: {
     name: "metronome_gossip_outbound_buffer_bytes",

@@ -105,7 +105,11 @@ function pushStats(): void {
   send({
     type: "stats",
     snapshot: {
-      stats: { ...host.stats(), network_heap_collections: heapReducer.collections + heapReducer.releases },
+      stats: {
+        ...host.stats(),
+        network_heap_full_collections: heapReducer.collections,
+        network_heap_releases: heapReducer.releases,
+      },
       labelled: host.labelledStats(),
       gossipSizes: host.drainGossipSizes(),
       peerScores: host.peerScoreStats(),

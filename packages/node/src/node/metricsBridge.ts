@@ -11,6 +11,7 @@ import {
   boundaryDrops,
   type LabelledNetworkStats,
   type NetworkMemoryStats,
+  type NetworkStats,
   type PeerScoreSummary,
 } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
@@ -154,6 +155,13 @@ export class MetricsBridge {
   }
 
   /** The driver thread's time on a CPU and waiting for one, since the node started (part of sync). */
+  /** The network worker's heap reducer: full collections and releases, each advanced by its delta. */
+  syncNetworkHeapCollections(net: Pick<NetworkStats, "network_heap_full_collections" | "network_heap_releases">): void {
+    const counter = this.m.runtime.networkThreadHeapCollections;
+    this.totals.advance(counter, "network_heap_full", net.network_heap_full_collections, { kind: "full" });
+    this.totals.advance(counter, "network_heap_release", net.network_heap_releases, { kind: "release" });
+  }
+
   syncDriverThreadCpu(): void {
     const times = this.readDriverThreadCpu();
     if (times === null) return;
@@ -268,11 +276,7 @@ export class MetricsBridge {
       "gossip_outbound_lost",
       net.gossip_outbound_lost_disconnects,
     );
-    this.totals.advance(
-      m.runtime.networkThreadHeapCollections,
-      "network_heap_collections",
-      net.network_heap_collections,
-    );
+    this.syncNetworkHeapCollections(net);
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
     if (boundary !== null) {

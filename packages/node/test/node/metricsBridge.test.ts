@@ -350,6 +350,20 @@ describe("MetricsBridge vote coverage", () => {
   });
 });
 
+describe("MetricsBridge: the network worker's heap collections", () => {
+  it("counts full collections and releases apart, each advanced by its delta", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    bridge.syncNetworkHeapCollections({ network_heap_full_collections: 3, network_heap_releases: 0 });
+    bridge.syncNetworkHeapCollections({ network_heap_full_collections: 5, network_heap_releases: 1 });
+    bridge.syncNetworkHeapCollections({ network_heap_full_collections: 5, network_heap_releases: 1 });
+    const name = "metronome_network_thread_heap_collections_total";
+    assert.equal(await value(m, name, { kind: "full" }), 5);
+    assert.equal(await value(m, name, { kind: "release" }), 1);
+    m.close();
+  });
+});
+
 describe("MetricsBridge: the driver thread's CPU time", () => {
   it("advances on-CPU and waiting-for-a-CPU seconds by what the scheduler added, never backwards", async () => {
     const m = metrics();
