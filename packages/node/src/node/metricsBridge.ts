@@ -154,7 +154,6 @@ export class MetricsBridge {
     };
   }
 
-  /** The driver thread's time on a CPU and waiting for one, since the node started (part of sync). */
   /** The network worker's heap reducer: full collections and releases, each advanced by its delta. */
   syncNetworkHeapCollections(net: Pick<NetworkStats, "network_heap_full_collections" | "network_heap_releases">): void {
     const counter = this.m.runtime.networkThreadHeapCollections;
@@ -162,6 +161,7 @@ export class MetricsBridge {
     this.totals.advance(counter, "network_heap_release", net.network_heap_releases, { kind: "release" });
   }
 
+  /** The driver thread's time on a CPU and waiting for one, since the node started (part of sync). */
   syncDriverThreadCpu(): void {
     const times = this.readDriverThreadCpu();
     if (times === null) return;
