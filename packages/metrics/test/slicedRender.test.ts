@@ -18,6 +18,9 @@ describe("renderMetricsInSlices", () => {
     const m = createMetrics({ processMetrics: false });
     m.forkChoice.headSlot.set(12);
     m.runtime.gossipOutboundBufferBytes.set({ kind: "max_peer" }, 4096);
+    // The event-loop sampler wakes every 10 ms and its collector writes a new window on each scrape,
+    // so a slow machine got different delay figures in the two renders. Stopped, both read the same.
+    m.close();
     assert.equal(await renderMetricsInSlices(m.registry, 7), await m.registry.metrics());
   });
 
