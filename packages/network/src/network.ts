@@ -40,8 +40,9 @@ export type NetworkMemoryStats = {
   /**
    * The V8 heap of the thread that runs libp2p: the network worker's own isolate (a second heap
    * beside the main thread's, which prom-client's nodejs_* series report), or the main thread's.
+   * limitBytes: the heap size past which V8 ends the thread out of memory.
    */
-  heap: { usedBytes: number; totalBytes: number; externalBytes: number };
+  heap: { usedBytes: number; totalBytes: number; externalBytes: number; limitBytes: number };
   /** Gossip bytes written to peers and not yet read by them: all peers, and the most behind one. */
   gossipOutbound: { bufferedBytes: number; maxPeerBufferedBytes: number };
 };

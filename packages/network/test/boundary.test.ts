@@ -316,7 +316,7 @@ describe("WorkerCalls, WorkerStatsCache and pinned listen ports", () => {
         boundary: { ...cache.boundary(), verdictTimeouts: { block: 0, attestation: accepted, aggregation: 0 } },
         memory: {
           responseBudget: { ...cache.memoryStats().responseBudget, inFlightBytes: accepted },
-          heap: { usedBytes: 10, totalBytes: 20, externalBytes: 5 },
+          heap: { usedBytes: 10, totalBytes: 20, externalBytes: 5, limitBytes: 40 },
           gossipOutbound: { bufferedBytes: 0, maxPeerBufferedBytes: 0 },
         },
       };

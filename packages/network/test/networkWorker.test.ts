@@ -15,7 +15,11 @@ import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
 import type { GossipVerdict } from "../src/gossip/router.ts";
 import type { NetworkHost } from "../src/host/networkHost.ts";
 import { MAX_INFLIGHT_RESPONSE_BYTES } from "../src/reqresp/client.ts";
-import { NETWORK_WORKER_MAX_YOUNG_GENERATION_MB, NetworkWorker } from "../src/worker/networkWorker.ts";
+import {
+  NETWORK_WORKER_MAX_OLD_GENERATION_MB,
+  NETWORK_WORKER_MAX_YOUNG_GENERATION_MB,
+  NetworkWorker,
+} from "../src/worker/networkWorker.ts";
 import {
   blockRoot,
   sampleAggregate,
@@ -145,6 +149,10 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     // V8's default here is 192 MiB (64 MiB semi-spaces), which the hostile-peer bench reached.
     const worker = (net as unknown as { worker: Worker | null }).worker;
     assert.equal(worker?.resourceLimits?.maxYoungGenerationSizeMb, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB);
+    // Its old generation is capped too (V8's default: the main thread's 4 GiB), and the cap is reported.
+    assert.equal(worker?.resourceLimits?.maxOldGenerationSizeMb, NETWORK_WORKER_MAX_OLD_GENERATION_MB);
+    const capMiB = NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB;
+    assert.ok(heap.limitBytes > heap.totalBytes && heap.limitBytes <= capMiB * 2 ** 20, JSON.stringify(heap));
   });
 
   it(
@@ -189,6 +197,24 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
 });
 
 describe("NetworkWorker: a start that fails", () => {
+  it("a worker past its heap cap ends alone, and start() says it ran out of memory", async () => {
+    // 8 MiB cannot hold libp2p's code: the worker dies loading it, the test's own thread goes on.
+    const net = new NetworkWorker({
+      forkDigest: TEST_FORK_DIGEST,
+      listenAddresses: ["/ip4/127.0.0.1/tcp/0"],
+      maxOldGenerationMb: 8,
+    });
+    try {
+      await assert.rejects(
+        net.start(),
+        (err) => isNetworkError(err, NetworkErrorCode.NOT_STARTED) && /memory limit/.test(err.message),
+      );
+      assert.match(net.threadHealth().down ?? "", /memory limit/);
+    } finally {
+      await net.stop();
+    }
+  });
+
   it("rejects start() with the reason (a listen port already in use) and stays stopped", async () => {
     const pool = new HostPool();
     const holder = await pool.start();

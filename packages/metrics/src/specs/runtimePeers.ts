@@ -40,9 +40,10 @@ export const RUNTIME_PEERS = {
     type: "gauge",
     help:
       "V8 heap of the thread running libp2p (the network worker's own isolate, beside the main thread's nodejs_heap_*), " +
-      "by kind: used, total (committed), external (array buffers and other off-heap memory)",
+      "by kind: used, total (committed), external (array buffers and other off-heap memory), " +
+      "limit (past it V8 ends the worker out of memory and the node restarts it)",
     labels: ["kind"],
-    labelValues: { kind: ["used", "total", "external"] },
+    labelValues: { kind: ["used", "total", "external", "limit"] },
   },
   networkThreadHeapCollections: {
     name: "metronome_network_thread_heap_collections_total",

@@ -272,7 +272,12 @@ export class NetworkHost extends HostReader implements INetwork {
     const heap = getHeapStatistics();
     return {
       responseBudget: this.client.responseBudget.stats(),
-      heap: { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size, externalBytes: heap.external_memory },
+      heap: {
+        usedBytes: heap.used_heap_size,
+        totalBytes: heap.total_heap_size,
+        externalBytes: heap.external_memory,
+        limitBytes: heap.heap_size_limit,
+      },
       gossipOutbound: this.outboundBacklog?.watch.stats() ?? { bufferedBytes: 0, maxPeerBufferedBytes: 0 },
     };
   }

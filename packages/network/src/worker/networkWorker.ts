@@ -46,6 +46,16 @@ const STOP_GRACE_MS = 3_000;
  * 96-102. Scavenges run more often instead, on the worker's own thread, never the slot clock's.
  */
 export const NETWORK_WORKER_MAX_YOUNG_GENERATION_MB = 48;
+/**
+ * The worker's V8 old generation cap, in MiB. Two jobs. The network's queues and caches have byte
+ * caps of their own, so a heap past this is a leak or an attack they missed: the worker dies out of
+ * memory and is restarted (peers reconnect, the chain goes on) instead of growing the process until
+ * the OS kills the whole node. And V8 schedules its next full collection at most halfway from the
+ * live heap to the cap: under a valid-signature flood (75-81 MiB live) the worker's committed heap
+ * peaked at 164-168 MiB instead of 190-267 (docs/performance.md). The most any run has seen live
+ * in the worker is 114 MiB (a valid flood before the copy window); 256 leaves twice that.
+ */
+export const NETWORK_WORKER_MAX_OLD_GENERATION_MB = 256;
 /** Connected peers tracked from the worker's events (far above any connection cap). */
 const MAX_TRACKED_PEERS = 4096;
 
@@ -61,6 +71,8 @@ export type NetworkWorkerOptions = NetworkWorkerHostOptions & {
   statsPushMs?: number;
   verdictDeadlineMs?: number;
   restartBackoffMs?: { initial: number; max: number };
+  /** The worker's old-generation cap in MiB; NETWORK_WORKER_MAX_OLD_GENERATION_MB unless a test needs less. */
+  maxOldGenerationMb?: number;
 };
 
 type StartWaiter = { resolve: () => void; reject: (err: Error) => void };
@@ -251,7 +263,10 @@ export class NetworkWorker implements INetwork {
     };
     const worker = new Worker(new URL("./networkWorkerMain.ts", import.meta.url), {
       workerData: init,
-      resourceLimits: { maxYoungGenerationSizeMb: NETWORK_WORKER_MAX_YOUNG_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: NETWORK_WORKER_MAX_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: this.options.maxOldGenerationMb ?? NETWORK_WORKER_MAX_OLD_GENERATION_MB,
+      },
     });
     this.worker = worker;
     const post = (m: ToWorker) => worker.postMessage(m);
@@ -347,12 +362,14 @@ export class NetworkWorker implements INetwork {
     const waiter = this.starting;
     this.starting = null;
     if (this.stopping) return;
+    const reason = `network worker exited (code ${code}${lastError === null ? "" : `: ${lastError}`})`;
     if (this.id === null) {
-      // The first start failed: the node's start fails with it (a port in use, a bad address).
-      waiter?.reject(new NetworkError(NetworkErrorCode.NOT_STARTED, this.down ?? `network worker exited (${code})`));
+      // The first start failed: the node's start fails with it (a port in use, a bad address, a heap
+      // too small to load libp2p).
+      this.down ??= reason;
+      waiter?.reject(new NetworkError(NetworkErrorCode.NOT_STARTED, this.down));
       return;
     }
-    const reason = `network worker exited (code ${code}${lastError === null ? "" : `: ${lastError}`})`;
     if (Date.now() - this.startedAtMs >= RESTART_BACKOFF_RESET_MS) {
       this.backoffMs = this.options.restartBackoffMs?.initial ?? RESTART_BACKOFF_INITIAL_MS;
     }

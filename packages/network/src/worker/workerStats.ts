@@ -57,7 +57,7 @@ const zeroBoundary = (): BoundaryStats => ({
 /** Gauges only: nothing to fold across a restart, and zero while no worker has reported. */
 const zeroMemory = (): NetworkMemoryStats => ({
   responseBudget: { capacityBytes: 0, inFlightBytes: 0, inFlightRequests: 0, peakBytes: 0, refused: 0 },
-  heap: { usedBytes: 0, totalBytes: 0, externalBytes: 0 },
+  heap: { usedBytes: 0, totalBytes: 0, externalBytes: 0, limitBytes: 0 },
   gossipOutbound: { bufferedBytes: 0, maxPeerBufferedBytes: 0 },
 });
 type Totals = {

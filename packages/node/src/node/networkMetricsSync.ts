@@ -44,6 +44,7 @@ export function syncNetworkMemory(
   r.networkThreadHeapBytes.set({ kind: "used" }, memory.heap.usedBytes);
   r.networkThreadHeapBytes.set({ kind: "total" }, memory.heap.totalBytes);
   r.networkThreadHeapBytes.set({ kind: "external" }, memory.heap.externalBytes);
+  r.networkThreadHeapBytes.set({ kind: "limit" }, memory.heap.limitBytes);
   r.gossipOutboundBufferBytes.set({ kind: "all_peers" }, memory.gossipOutbound.bufferedBytes);
   r.gossipOutboundBufferBytes.set({ kind: "max_peer" }, memory.gossipOutbound.maxPeerBufferedBytes);
 }
