@@ -3,6 +3,7 @@
 // interval tick or lose a peer.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { NETWORK_WORKER_MAX_OLD_GENERATION_MB, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB } from "@metronome/network";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
 
 const NODES = [0, 1, 2, 3];
@@ -98,6 +99,17 @@ describe("devnet: 4 nodes, 32 validators, 1 s slots", () => {
       );
       assert.ok(h.current_slot - h.head_slot <= 1, `node ${id}: head ${h.head_slot} trails slot ${h.current_slot}`);
     }
+  });
+
+  it("each node's network worker sizes its own heap, not by the driver thread's semi-space flag", async () => {
+    // Nodes start with NODE_RUNTIME_FLAGS (32 MiB semi-spaces for the driver); left on, that flag
+    // would lift the worker's limit to 256 + 3 x 32 MiB over its own 48 MiB young generation.
+    const text = await net.scrapeMetrics(0);
+    const limit = /^metronome_network_thread_heap_bytes\{kind="limit"\} (\S+)$/m.exec(text)?.[1];
+    assert.equal(
+      Number(limit) / 2 ** 20,
+      NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB,
+    );
   });
 
   it("no node missed an interval, and every node is synced with the other three as peers", async () => {

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  DRIVER_SEMI_SPACE_MIB,
   NODE_RUNTIME_FLAGS,
   PLAIN_MEMORY_REDUCER_FLAG,
   runtimeFlagsShortfall,
@@ -67,6 +68,41 @@ describe("node runtime flags", () => {
     const inOptions = NODE_RUNTIME_FLAGS.filter((f) => f !== PLAIN_MEMORY_REDUCER_FLAG);
     assert.equal(shortfallInChild([PLAIN_MEMORY_REDUCER_FLAG], inOptions.join(" ")), "null");
     assert.match(shortfallInChild([]), /V8's default/);
+  });
+
+  it("sizes the driver thread's young generation only: a worker started after the node clears the flag sizes its own", () => {
+    // A child started as a node is: a worker asking for a 48 MiB young generation, before and after
+    // the node clears the flag, then the main thread's own new space after a burst of short-lived
+    // objects (it still reaches the flag's 2 x 32 MiB).
+    const script = `
+      import { Worker } from "node:worker_threads";
+      import { getHeapSpaceStatistics } from "node:v8";
+      import { clearSemiSpaceFlagForWorkers } from "@metronome/common";
+      const limitMib = () => new Promise((resolve, reject) => {
+        const source = 'Promise.all([import("node:worker_threads"), import("node:v8")])' +
+          '.then(([t, v8]) => t.parentPort.postMessage(v8.getHeapStatistics().heap_size_limit / 2 ** 20))';
+        const w = new Worker(source,
+          { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 256 } });
+        w.once("message", (m) => { resolve(m); void w.terminate(); });
+        w.once("error", reject);
+      });
+      const before = await limitMib();
+      clearSemiSpaceFlagForWorkers();
+      const after = await limitMib();
+      const keep = [];
+      for (let r = 0; r < 200; r++) { keep.push(Array.from({ length: 100000 }, (_, i) => ({ i }))); if (keep.length > 3) keep.shift(); }
+      const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
+      console.log(JSON.stringify({ before, after, newSpace }));`;
+    const result = spawnSync(process.execPath, [...NODE_RUNTIME_FLAGS, "--input-type=module", "-e", script], {
+      cwd: `${root}/test`,
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const { before, after, newSpace } = JSON.parse(result.stdout.trim()) as Record<string, number>;
+    // V8 counts three semi-spaces in the limit: 256 + 3 x 32 with the flag, 256 + 48 without it.
+    assert.equal(before, 256 + 3 * DRIVER_SEMI_SPACE_MIB, "the flag overrides a worker's own limit");
+    assert.equal(after, 256 + 48, "cleared, the worker's resourceLimits hold");
+    assert.equal(newSpace, 2 * DRIVER_SEMI_SPACE_MIB, "the driver thread keeps its semi-spaces");
   });
 
   it("is passed by every launch path: the devnet launcher, the bin's shebang, npm run metronome, the image", () => {

@@ -3,6 +3,8 @@
 // runs. Everything that starts a node (the devnet launcher, the image's wrapper, the bin's shebang,
 // `npm run metronome`) passes them; a node started without them says so in its log.
 
+import { setFlagsFromString } from "node:v8";
+
 /**
  * Each of the driver thread's two young-generation semi-spaces, in MiB (V8's default here is 16).
  * Under a flood of valid votes the driver allocates short-lived objects (decoded votes, signing
@@ -10,8 +12,8 @@
  * promotes them to the old generation, whose pages the process keeps after the flood. With 32 MiB
  * they die young: on the pinned 900 msgs/s valid flood the main heap peaked at 92 MiB instead of
  * 169, the event loop's worst stall fell 105 -> 56 ms and RSS 60 s after the flood 574 -> 445 MiB
- * (docs/performance.md). It also applies to the BLS workers (their isolates inherit the flag); the
- * network worker sets its own young generation (NETWORK_WORKER_MAX_YOUNG_GENERATION_MB).
+ * (docs/performance.md). Only the driver thread keeps it: workers size their own young generation
+ * (clearSemiSpaceFlagForWorkers).
  */
 export const DRIVER_SEMI_SPACE_MIB = 32;
 
@@ -34,6 +36,19 @@ export const EXPOSE_GC_FLAG = "--expose-gc";
  * Node refuses it in NODE_OPTIONS: it goes on the command line.
  */
 export const PLAIN_MEMORY_REDUCER_FLAG = "--no-memory-reducer-favors-memory";
+
+/**
+ * V8 applies a semi-space size given on the command line to every isolate the process creates,
+ * over a worker's own `resourceLimits`: with DRIVER_SEMI_SPACE_MIB on the command line the network
+ * worker's young generation grew to 2 x 32 MiB instead of its 48 MiB cap (its heap limit read 352
+ * MiB, not 304). The driver thread's heap is sized once, when the process starts, so clearing the
+ * flag afterwards (0: unset) leaves the driver's 32 MiB semi-spaces as they are and lets every
+ * worker started later size its own young generation: the network worker by its resourceLimits,
+ * the BLS workers by V8's default. The node calls this before it starts any worker.
+ */
+export function clearSemiSpaceFlagForWorkers(): void {
+  setFlagsFromString("--max-semi-space-size=0");
+}
 
 /** The flags, as `node` takes them before the script. */
 export const NODE_RUNTIME_FLAGS: readonly string[] = [

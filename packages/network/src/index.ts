@@ -95,6 +95,8 @@ export {
   REQRESP_STAT_METHODS,
 } from "./stats.ts";
 export {
+  NETWORK_WORKER_MAX_OLD_GENERATION_MB,
+  NETWORK_WORKER_MAX_YOUNG_GENERATION_MB,
   NetworkWorker,
   type NetworkWorkerLog,
   type NetworkWorkerOptions,
