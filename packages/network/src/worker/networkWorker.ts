@@ -44,6 +44,8 @@ const STOP_GRACE_MS = 3_000;
  * the worker's new space grew from 32 to 128 MiB committed while it hashed 2.6 MB blocks, and
  * still to 64 MiB once those were refused unread; capped, its heap peaked at 64-71 MiB instead of
  * 96-102. Scavenges run more often instead, on the worker's own thread, never the slot clock's.
+ * A --max-semi-space-size on the command line would override it: the node clears that flag before
+ * it starts the worker (clearSemiSpaceFlagForWorkers in @metronome/common).
  */
 export const NETWORK_WORKER_MAX_YOUNG_GENERATION_MB = 48;
 /**
@@ -52,7 +54,7 @@ export const NETWORK_WORKER_MAX_YOUNG_GENERATION_MB = 48;
  * memory and is restarted (peers reconnect, the chain goes on) instead of growing the process until
  * the OS kills the whole node. And V8 schedules its next full collection at most halfway from the
  * live heap to the cap: under a valid-signature flood (75-81 MiB live) the worker's committed heap
- * peaked at 164-168 MiB instead of 190-267 (docs/performance.md). The most any run has seen live
+ * peaked at 168-187 MiB instead of 190-267 (docs/performance.md). The most any run has seen live
  * in the worker is 114 MiB (a valid flood before the copy window); 256 leaves twice that.
  */
 export const NETWORK_WORKER_MAX_OLD_GENERATION_MB = 256;
