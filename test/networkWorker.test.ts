@@ -53,6 +53,15 @@ describe("network worker: a 2-node devnet keeps finalizing across a network-work
     const log = readFileSync(net.logPath(0), "utf8");
     assert.match(log, /network worker exited \(code 1\); restarting it/);
     assert.match(log, /network worker restarted/);
+    // The scrape syncs the counters itself; poll in case the restart is counted a moment later.
+    const deadline = Date.now() + 10_000;
+    let restarts = "";
+    while (restarts !== "1" && Date.now() < deadline) {
+      const text = await net.scrapeMetrics(0);
+      restarts = /^metronome_network_thread_restarts_total (\S+)$/m.exec(text)?.[1] ?? "";
+      if (restarts !== "1") await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(restarts, "1", "metronome_network_thread_restarts_total counts the restart");
   });
 
   it("peers reconnect and finality goes on after the restart", async () => {

@@ -45,6 +45,14 @@ export const RUNTIME_PEERS = {
     labels: ["kind"],
     labelValues: { kind: ["used", "total", "external", "limit"] },
   },
+  networkThreadRestarts: {
+    name: "metronome_network_thread_restarts_total",
+    type: "counter",
+    help:
+      "Times the network worker died and the node started it again on the same identity and port " +
+      "(a crash, or its heap past the limit: the node's log line says which)",
+    labels: [],
+  },
   networkThreadHeapCollections: {
     name: "metronome_network_thread_heap_collections_total",
     type: "counter",

@@ -12,6 +12,7 @@ import {
   type LabelledNetworkStats,
   type NetworkMemoryStats,
   type NetworkStats,
+  type NetworkThreadHealth,
   type PeerScoreSummary,
 } from "@metronome/network";
 import type { DoppelgangerState } from "@metronome/validator";
@@ -161,6 +162,11 @@ export class MetricsBridge {
     this.totals.advance(counter, "network_heap_release", net.network_heap_releases, { kind: "release" });
   }
 
+  /** Network worker restarts (part of sync; 0 while the network runs on the main thread). */
+  syncNetworkThread(health: Pick<NetworkThreadHealth, "restarts">): void {
+    this.totals.advance(this.m.runtime.networkThreadRestarts, "network_thread_restarts", health.restarts);
+  }
+
   /** The driver thread's time on a CPU and waiting for one, since the node started (part of sync). */
   syncDriverThreadCpu(): void {
     const times = this.readDriverThreadCpu();
@@ -277,6 +283,7 @@ export class MetricsBridge {
       net.gossip_outbound_lost_disconnects,
     );
     this.syncNetworkHeapCollections(net);
+    this.syncNetworkThread(node.network.threadHealth());
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
     if (boundary !== null) {

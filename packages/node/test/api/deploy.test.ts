@@ -214,6 +214,19 @@ describe("deploy/prometheus-alerts.yml", () => {
     assert.match(rule("MetronomeDropsHigh").expr, /_dropped_total.*\[5m\]\)\) > 1000/);
     for (const r of rules) assert.ok(r.expr && (r.labels as Record<string, string>)?.severity, String(r.alert));
   });
+
+  it("alerts on a network worker that keeps being restarted, and on its heap near the limit", () => {
+    assert.match(
+      rule("MetronomeNetworkWorkerRestarts").expr,
+      /increase\(metronome_network_thread_restarts_total\[30m\]\) > 2/,
+    );
+    const nearLimit = rule("MetronomeNetworkHeapNearLimit");
+    assert.match(
+      nearLimit.expr,
+      /\{kind="used"\} \/ ignoring \(kind\) \(metronome_network_thread_heap_bytes\{kind="limit"\} > 0\) > 0\.8/,
+    );
+    assert.equal(nearLimit.for, "5m");
+  });
 });
 
 describe("deploy/metronome-node.service", () => {

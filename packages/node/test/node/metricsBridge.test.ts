@@ -362,6 +362,16 @@ describe("MetricsBridge: the network worker's heap collections", () => {
     assert.equal(await value(m, name, { kind: "release" }), 1);
     m.close();
   });
+
+  it("counts network worker restarts by the growth of the worker's restart count", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    bridge.syncNetworkThread({ restarts: 0 });
+    bridge.syncNetworkThread({ restarts: 2 });
+    bridge.syncNetworkThread({ restarts: 2 });
+    assert.equal(await value(m, "metronome_network_thread_restarts_total"), 2);
+    m.close();
+  });
 });
 
 describe("MetricsBridge: the driver thread's CPU time", () => {
