@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { NETWORK_WORKER_MAX_OLD_GENERATION_MB, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB } from "@metronome/network";
+import { parsePromText, promValue } from "../packages/flood/src/promText.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
 
 const NODES = [0, 1, 2, 3];
@@ -104,12 +105,9 @@ describe("devnet: 4 nodes, 32 validators, 1 s slots", () => {
   it("each node's network worker sizes its own heap, not by the driver thread's semi-space flag", async () => {
     // Nodes start with NODE_RUNTIME_FLAGS (32 MiB semi-spaces for the driver); left on, that flag
     // would lift the worker's limit to 256 + 3 x 32 MiB over its own 48 MiB young generation.
-    const text = await net.scrapeMetrics(0);
-    const limit = /^metronome_network_thread_heap_bytes\{kind="limit"\} (\S+)$/m.exec(text)?.[1];
-    assert.equal(
-      Number(limit) / 2 ** 20,
-      NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB,
-    );
+    const samples = parsePromText(await net.scrapeMetrics(0));
+    const limit = promValue(samples, "metronome_network_thread_heap_bytes", { kind: "limit" });
+    assert.equal(limit / 2 ** 20, NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB);
   });
 
   it("no node missed an interval, and every node is synced with the other three as peers", async () => {

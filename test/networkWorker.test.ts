@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { parsePromText, promValue } from "../packages/flood/src/promText.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
 
 const NODES = [0, 1];
@@ -55,13 +56,12 @@ describe("network worker: a 2-node devnet keeps finalizing across a network-work
     assert.match(log, /network worker restarted/);
     // The scrape syncs the counters itself; poll in case the restart is counted a moment later.
     const deadline = Date.now() + 10_000;
-    let restarts = "";
-    while (restarts !== "1" && Date.now() < deadline) {
-      const text = await net.scrapeMetrics(0);
-      restarts = /^metronome_network_thread_restarts_total (\S+)$/m.exec(text)?.[1] ?? "";
-      if (restarts !== "1") await new Promise((r) => setTimeout(r, 200));
+    let restarts = Number.NaN;
+    while (restarts !== 1 && Date.now() < deadline) {
+      restarts = promValue(parsePromText(await net.scrapeMetrics(0)), "metronome_network_thread_restarts_total");
+      if (restarts !== 1) await new Promise((r) => setTimeout(r, 200));
     }
-    assert.equal(restarts, "1", "metronome_network_thread_restarts_total counts the restart");
+    assert.equal(restarts, 1, "metronome_network_thread_restarts_total counts the restart");
   });
 
   it("peers reconnect and finality goes on after the restart", async () => {
