@@ -63,15 +63,10 @@ export function heapReducerAction(
   state: HeapReducerState,
   floorBytes = HEAP_REDUCER_FLOOR_BYTES,
 ): HeapReducerAction {
-  if (shouldCollectHeap(reading.usedBytes, floorBytes)) return "collect";
+  if (reading.usedBytes >= floorBytes) return "collect";
   const grew = reading.committedBytes >= state.committedAfterRelease + floorBytes;
   if ((state.inBurst || grew) && reading.busyShare < HEAP_REDUCER_QUIET_BUSY_SHARE) return "release";
   return "wait";
-}
-
-/** Collect when the heap in use is past the floor. */
-export function shouldCollectHeap(usedBytes: number, floorBytes = HEAP_REDUCER_FLOOR_BYTES): boolean {
-  return usedBytes >= floorBytes;
 }
 
 /** Node's `gc` (with --expose-gc): `flavor: "last-resort"` also gives V8's pooled pages back to the OS. */
