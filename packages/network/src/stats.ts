@@ -40,6 +40,8 @@ export const COUNTER_NAMES = [
   "gossip_verdict_timeouts",
   // Messages the worker ignored because the node held their sender's overflowing lane.
   "gossip_boundary_held",
+  // Of those boundary drops, the ones refused as their RPC arrived, before any hashing or decoding.
+  "gossip_refused_before_decode",
   // Connections closed because their gossip outbound stream was lost (over its byte cap, or gone).
   "gossip_outbound_lost_disconnects",
   // Full collections the network worker asked of V8 while its heap was past the floor, and

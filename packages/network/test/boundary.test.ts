@@ -146,6 +146,28 @@ describe("GossipOutbox (worker side)", () => {
     assert.equal(box.holdCount(), 0);
   });
 
+  it("admit() refuses, before decoding, exactly what offer() would drop now, counted under offer's reason", () => {
+    const { box } = outbox({
+      limits: { attestation: { items: 2, bytes: 1_000 }, aggregation: { items: 10, bytes: 250 } },
+    });
+    assert.equal(box.admit("attestation", "p"), true, "an empty channel takes a message");
+    void box.offer(vote(1));
+    void box.offer(vote(2));
+    assert.equal(box.admit("attestation", "p"), false, "the channel holds its cap of items");
+    assert.equal(box.admit("block", "p"), true, "another kind's channel has room");
+    void box.offer({ kind: "aggregation", value: sampleAggregate(), peer: "p", subnet: 0, bytes: 250 });
+    assert.equal(box.admit("aggregation", "p"), false, "no byte left in the aggregation channel");
+    box.hold("block", "flooder", 250);
+    assert.equal(box.admit("block", "flooder"), false, "a held sender");
+    assert.equal(box.admit("block", "honest"), true);
+    const stats = box.stats();
+    assert.deepEqual(stats.refusedBeforeDecode, { block: 1, attestation: 1, aggregation: 1 });
+    assert.equal(stats.droppedCount.attestation, 1, "a refusal is a drop for its reason, once");
+    assert.equal(stats.droppedBytes.aggregation, 1);
+    assert.equal(stats.droppedHeld.block, 1);
+    assert.equal(stats.pendingItems, 3, "admit() queues nothing");
+  });
+
   it("a hold is never longer than MAX_GOSSIP_HOLD_MS, and the holds kept are capped", () => {
     const { box, advance } = outbox();
     box.hold("attestation", "p", 60_000);

@@ -89,15 +89,19 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
   });
 
   // Before the REJECT test: a rejected message lowers the peer's score until gossipsub drops its RPCs whole.
-  it("a held peer's gossip is ignored in the worker, never crossing to the driver thread, until the hold ends", async () => {
+  it("a held peer's gossip is refused in the worker before it is decoded, never crossing to the driver thread, until the hold ends", async () => {
     const HOLD_MS = 2_000;
     const aggregates = () => received.filter((r) => r.kind === "aggregation").length;
     const before = aggregates();
-    const ignoredBefore = net.labelledStats().gossipVerdicts.aggregation.ignore;
+    const verdictsBefore = net.labelledStats().gossipVerdicts.aggregation;
+    const decodedBefore = net.stats().gossip_received_aggregation;
     net.holdGossip("aggregation", peer.peerId, HOLD_MS);
     await peer.publishAggregate({ ...sampleAggregate(), signature: new Uint8Array(96).fill(0x21) });
     await waitFor(() => net.boundaryStats().droppedHeld.aggregation === 1, "the held aggregate counted");
-    assert.equal(net.labelledStats().gossipVerdicts.aggregation.ignore, ignoredBefore + 1, "IGNOREd, not rejected");
+    assert.equal(net.boundaryStats().refusedBeforeDecode.aggregation, 1, "refused as its RPC arrived");
+    assert.equal(net.stats().gossip_refused_before_decode, 1);
+    assert.equal(net.stats().gossip_received_aggregation, decodedBefore, "never decompressed or decoded");
+    assert.deepEqual(net.labelledStats().gossipVerdicts.aggregation, verdictsBefore, "no verdict: not even an IGNORE");
     assert.equal(aggregates(), before, "it never reached the driver thread's handler");
     assert.equal(net.stats().gossip_boundary_held, 1);
     assert.equal(net.boundaryStats().holds, 1, "the hold is in force (and reported)");
@@ -193,6 +197,71 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     const count = received.length;
     await peer.publishAggregate(third);
     await waitFor(() => received.length > count, "gossip after the restart");
+  });
+});
+
+describe("NetworkWorker: a full boundary refuses gossip before decoding it", () => {
+  const pool = new HostPool();
+  let flooder: NetworkHost;
+  let honest: NetworkHost;
+  let net: NetworkWorker;
+  const received: string[] = [];
+  const waiting: ((verdict: GossipVerdict) => void)[] = [];
+  const aggregate = (fill: number) => ({ ...sampleAggregate(), signature: new Uint8Array(96).fill(fill) });
+
+  before(async () => {
+    // Two peers that know only the worker: a message refused from one is not relayed to the other.
+    flooder = await pool.start();
+    honest = await pool.start();
+    net = new NetworkWorker({
+      forkDigest: TEST_FORK_DIGEST,
+      listenAddresses: ["/ip4/127.0.0.1/tcp/0"],
+      bootnodes: [flooder.multiaddrs()[0] as string, honest.multiaddrs()[0] as string],
+      redial: { initialDelayMs: 100, maxDelayMs: 400 },
+      statsPushMs: 50,
+      // One aggregate waits for its verdict at a time; a verdict may take the whole test.
+      channelLimits: { aggregation: { items: 1, bytes: 1024 * 1024 } },
+      verdictDeadlineMs: 60_000,
+    });
+    net.setGossipHandler("aggregation", (value, info) => {
+      received.push(`${info.peer === flooder.peerId ? "flooder" : "honest"}:${value.signature[0]}`);
+      return new Promise<GossipVerdict>((resolve) => waiting.push(resolve));
+    });
+    await net.start();
+    net.subscribe([]);
+    for (const p of [flooder, honest]) p.subscribe([]);
+    await waitFor(() => net.peerCount() === 2, "worker connected to both peers");
+    await waitFor(
+      () => flooder.gossipMeshPeers("aggregation").length === 1 && honest.gossipMeshPeers("aggregation").length === 1,
+      "both peers meshed with the worker",
+      15_000,
+    );
+  });
+  after(async () => {
+    for (const resolve of waiting.splice(0)) resolve("ignore");
+    await net?.stop();
+    await pool.stopAll();
+  });
+
+  it("what the boundary cannot take is not decoded and not marked seen: a copy from another peer is taken once there is room", async () => {
+    await flooder.publishAggregate(aggregate(1));
+    await waitFor(() => received.length === 1, "the first aggregate on the driver thread");
+    const refused = aggregate(2);
+    await flooder.publishAggregate(refused);
+    await flooder.publishAggregate(aggregate(3));
+    await waitFor(() => net.boundaryStats().refusedBeforeDecode.aggregation === 2, "two refused as they arrived");
+    const stats = net.stats();
+    assert.equal(stats.gossip_received_aggregation, 1, "only the first was decompressed and decoded");
+    assert.equal(stats.gossip_boundary_overload_count, 2, "a refusal is counted as the overload it is");
+    assert.deepEqual(received, ["flooder:1"]);
+    // Room again; the honest peer sends the same bytes. Had the refused copy been marked seen, this
+    // one would be dropped as a duplicate and never reach the node.
+    waiting.shift()?.("accept");
+    await waitFor(() => net.boundaryStats().pendingItems === 0, "the verdict back in the worker");
+    await honest.publishAggregate(refused);
+    await waitFor(() => received.length === 2, "the honest copy reached the driver thread");
+    assert.deepEqual(received, ["flooder:1", "honest:2"]);
+    await waitFor(() => net.stats().gossip_received_aggregation === 2, "decoded once it was taken");
   });
 });
 

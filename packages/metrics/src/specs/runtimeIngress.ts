@@ -39,6 +39,16 @@ export const RUNTIME_INGRESS = {
     labels: ["topic", "result"],
     labelValues: { topic: GOSSIP_TOPICS, result: GOSSIP_RESULTS },
   },
+  gossipRefusedBeforeDecode: {
+    name: "metronome_gossip_refused_before_decode_total",
+    type: "counter",
+    help:
+      "Gossip messages the network worker refused as their RPC arrived, before hashing, decompressing or " +
+      "decoding them, because the gossip boundary could not take them (full, or their sender held), by " +
+      'topic kind; also counted in metronome_queue_dropped_total{queue="gossip_boundary"}',
+    labels: ["topic"],
+    labelValues: { topic: GOSSIP_TOPICS },
+  },
   gossipDecodeErrors: {
     name: "metronome_gossip_decode_errors_total",
     type: "counter",

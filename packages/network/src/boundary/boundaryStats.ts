@@ -11,6 +11,11 @@ export type BoundaryStats = {
   verdictTimeouts: Record<GossipKind, number>;
   /** Messages ignored because the node held their sender's lane (GossipOutbox.hold), by kind. */
   droppedHeld: Record<GossipKind, number>;
+  /**
+   * Of the drops above (held, full), those refused as their RPC arrived, before the message was
+   * hashed, decompressed or decoded (GossipOutbox.admit), by kind.
+   */
+  refusedBeforeDecode: Record<GossipKind, number>;
   /** Verdicts that came back after their deadline (already ignored). */
   lateVerdicts: number;
   /** Batches and items posted to the driver thread. */

@@ -104,6 +104,7 @@ export class GossipOutbox {
     droppedBytes: perKind(() => 0),
     verdictTimeouts: perKind(() => 0),
     droppedHeld: perKind(() => 0),
+    refusedBeforeDecode: perKind(() => 0),
     lateVerdicts: 0,
     batches: 0,
     items: 0,
@@ -122,19 +123,7 @@ export class GossipOutbox {
   /** Queues a message for the driver thread; resolves to its verdict (IGNORE when dropped or late). */
   offer(item: NewItem): Promise<GossipVerdict> | GossipVerdict {
     const { kind, bytes } = item;
-    if (this.holds.size > 0 && this.holds.isHeld(holdKey(kind, item.peer), this.now())) {
-      this.counters.droppedHeld[kind]++;
-      return "ignore";
-    }
-    const limit = this.limits[kind];
-    if (this.pendingItems[kind] >= limit.items) {
-      this.counters.droppedCount[kind]++;
-      return "ignore";
-    }
-    if (this.pendingBytes[kind] + bytes > limit.bytes) {
-      this.counters.droppedBytes[kind]++;
-      return "ignore";
-    }
+    if (!this.hasRoom(kind, item.peer, bytes)) return "ignore";
     const id = this.nextId++;
     this.pendingItems[kind]++;
     this.pendingBytes[kind] += bytes;
@@ -149,6 +138,20 @@ export class GossipOutbox {
       this.schedule(() => this.flush());
     }
     return verdict;
+  }
+
+  /**
+   * Whether a message of `kind` from `peer`, not yet decompressed or decoded, could be offered now:
+   * false when offer() would drop it (its sender held, the channel at its cap of items, or of bytes
+   * with no room for even one more). Asked per message as gossipsub's RPC arrives
+   * (gossip/rpcAdmission.ts), so a message the boundary would drop costs no hashing, decompression,
+   * decoding or seen-cache entry. A refusal is counted under offer()'s reason and as refused before
+   * decode.
+   */
+  admit(kind: GossipKind, peer: string): boolean {
+    if (this.hasRoom(kind, peer, 1)) return true;
+    this.counters.refusedBeforeDecode[kind]++;
+    return false;
   }
 
   /**
@@ -225,6 +228,7 @@ export class GossipOutbox {
       droppedBytes: { ...c.droppedBytes },
       verdictTimeouts: { ...c.verdictTimeouts },
       droppedHeld: { ...c.droppedHeld },
+      refusedBeforeDecode: { ...c.refusedBeforeDecode },
       lateVerdicts: c.lateVerdicts,
       batches: c.batches,
       items: c.items,
@@ -232,6 +236,24 @@ export class GossipOutbox {
       pendingBytes,
       holds: this.holdCount(),
     };
+  }
+
+  /** offer()'s checks, cheapest first; a message with no room is counted by reason. */
+  private hasRoom(kind: GossipKind, peer: string, bytes: number): boolean {
+    if (this.holds.size > 0 && this.holds.isHeld(holdKey(kind, peer), this.now())) {
+      this.counters.droppedHeld[kind]++;
+      return false;
+    }
+    const limit = this.limits[kind];
+    if (this.pendingItems[kind] >= limit.items) {
+      this.counters.droppedCount[kind]++;
+      return false;
+    }
+    if (this.pendingBytes[kind] + bytes > limit.bytes) {
+      this.counters.droppedBytes[kind]++;
+      return false;
+    }
+    return true;
   }
 
   private settle(id: number, entry: Pending, verdict: GossipVerdict): void {

@@ -11,6 +11,7 @@ import { capFastIdCacheLifetime } from "../gossip/fastIdCache.ts";
 import { GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, gossipCopyWindowMs } from "../gossip/options.ts";
 import { OutboundBacklogGuard } from "../gossip/outboundBacklog.ts";
 import { type GossipHandler, GossipRouter } from "../gossip/router.ts";
+import { type GossipAdmit, installRpcAdmission, type RpcAdmission } from "../gossip/rpcAdmission.ts";
 import { aggregationTopic, attestationTopic, blockTopic, type GossipKind } from "../gossip/topics.ts";
 import type { INetwork, NetworkMemoryStats, PeerListener, ScoreDisconnectListener } from "../network.ts";
 import { ReqRespClient } from "../reqresp/client.ts";
@@ -44,6 +45,9 @@ export class NetworkHost extends HostReader implements INetwork {
   fastIdCacheCapped = false;
   /** Whether yamux streams send window updates at half the window, not after every frame. */
   yamuxUpdatesAtHalfWindow = false;
+  /** Refuses gossip before it is decoded when the node could not take it (rpcAdmission.ts). */
+  private rpcAdmission: RpcAdmission | null = null;
+  private gossipAdmit: GossipAdmit | null = null;
   private bootnodes: BootnodeDialer | undefined;
   private outboundBacklog: OutboundBacklogGuard | undefined;
 
@@ -112,6 +116,8 @@ export class NetworkHost extends HostReader implements INetwork {
     );
     this.deliveryRecordsCapped = capDeliveryRecordLifetime(node.services.pubsub, copyWindowMs);
     this.fastIdCacheCapped = capFastIdCacheLifetime(node.services.pubsub, copyWindowMs);
+    this.rpcAdmission = installRpcAdmission(node.services.pubsub);
+    if (this.rpcAdmission !== null) this.rpcAdmission.admit = this.gossipAdmit;
     this.router = new GossipRouter(node.services.pubsub, {
       forkDigest: this.forkDigest,
       counters: this.counters,
@@ -208,6 +214,20 @@ export class NetworkHost extends HostReader implements INetwork {
   setGossipHandler<K extends GossipKind>(kind: K, handler: GossipHandler<K> | undefined): void {
     (this.gossipHandlers as Record<K, GossipHandler<K> | undefined>)[kind] = handler;
     this.router?.setHandler(kind, handler);
+  }
+
+  /**
+   * Asked per gossip message as its RPC arrives, before it is hashed or decoded: false refuses it
+   * (the network worker's boundary, GossipOutbox.admit). Null admits everything.
+   */
+  setGossipAdmission(admit: GossipAdmit | null): void {
+    this.gossipAdmit = admit;
+    if (this.rpcAdmission !== null) this.rpcAdmission.admit = admit;
+  }
+
+  /** Whether gossip can be refused before it is decoded (false if gossipsub's internals moved). */
+  get gossipAdmissionInstalled(): boolean {
+    return this.rpcAdmission !== null;
   }
 
   /** Nothing crosses a thread boundary here: a held message would cost as much as a handled one. */

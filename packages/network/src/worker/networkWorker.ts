@@ -9,6 +9,7 @@ import { Worker } from "node:worker_threads";
 import type { SignedAggregatedAttestation, SignedAttestation, SignedBlock, Status } from "@metronome/chain";
 import type { ThreadPriorityResult } from "@metronome/clock/threadPriority";
 import { GossipInbox } from "../boundary/gossipInbox.ts";
+import type { ChannelLimits } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, FromWorker, ToWorker } from "../boundary/messages.ts";
 import { errorMessage, NetworkError, NetworkErrorCode } from "../errors.ts";
 import type { GossipHandler } from "../gossip/router.ts";
@@ -72,6 +73,8 @@ export type NetworkWorkerOptions = NetworkWorkerHostOptions & {
   log?: NetworkWorkerLog;
   statsPushMs?: number;
   verdictDeadlineMs?: number;
+  /** The gossip boundary's caps per kind; DEFAULT_CHANNEL_LIMITS unless a test needs less. */
+  channelLimits?: Partial<Record<GossipKind, ChannelLimits>>;
   restartBackoffMs?: { initial: number; max: number };
   /** The worker's old-generation cap in MiB; NETWORK_WORKER_MAX_OLD_GENERATION_MB unless a test needs less. */
   maxOldGenerationMb?: number;
@@ -104,7 +107,7 @@ export class NetworkWorker implements INetwork {
   private down: string | null = null;
 
   constructor(options: NetworkWorkerOptions) {
-    const { log, statsPushMs, verdictDeadlineMs, restartBackoffMs, ...host } = options;
+    const { log, statsPushMs, verdictDeadlineMs, channelLimits, restartBackoffMs, ...host } = options;
     this.options = options;
     this.forkDigest = normalizeForkDigest(options.forkDigest);
     // A restarted worker must come back as the same peer: fix the identity now if none was given.
@@ -262,6 +265,7 @@ export class NetworkWorker implements INetwork {
       host: this.host,
       statsPushMs: this.options.statsPushMs ?? STATS_PUSH_MS,
       verdictDeadlineMs: this.options.verdictDeadlineMs,
+      channelLimits: this.options.channelLimits,
     };
     const worker = new Worker(new URL("./networkWorkerMain.ts", import.meta.url), {
       workerData: init,

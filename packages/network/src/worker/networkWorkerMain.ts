@@ -33,6 +33,8 @@ const outbox = new GossipOutbox({
 });
 /** Full collections after a burst (needs --expose-gc, one of NODE_RUNTIME_FLAGS; else a no-op). */
 const heapReducer = new HeapReducer();
+// What the boundary would drop is refused before gossipsub hashes, decompresses or decodes it.
+host.setGossipAdmission((kind, peer) => outbox.admit(kind, peer));
 const serves = new ServeRequests((id, request) => send({ type: "serve", id, request }));
 
 function setGossipKinds(kinds: readonly GossipKind[]): void {

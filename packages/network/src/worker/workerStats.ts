@@ -47,6 +47,7 @@ const zeroBoundary = (): BoundaryStats => ({
   droppedBytes: { block: 0, attestation: 0, aggregation: 0 },
   verdictTimeouts: { block: 0, attestation: 0, aggregation: 0 },
   droppedHeld: { block: 0, attestation: 0, aggregation: 0 },
+  refusedBeforeDecode: { block: 0, attestation: 0, aggregation: 0 },
   lateVerdicts: 0,
   batches: 0,
   items: 0,
@@ -116,11 +117,14 @@ export class WorkerStatsCache {
 
   stats(): NetworkStats {
     const s = addCounts(this.base.stats, this.latest.stats) as Record<string, number>;
-    const drops = boundaryDrops(this.boundary());
+    const boundary = this.boundary();
+    const drops = boundaryDrops(boundary);
     s.gossip_boundary_overload_count = drops.full_count;
     s.gossip_boundary_overload_bytes = drops.full_bytes;
     s.gossip_verdict_timeouts = drops.verdict_timeout;
     s.gossip_boundary_held = drops.peer_held;
+    const early = boundary.refusedBeforeDecode;
+    s.gossip_refused_before_decode = early.block + early.attestation + early.aggregation;
     s.gossip_handler_errors = (s.gossip_handler_errors ?? 0) + this.handlerErrors;
     return s as NetworkStats;
   }

@@ -8,6 +8,7 @@ import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } fro
 import { readMainThreadCpuTimes, type ThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import type { Histogram, MetronomeMetrics } from "@metronome/metrics";
 import {
+  type BoundaryStats,
   boundaryDrops,
   type LabelledNetworkStats,
   type NetworkMemoryStats,
@@ -286,16 +287,20 @@ export class MetricsBridge {
     this.syncNetworkThread(node.network.threadHealth());
     this.syncVoteCoverage(chain.voteCoverage);
     const boundary = node.network.boundaryStats();
-    if (boundary !== null) {
-      // The network worker's gossip channel (no such queue while the network runs on the main thread).
-      m.runtime.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
-      m.runtime.queueDepth.set({ queue: "gossip_boundary_holds" }, boundary.holds);
-      for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
-        this.totals.advance(m.runtime.queueDropped, `gossip_boundary_${reason}`, n, {
-          queue: "gossip_boundary",
-          reason,
-        });
-      }
+    // The network worker's gossip channel (no such queue while the network runs on the main thread).
+    if (boundary !== null) this.syncGossipBoundary(boundary);
+  }
+
+  /** The network worker's gossip boundary: depth, holds, drops by reason, refusals before decode. */
+  syncGossipBoundary(boundary: BoundaryStats): void {
+    const r = this.m.runtime;
+    r.queueDepth.set({ queue: "gossip_boundary" }, boundary.pendingItems);
+    r.queueDepth.set({ queue: "gossip_boundary_holds" }, boundary.holds);
+    for (const [reason, n] of Object.entries(boundaryDrops(boundary))) {
+      this.totals.advance(r.queueDropped, `gossip_boundary_${reason}`, n, { queue: "gossip_boundary", reason });
+    }
+    for (const [topic, n] of Object.entries(boundary.refusedBeforeDecode)) {
+      this.totals.advance(r.gossipRefusedBeforeDecode, `gossip_refused_before_decode_${topic}`, n, { topic });
     }
   }
 

@@ -363,6 +363,36 @@ describe("MetricsBridge: the network worker's heap collections", () => {
     m.close();
   });
 
+  it("exports the gossip boundary's depth, drops by reason and refusals before decode, advancing by their delta", async () => {
+    const m = metrics();
+    const bridge = new MetricsBridge(m);
+    const perKind = (block: number, attestation: number, aggregation: number) => ({ block, attestation, aggregation });
+    const boundary = (held: number, full: number, early: number) => ({
+      droppedCount: perKind(0, 0, full),
+      droppedBytes: perKind(0, 0, 0),
+      verdictTimeouts: perKind(0, 0, 0),
+      droppedHeld: perKind(0, held, 0),
+      refusedBeforeDecode: perKind(0, held, early),
+      lateVerdicts: 0,
+      batches: 0,
+      items: 0,
+      pendingItems: 7,
+      pendingBytes: 700,
+      holds: 1,
+    });
+    bridge.syncGossipBoundary(boundary(2, 3, 1));
+    bridge.syncGossipBoundary(boundary(5, 4, 4));
+    assert.equal(await value(m, "metronome_queue_depth", { queue: "gossip_boundary" }), 7);
+    const dropped = "metronome_queue_dropped_total";
+    assert.equal(await value(m, dropped, { queue: "gossip_boundary", reason: "peer_held" }), 5);
+    assert.equal(await value(m, dropped, { queue: "gossip_boundary", reason: "full_count" }), 4);
+    const refused = "metronome_gossip_refused_before_decode_total";
+    assert.equal(await value(m, refused, { topic: "attestation" }), 5);
+    assert.equal(await value(m, refused, { topic: "aggregation" }), 4);
+    assert.equal(await value(m, refused, { topic: "block" }), 0);
+    m.close();
+  });
+
   it("counts network worker restarts by the growth of the worker's restart count", async () => {
     const m = metrics();
     const bridge = new MetricsBridge(m);
