@@ -128,6 +128,16 @@ export class HeapReducer {
     this.timer = undefined;
   }
 
+  /**
+   * Something other than the heap's size says a burst happened (the network worker: its gossip
+   * boundary shed a flood), so the first quiet check gives the pages back. Needed once the heap
+   * itself stays small under a flood: V8 still pools the pages it freed, which the process keeps
+   * resident and getHeapStatistics does not show.
+   */
+  markBurst(): void {
+    this.state.inBurst = true;
+  }
+
   check(): void {
     if (this.gc === undefined) return;
     const reading = this.read();

@@ -7,7 +7,13 @@ import { describe, it } from "node:test";
 import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { SignedAggregatedAttestation, SignedAttestation, SignedBlock } from "@metronome/chain";
 import { GossipInbox } from "../src/boundary/gossipInbox.ts";
-import { boundaryDrops, GossipOutbox, MAX_GOSSIP_HOLD_MS, MAX_GOSSIP_HOLDS } from "../src/boundary/gossipOutbox.ts";
+import {
+  boundaryDrops,
+  boundaryShedTotal,
+  GossipOutbox,
+  MAX_GOSSIP_HOLD_MS,
+  MAX_GOSSIP_HOLDS,
+} from "../src/boundary/gossipOutbox.ts";
 import type { FromWorker, GossipWorkItem, ToWorker } from "../src/boundary/messages.ts";
 import { reviveBlocks, reviveGossipValue } from "../src/boundary/revive.ts";
 import { isNetworkError, NetworkErrorCode } from "../src/errors.ts";
@@ -166,6 +172,7 @@ describe("GossipOutbox (worker side)", () => {
     assert.equal(stats.droppedBytes.aggregation, 1);
     assert.equal(stats.droppedHeld.block, 1);
     assert.equal(stats.pendingItems, 3, "admit() queues nothing");
+    assert.equal(boundaryShedTotal(stats), 3, "everything shed, whatever the reason");
   });
 
   it("a hold is never longer than MAX_GOSSIP_HOLD_MS, and the holds kept are capped", () => {

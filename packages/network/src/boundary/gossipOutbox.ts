@@ -62,6 +62,19 @@ export function boundaryDrops(
   };
 }
 
+/** Every message the boundary has shed, whatever the reason. */
+export function boundaryShedTotal(stats: BoundaryStats): number {
+  const drops = boundaryDrops(stats);
+  return drops.full_count + drops.full_bytes + drops.verdict_timeout + drops.peer_held;
+}
+
+/**
+ * Messages the boundary must shed, since the last time this marked one, before the worker counts a
+ * burst for its heap reducer (HeapReducer.markBurst): a node sheds none in normal running and
+ * thousands a second under a flood.
+ */
+export const HEAP_BURST_SHED_MESSAGES = 1_000;
+
 type Pending = { kind: GossipKind; bytes: number; deadline: number; resolve: (verdict: GossipVerdict) => void };
 type NewItem = Omit<GossipWorkItem, "id">;
 

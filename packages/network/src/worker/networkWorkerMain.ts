@@ -4,8 +4,20 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { HeapReducer } from "@metronome/clock/heapReducer";
 import { lowerWorkerThreadPriority, NETWORK_WORKER_NICE_OFFSET } from "@metronome/clock/threadPriority";
-import { GossipOutbox, VERDICT_SWEEP_MS } from "../boundary/gossipOutbox.ts";
-import type { ErrorShape, FromWorker, ToWorker, WorkerCall, WorkerCallResult } from "../boundary/messages.ts";
+import {
+  boundaryShedTotal,
+  GossipOutbox,
+  HEAP_BURST_SHED_MESSAGES,
+  VERDICT_SWEEP_MS,
+} from "../boundary/gossipOutbox.ts";
+import type {
+  BoundaryStats,
+  ErrorShape,
+  FromWorker,
+  ToWorker,
+  WorkerCall,
+  WorkerCallResult,
+} from "../boundary/messages.ts";
 import { reviveAggregate, reviveBlock } from "../boundary/revive.ts";
 import { errorMessage, NetworkError } from "../errors.ts";
 import type { GossipKind } from "../gossip/topics.ts";
@@ -103,7 +115,24 @@ async function stop(): Promise<void> {
   await host.stop();
 }
 
+/** What the boundary had shed when a burst was last marked. */
+let shedAtLastBurst = 0;
+
+/**
+ * A flood the boundary sheds is a burst for the heap reducer, whatever the heap's size: refused
+ * before decoding, a valid flood leaves the worker's heap under the reducer's floor while V8 still
+ * pools the pages it freed.
+ */
+function markBurstIfShedding(boundary: BoundaryStats): void {
+  const shed = boundaryShedTotal(boundary);
+  if (shed - shedAtLastBurst < HEAP_BURST_SHED_MESSAGES) return;
+  shedAtLastBurst = shed;
+  heapReducer.markBurst();
+}
+
 function pushStats(): void {
+  const boundary = outbox.stats();
+  markBurstIfShedding(boundary);
   send({
     type: "stats",
     snapshot: {
@@ -118,7 +147,7 @@ function pushStats(): void {
       scoreSamples: host.drainPeerScoreSamples(),
       peers: host.peers(),
       meshPeerCount: host.meshPeerCount(),
-      boundary: outbox.stats(),
+      boundary,
       memory: host.memoryStats(),
     },
   });
