@@ -34,7 +34,7 @@ export const MAX_IWANT_PEERS = 1_024;
 /** Topic names remembered with their kind (~60 characters each): the node's own are a few dozen. */
 const MAX_TOPIC_KINDS = 256;
 
-/** The messages of `rpc` that may be decoded now; the refused ones are counted by kind. */
+/** The messages of an RPC that `admit` lets through, in order (`admit` counts what it refuses). */
 export function admittedMessages<M extends RpcMessage>(
   messages: readonly M[],
   peer: string,
