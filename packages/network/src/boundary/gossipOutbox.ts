@@ -49,16 +49,20 @@ export const MAX_GOSSIP_HOLDS = 512;
 /** The longest hold the outbox accepts, whatever the node asks: a peer is never silenced for long. */
 export const MAX_GOSSIP_HOLD_MS = 2_000;
 
+/** A per-kind counter totalled over the topic kinds. */
+export function totalOverKinds(byKind: Readonly<Record<GossipKind, number>>): number {
+  return byKind.block + byKind.attestation + byKind.aggregation;
+}
+
 /** The boundary's drops, totalled over topic kinds, by reason (the node's metric labels). */
 export function boundaryDrops(
   stats: BoundaryStats,
 ): Record<"full_count" | "full_bytes" | "verdict_timeout" | "peer_held", number> {
-  const total = (byKind: Record<GossipKind, number>) => byKind.block + byKind.attestation + byKind.aggregation;
   return {
-    full_count: total(stats.droppedCount),
-    full_bytes: total(stats.droppedBytes),
-    verdict_timeout: total(stats.verdictTimeouts),
-    peer_held: total(stats.droppedHeld),
+    full_count: totalOverKinds(stats.droppedCount),
+    full_bytes: totalOverKinds(stats.droppedBytes),
+    verdict_timeout: totalOverKinds(stats.verdictTimeouts),
+    peer_held: totalOverKinds(stats.droppedHeld),
   };
 }
 

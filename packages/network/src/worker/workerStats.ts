@@ -2,7 +2,7 @@
 // synchronously by health and the metrics bridge. Counters stay monotonic across a worker restart:
 // the dead worker's last totals are folded into a base the new worker's totals are added to.
 // Drained samples (gossip sizes, peer scores) accumulate here, bounded, until the next drain.
-import { boundaryDrops } from "../boundary/gossipOutbox.ts";
+import { boundaryDrops, totalOverKinds } from "../boundary/gossipOutbox.ts";
 import type { BoundaryStats, WorkerStatsSnapshot } from "../boundary/messages.ts";
 import { emptyPeerDefenceStats } from "../host/peerDefence.ts";
 import { emptyPenaltyCounts } from "../host/peerScores.ts";
@@ -123,8 +123,7 @@ export class WorkerStatsCache {
     s.gossip_boundary_overload_bytes = drops.full_bytes;
     s.gossip_verdict_timeouts = drops.verdict_timeout;
     s.gossip_boundary_held = drops.peer_held;
-    const early = boundary.refusedBeforeDecode;
-    s.gossip_refused_before_decode = early.block + early.attestation + early.aggregation;
+    s.gossip_refused_before_decode = totalOverKinds(boundary.refusedBeforeDecode);
     s.gossip_handler_errors = (s.gossip_handler_errors ?? 0) + this.handlerErrors;
     return s as NetworkStats;
   }
