@@ -22,6 +22,12 @@ const METRONOME = [
   "--no-memory-reducer-favors-memory",
   "packages/node/src/bin/metronome.ts",
 ];
+// glibc's malloc tunable a node starts with: MALLOC_TUNABLE in the same file (runtimeFlags.ts says
+// why). glibc reads it as a process starts, so it goes in the node's environment, before the
+// operator's own GLIBC_TUNABLES (whose value of a tunable then wins).
+const MALLOC_TUNABLE = "glibc.malloc.mmap_threshold=65536";
+/** The tasks that start a node (or a devnet of them): their environment carries MALLOC_TUNABLE. */
+const NODE_TASKS = new Set(["devnet", "metronome"]);
 /** The import-graph check (no cycles, packages depend downwards only; rules in .dependency-cruiser.mjs). */
 const DEPS = ["depcruise", "--config", ".dependency-cruiser.mjs", "--output-type", "err", "packages", "test", "bench"];
 
@@ -75,6 +81,7 @@ function main() {
     PATH: `${binDir}${delimiter}${process.env.PATH ?? ""}`,
     NODE_OPTIONS: [process.env.NODE_OPTIONS, "--disable-warning=ExperimentalWarning"].filter(Boolean).join(" "),
   };
+  if (NODE_TASKS.has(name)) env.GLIBC_TUNABLES = [MALLOC_TUNABLE, process.env.GLIBC_TUNABLES].filter(Boolean).join(":");
   for (const [cmd, ...args] of task(rest)) {
     const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env });
     if (result.error) {

@@ -2,7 +2,9 @@
 // node must hold the same finalized chain, finality must track the head, and no node may miss an
 // interval tick or lose a peer.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { hasMallocTunable } from "@metronome/common";
 import { NETWORK_WORKER_MAX_OLD_GENERATION_MB, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB } from "@metronome/network";
 import { parsePromText, promValue } from "../packages/flood/src/promText.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
@@ -109,6 +111,20 @@ describe("devnet: 4 nodes, 32 validators, 1 s slots", () => {
     const limit = promValue(samples, "metronome_network_thread_heap_bytes", { kind: "limit" });
     assert.equal(limit / 2 ** 20, NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB);
   });
+
+  it(
+    "each node process starts with the malloc tunable (the launcher's environment)",
+    { skip: process.platform !== "linux" },
+    () => {
+      for (const node of net.devnet.nodes) {
+        const pid = node.child?.pid;
+        assert.ok(pid !== undefined, `node ${node.entry.nodeId} is running`);
+        const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+        const tunables = environ.find((v) => v.startsWith("GLIBC_TUNABLES="))?.slice("GLIBC_TUNABLES=".length);
+        assert.ok(hasMallocTunable(tunables), `node ${node.entry.nodeId}: GLIBC_TUNABLES=${tunables}`);
+      }
+    },
+  );
 
   it("no node missed an interval, and every node is synced with the other three as peers", async () => {
     const healths = await net.waitForHealth(NODES, () => true, "health", 5_000);

@@ -7,8 +7,13 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   DRIVER_SEMI_SPACE_MIB,
+  hasMallocTunable,
+  MALLOC_TUNABLE,
   NODE_RUNTIME_FLAGS,
+  nodeGlibcTunables,
+  nodeRuntimeEnv,
   PLAIN_MEMORY_REDUCER_FLAG,
+  runsOnGlibc,
   runtimeFlagsShortfall,
   startedSemiSpaceMib,
 } from "@metronome/common";
@@ -105,7 +110,89 @@ describe("node runtime flags", () => {
     assert.equal(newSpace, 2 * DRIVER_SEMI_SPACE_MIB, "the driver thread keeps its semi-spaces");
   });
 
+  it("puts MALLOC_TUNABLE first in GLIBC_TUNABLES, so an operator's own value wins", () => {
+    assert.equal(nodeGlibcTunables(undefined), MALLOC_TUNABLE);
+    assert.equal(nodeGlibcTunables(""), MALLOC_TUNABLE);
+    assert.equal(
+      nodeGlibcTunables("glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2"),
+      `${MALLOC_TUNABLE}:glibc.malloc.mmap_threshold=131072:glibc.malloc.arena_max=2`,
+    );
+    assert.equal(nodeGlibcTunables(MALLOC_TUNABLE), MALLOC_TUNABLE, "not repeated when already there");
+    const env = nodeRuntimeEnv({ PATH: "/bin" });
+    assert.deepEqual(env, { PATH: "/bin", GLIBC_TUNABLES: MALLOC_TUNABLE });
+    assert.ok(hasMallocTunable("glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072"));
+    assert.ok(!hasMallocTunable("glibc.malloc.arena_max=2"));
+    assert.ok(!hasMallocTunable(undefined));
+  });
+
+  it("warns about a missing malloc tunable on glibc only", () => {
+    const flags = [...NODE_RUNTIME_FLAGS];
+    assert.equal(runtimeFlagsShortfall(flags, undefined, { glibc: false, tunables: undefined }), null);
+    assert.equal(runtimeFlagsShortfall(flags, undefined, { glibc: true, tunables: MALLOC_TUNABLE }), null);
+    assert.equal(
+      runtimeFlagsShortfall(flags, undefined, { glibc: true, tunables: undefined }),
+      `glibc may keep freed buffers in its heap: set GLIBC_TUNABLES=${MALLOC_TUNABLE} (after a flood the process would keep memory it no longer uses)`,
+    );
+    assert.match(
+      runtimeFlagsShortfall([], undefined, { glibc: true, tunables: "" }) ?? "",
+      /glibc may keep freed buffers in its heap: start node with --max-semi-space-size=32 [^:]*and set GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold=65536 \(/,
+    );
+  });
+
+  it(
+    "keeps big freed buffers out of glibc's heap with the tunable, and not without it",
+    { skip: !runsOnGlibc() },
+    () => {
+      // A child frees an 8 MiB buffer (glibc's dynamic threshold rises to 8 MiB), then holds 400
+      // 256 KiB buffers, each followed by a small one it keeps, and lets the big ones go. Without
+      // the tunable they are cut from the brk heap and the small live ones pin it: glibc keeps it
+      // all. With it each big buffer is its own mapping, unmapped when V8 frees it.
+      const script = `
+      import { readFileSync } from "node:fs";
+      const heapMib = () => {
+        let inHeap = false, kib = 0;
+        for (const line of readFileSync("/proc/self/smaps", "utf8").split("\\n")) {
+          if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.trimEnd().endsWith("[heap]");
+          else if (inHeap && line.startsWith("Rss:")) kib += Number(line.split(/\\s+/)[1]);
+        }
+        return kib / 1024;
+      };
+      const touched = (bytes) => { const b = new ArrayBuffer(bytes); new Uint8Array(b).fill(1); return b; };
+      let first = touched(8 << 20); first = null; gc();
+      const kept = []; let big = [];
+      for (let i = 0; i < 400; i++) { big.push(touched(256 << 10)); kept.push(touched(4096)); }
+      const peak = heapMib();
+      big = null;
+      // V8 frees backing stores after a collection, possibly on a helper thread: wait until it has.
+      const deadline = Date.now() + 10_000;
+      while (process.memoryUsage().arrayBuffers > 8 << 20) {
+        if (Date.now() > deadline) throw new Error("the big buffers were never freed");
+        gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      console.log(JSON.stringify({ peak, after: heapMib(), kept: kept.length }));`;
+      const run = (env: NodeJS.ProcessEnv) => {
+        const result = spawnSync(process.execPath, [...NODE_RUNTIME_FLAGS, "--input-type=module", "-e", script], {
+          cwd: `${root}/test`,
+          encoding: "utf8",
+          env,
+        });
+        assert.equal(result.status, 0, result.stderr);
+        return JSON.parse(result.stdout.trim()) as { peak: number; after: number };
+      };
+      const { GLIBC_TUNABLES: _, ...plain } = process.env;
+      const without = run(plain);
+      const withTunable = run(nodeRuntimeEnv(plain));
+      assert.ok(without.peak > 90, `without: the big buffers are in the heap (${without.peak} MiB)`);
+      assert.ok(without.after > 90, `without: glibc keeps them after they are freed (${without.after} MiB)`);
+      assert.ok(withTunable.peak < 30, `with: the big buffers are mapped apart (${withTunable.peak} MiB)`);
+      assert.ok(withTunable.after < 30, `with: ${withTunable.after} MiB`);
+    },
+  );
+
   it("is passed by every launch path: the devnet launcher, the bin's shebang, npm run metronome, the image", () => {
+    // The launcher's environment is checked on running nodes (test/devnet.test.ts), the compose
+    // file's and the systemd unit's in packages/node/test/api/deploy.test.ts.
     const args = nodeArgs("/genesis", { nodeId: 0 } as Parameters<typeof nodeArgs>[1], "/data", "info");
     assert.deepEqual(args.slice(0, NODE_RUNTIME_FLAGS.length), [...NODE_RUNTIME_FLAGS]);
     const shebang = read("packages/node/src/bin/metronome.ts").split("\n")[0] ?? "";
@@ -116,8 +203,11 @@ describe("node runtime flags", () => {
       read("Dockerfile")
         .split("\n")
         .find((l) => l.includes("exec /usr/local/bin/node")) ?? "";
+    assert.ok(shebang.startsWith(`#!/usr/bin/env -S GLIBC_TUNABLES=${MALLOC_TUNABLE} node `), `shebang: ${shebang}`);
+    assert.ok(runFile.includes(`const MALLOC_TUNABLE = "${MALLOC_TUNABLE}";`), "scripts/run.mjs: MALLOC_TUNABLE");
+    assert.ok(image.includes(`export GLIBC_TUNABLES=${MALLOC_TUNABLE}\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}`), image);
     for (const flag of NODE_RUNTIME_FLAGS) {
-      assert.ok(shebang.startsWith("#!/usr/bin/env -S node ") && shebang.includes(flag), `shebang: ${shebang}`);
+      assert.ok(shebang.includes(` ${flag}`), `shebang: ${shebang}`);
       assert.ok(runner.includes(`"${flag}"`), `scripts/run.mjs: ${runner}`);
       assert.ok(image.includes(flag), `Dockerfile: ${image}`);
     }

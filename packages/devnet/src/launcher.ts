@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NODE_RUNTIME_FLAGS, type NodeEntry } from "@metronome/common";
+import { NODE_RUNTIME_FLAGS, type NodeEntry, nodeRuntimeEnv } from "@metronome/common";
 import { fetchHealth, foreignReason, type NodeHealth } from "./health.ts";
 
 /** Final-summary health polls: tries per node, and the timeout of each. */
@@ -87,7 +87,10 @@ export class Devnet {
     ];
     const log = createWriteStream(node.logFile, { flags: "a" });
     const command = this.options.wrapCommand?.(node.entry, process.execPath, args) ?? { file: process.execPath, args };
-    const child = spawn(command.file, command.args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    const child = spawn(command.file, command.args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: nodeRuntimeEnv(process.env),
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     node.child = child;

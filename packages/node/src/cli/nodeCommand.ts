@@ -12,6 +12,7 @@ import {
   type LogLevel,
   readGenesisFolder,
   readNodeKey,
+  runsOnGlibc,
   runtimeFlagsShortfall,
 } from "@metronome/common";
 import { exportRecordToFile, importRecordFromFile } from "@metronome/validator";
@@ -110,7 +111,10 @@ export async function readIdentityKeyFile(path: string): Promise<Uint8Array> {
 export async function runNodeCommand(flags: NodeCommandFlags): Promise<void> {
   const logger = new Logger({ level: flags.logLevel, format: flags.logFormat });
   exitOnUncaughtErrors(logger);
-  const shortfall = runtimeFlagsShortfall(process.execArgv, process.env.NODE_OPTIONS);
+  const shortfall = runtimeFlagsShortfall(process.execArgv, process.env.NODE_OPTIONS, {
+    glibc: runsOnGlibc(),
+    tunables: process.env.GLIBC_TUNABLES,
+  });
   if (shortfall !== null) logger.warn(`runtime flags: ${shortfall}`);
   const options = await resolveNodeOptions(flags);
   const { BeaconNode } = await import("../node/beaconNode.ts");

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { MALLOC_TUNABLE, NODE_RUNTIME_FLAGS } from "@metronome/common";
 import { buildCli } from "../../src/cli/index.ts";
 
 const DEPLOY = fileURLToPath(new URL("../../../../deploy/", import.meta.url));
@@ -165,8 +166,15 @@ describe("deploy/docker-compose.yml", () => {
 
   it("starts the node command with flags the CLI accepts", () => {
     const command = node.command as string[];
-    assert.deepEqual(command.slice(0, 3), ["node", "packages/node/src/bin/metronome.ts", "node"]);
-    assertKnownFlags(command, "compose command");
+    const script = 1 + NODE_RUNTIME_FLAGS.length;
+    assert.deepEqual(command.slice(0, script + 2), [
+      "node",
+      ...NODE_RUNTIME_FLAGS,
+      "packages/node/src/bin/metronome.ts",
+      "node",
+    ]);
+    assertKnownFlags(command.slice(script), "compose command");
+    assert.equal((node.environment as Record<string, Yaml>).GLIBC_TUNABLES, MALLOC_TUNABLE);
     // Every interpolated variable has a default, so a bare `up` never runs with an empty flag.
     for (const value of JSON.stringify(compose).match(/\$\{[^}]*\}/g) ?? []) assert.match(value, /:-/, value);
   });
@@ -245,8 +253,11 @@ describe("deploy/metronome-node.service", () => {
   it("starts the node command with flags the CLI accepts, from variables the env file defines", () => {
     const exec = service.get("ExecStart")?.[0] ?? "";
     const args = exec.split(/\s+/);
-    assert.ok(args[1] === "packages/node/src/bin/metronome.ts" && args[2] === "node", exec);
-    assertKnownFlags(args, "ExecStart");
+    const script = 1 + NODE_RUNTIME_FLAGS.length;
+    assert.deepEqual(args.slice(1, script), [...NODE_RUNTIME_FLAGS], exec);
+    assert.ok(args[script] === "packages/node/src/bin/metronome.ts" && args[script + 1] === "node", exec);
+    assertKnownFlags(args.slice(script), "ExecStart");
+    assert.ok(service.get("Environment")?.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`), "GLIBC_TUNABLES");
     const env = readFileSync(join(DEPLOY, "node.env.example"), "utf8");
     for (const [, name] of exec.matchAll(/\$\{([A-Z_]+)\}/g))
       assert.match(env, new RegExp(`^${name}=`, "m"), `${name}`);
