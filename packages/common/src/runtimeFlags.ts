@@ -62,13 +62,14 @@ export const NODE_RUNTIME_FLAGS: readonly string[] = [
 /**
  * glibc's malloc gives a block of at least this many bytes its own mapping, unmapped when it is
  * freed. By default the threshold starts at 128 KiB and rises to the largest mapped block freed so
- * far (up to 32 MiB); from then on big transient buffers (the serialised batches that cross between
- * the driver, the network worker and the BLS workers) are cut from the brk heap. Freed, they leave
- * holes below live blocks, and free() only ever returns the heap's top: after a 90 s valid-signature
- * flood the driver's arena held 77 MB with 15 MB in use, and malloc_trim gave back 54 MiB
- * (gdb, docs/performance.md). Fixed at 64 KiB (which also stops the threshold moving), the same
- * flood left the arena at 23 MiB instead of 73 and node 0's RSS 60 s after the flood 33-49 MiB
- * above its pre-flood figure, against 145.
+ * far (up to 32 MiB); from then on big transient buffers (such as the serialised batches that cross
+ * between the driver, the network worker and the BLS workers) are cut from the brk heap. Freed,
+ * they leave holes below live blocks, and free() only ever returns the heap's top: after a 90 s
+ * valid-signature flood the driver's arena held 77 MB with 15 MB in use, and malloc_trim gave back
+ * 54 MiB (gdb, docs/performance.md). Fixed at 64 KiB (which also stops the threshold moving), the
+ * brk heap peaked at 29-48 MiB instead of 73, and node 0's RSS 60 s after the flood was 49 MiB
+ * above its pre-flood figure after a 90 s flood and 64-96 after 180 s ones, against 145 before.
+ * A 16 KiB threshold did no better (75 MiB): what is left is small blocks.
  */
 export const MALLOC_MMAP_THRESHOLD_BYTES = 65_536;
 
