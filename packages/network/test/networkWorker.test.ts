@@ -84,6 +84,11 @@ describe("NetworkWorker: libp2p in a worker thread", () => {
     const got = received.find((r) => r.kind === "aggregation")?.value as SignedAggregatedAttestation;
     assert.ok(SignedAggregatedAttestation.equals(got, sampleAggregate()));
     assert.deepEqual(got.aggregationBits.getTrueBitIndexes(), [0, 2]);
+    // Packed in the worker: its roots and signature arrive in one buffer (packVote.ts).
+    const buffers = new Set(
+      [got.data.head.root, got.data.target.root, got.data.source.root, got.signature].map((b) => b.buffer),
+    );
+    assert.equal(buffers.size, 1);
     assert.equal(received.find((r) => r.kind === "aggregation")?.peer, peer.peerId);
     await waitFor(() => net.labelledStats().gossipVerdicts.aggregation.accept === 1, "accept counted via the worker");
   });

@@ -18,6 +18,7 @@ import type {
   WorkerCall,
   WorkerCallResult,
 } from "../boundary/messages.ts";
+import { packGossipValue } from "../boundary/packVote.ts";
 import { reviveAggregate, reviveBlock } from "../boundary/revive.ts";
 import { errorMessage, NetworkError } from "../errors.ts";
 import type { GossipKind } from "../gossip/topics.ts";
@@ -58,7 +59,8 @@ function setGossipKinds(kinds: readonly GossipKind[]): void {
     host.setGossipHandler(kind, (value, info) =>
       outbox.offer({
         kind,
-        value,
+        // One allocation per vote on the driver thread instead of one per root and signature.
+        value: packGossipValue(kind, value),
         peer: info.peer,
         subnet: info.topic.kind === "attestation" ? info.topic.subnet : 0,
         bytes: info.bytes,
