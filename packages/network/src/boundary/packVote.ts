@@ -14,28 +14,18 @@ import type { GossipKind } from "../gossip/topics.ts";
 
 type Vote = { data: AttestationData; signature: Uint8Array };
 
-/** The byte fields a packed vote shares one buffer for, in their order in that buffer. */
-function fields(vote: Vote): Uint8Array[] {
-  return [vote.data.head.root, vote.data.target.root, vote.data.source.root, vote.signature];
-}
-
 /** Moves the vote's roots and signature into one buffer (views into it replace the fields). */
 export function packVoteBytes<V extends Vote>(vote: V): V {
-  const parts = fields(vote);
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const packed = new Uint8Array(length);
+  const { head, target, source } = vote.data;
+  const parts = [head.root, target.root, source.root, vote.signature];
+  const packed = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
   let offset = 0;
-  const view = (part: Uint8Array): Uint8Array => {
+  const views = parts.map((part) => {
     packed.set(part, offset);
-    const out = packed.subarray(offset, offset + part.byteLength);
     offset += part.byteLength;
-    return out;
-  };
-  vote.data.head.root = view(vote.data.head.root);
-  vote.data.target.root = view(vote.data.target.root);
-  vote.data.source.root = view(vote.data.source.root);
-  vote.signature = view(vote.signature);
+    return packed.subarray(offset - part.byteLength, offset);
+  });
+  [head.root, target.root, source.root, vote.signature] = views as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   return vote;
 }
 
