@@ -72,6 +72,20 @@ describe("GossipOutbox (worker side)", () => {
     assert.equal(box.stats().batches, 2);
   });
 
+  it("a vote it takes is posted packed (roots and signature in one buffer); one it drops is left as it was", () => {
+    const { box, posted, sched } = outbox({ limits: { attestation: { items: 1, bytes: 1 << 20 } } });
+    const taken = vote(1);
+    const dropped = vote(2);
+    const droppedRoot = dropped.value.data.head.root;
+    void box.offer(taken);
+    assert.equal(box.offer(dropped), "ignore");
+    sched.run();
+    const sent = posted.flat()[0]?.value as SignedAttestation;
+    const { head, target, source } = sent.data;
+    assert.equal(new Set([head.root, target.root, source.root, sent.signature].map((b) => b.buffer)).size, 1);
+    assert.equal(dropped.value.data.head.root, droppedRoot, "no work for a message the boundary drops");
+  });
+
   it("a batch is also posted at once when it reaches the byte bound", () => {
     const { box, posted } = outbox({ maxBatchBytes: 1_000 });
     void box.offer(vote(1, 600));

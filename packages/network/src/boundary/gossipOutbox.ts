@@ -12,6 +12,7 @@ import type { GossipVerdict } from "../gossip/router.ts";
 import type { GossipKind } from "../gossip/topics.ts";
 import { HoldTable, holdKey } from "./holdTable.ts";
 import type { BoundaryStats, GossipWorkItem } from "./messages.ts";
+import { packGossipValue } from "./packVote.ts";
 
 export type ChannelLimits = { items: number; bytes: number };
 
@@ -147,7 +148,8 @@ export class GossipOutbox {
     const verdict = new Promise<GossipVerdict>((resolve) => {
       this.pending.set(id, { kind, bytes, deadline: this.now() + this.deadlineMs, resolve });
     });
-    this.batch.push({ ...item, id } as GossipWorkItem);
+    // Packed only once it is taken: one allocation per vote on the driver thread (packVote.ts).
+    this.batch.push({ ...item, value: packGossipValue(kind, item.value), id } as GossipWorkItem);
     this.batchBytes += bytes;
     if (this.batch.length >= this.maxBatchItems || this.batchBytes >= this.maxBatchBytes) this.flush();
     else if (!this.flushScheduled) {

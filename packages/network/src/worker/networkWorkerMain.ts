@@ -18,7 +18,6 @@ import type {
   WorkerCall,
   WorkerCallResult,
 } from "../boundary/messages.ts";
-import { packGossipValue } from "../boundary/packVote.ts";
 import { reviveAggregate, reviveBlock } from "../boundary/revive.ts";
 import { errorMessage, NetworkError } from "../errors.ts";
 import type { GossipKind } from "../gossip/topics.ts";
@@ -59,8 +58,7 @@ function setGossipKinds(kinds: readonly GossipKind[]): void {
     host.setGossipHandler(kind, (value, info) =>
       outbox.offer({
         kind,
-        // One allocation per vote on the driver thread instead of one per root and signature.
-        value: packGossipValue(kind, value),
+        value,
         peer: info.peer,
         subnet: info.topic.kind === "attestation" ? info.topic.subnet : 0,
         bytes: info.bytes,
