@@ -35,7 +35,7 @@ COPY --from=build /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /app /app
 # The wrapper starts node with NODE_RUNTIME_FLAGS and, before any GLIBC_TUNABLES of the operator's,
 # MALLOC_TUNABLE (packages/common/src/runtimeFlags.ts).
-RUN printf '#!/bin/sh\nexport GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}\nexec /usr/local/bin/node --max-semi-space-size=32 --expose-gc --no-memory-reducer-favors-memory /app/packages/node/src/bin/metronome.ts "$@"\n' \
+RUN printf '#!/bin/sh\nexport GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}\nexec /usr/local/bin/node --max-semi-space-size=32 --max-old-space-size=1024 --expose-gc --no-memory-reducer-favors-memory /app/packages/node/src/bin/metronome.ts "$@"\n' \
       > /usr/local/bin/metronome \
   && chmod 0755 /usr/local/bin/metronome \
   && groupadd --system --gid 10001 metronome \

@@ -18,6 +18,7 @@ const TEST_GLOBS = ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"];
 const METRONOME = [
   "node",
   "--max-semi-space-size=32",
+  "--max-old-space-size=1024",
   "--expose-gc",
   "--no-memory-reducer-favors-memory",
   "packages/node/src/bin/metronome.ts",

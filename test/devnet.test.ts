@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { hasMallocTunable } from "@metronome/common";
+import { DRIVER_MAX_OLD_SPACE_MIB, DRIVER_SEMI_SPACE_MIB, hasMallocTunable } from "@metronome/common";
 import { NETWORK_WORKER_MAX_OLD_GENERATION_MB, NETWORK_WORKER_MAX_YOUNG_GENERATION_MB } from "@metronome/network";
 import { parsePromText, promValue } from "../packages/flood/src/promText.ts";
 import { type NodeHealth, TestDevnet } from "./helpers/devnet.ts";
@@ -104,12 +104,15 @@ describe("devnet: 4 nodes, 32 validators, 1 s slots", () => {
     }
   });
 
-  it("each node's network worker sizes its own heap, not by the driver thread's semi-space flag", async () => {
-    // Nodes start with NODE_RUNTIME_FLAGS (32 MiB semi-spaces for the driver); left on, that flag
-    // would lift the worker's limit to 256 + 3 x 32 MiB over its own 48 MiB young generation.
+  it("each node's network worker sizes its own heap, not by the driver thread's heap flags", async () => {
+    // Nodes start with NODE_RUNTIME_FLAGS (for the driver: 32 MiB semi-spaces, a 1024 MiB old
+    // generation); left on, those flags would size the worker's heap as 1024 + 3 x 32 MiB instead
+    // of its own 256 + 48. The driver keeps them.
     const samples = parsePromText(await net.scrapeMetrics(0));
     const limit = promValue(samples, "metronome_network_thread_heap_bytes", { kind: "limit" });
     assert.equal(limit / 2 ** 20, NETWORK_WORKER_MAX_OLD_GENERATION_MB + NETWORK_WORKER_MAX_YOUNG_GENERATION_MB);
+    const driverLimit = promValue(samples, "metronome_driver_thread_heap_limit_bytes");
+    assert.equal(driverLimit / 2 ** 20, DRIVER_MAX_OLD_SPACE_MIB + 3 * DRIVER_SEMI_SPACE_MIB);
   });
 
   it(

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  DRIVER_MAX_OLD_SPACE_MIB,
   DRIVER_SEMI_SPACE_MIB,
   hasMallocTunable,
   MALLOC_TUNABLE,
@@ -15,6 +16,7 @@ import {
   PLAIN_MEMORY_REDUCER_FLAG,
   runsOnGlibc,
   runtimeFlagsShortfall,
+  startedMaxOldSpaceMib,
   startedSemiSpaceMib,
 } from "@metronome/common";
 import { nodeArgs } from "../packages/devnet/src/launcher.ts";
@@ -44,25 +46,39 @@ describe("node runtime flags", () => {
     assert.equal(startedSemiSpaceMib(["--max-semi-space-size=junk"], undefined), null);
   });
 
+  it("reads the old-generation size the same way, apart from the semi-space's", () => {
+    assert.equal(startedMaxOldSpaceMib(["--max-semi-space-size=32"], undefined), null);
+    assert.equal(startedMaxOldSpaceMib(["--max-old-space-size=1024"], undefined), 1024);
+    assert.equal(startedMaxOldSpaceMib(["--max_old_space_size", "2048"], "--max-old-space-size=512"), 2048);
+    assert.equal(startedMaxOldSpaceMib([], "--max-old-space-size=4096"), 4096);
+  });
+
   it("names what is missing, and nothing when the flags are there", () => {
     assert.equal(runtimeFlagsShortfall([...NODE_RUNTIME_FLAGS], undefined), null);
     assert.match(
       runtimeFlagsShortfall([], undefined) ?? "",
-      /semi-space is V8's default; the network worker cannot collect its heap; the memory reducer may stop the clock's thread to compact the heap: start node with --max-semi-space-size=32 --expose-gc --no-memory-reducer-favors-memory/,
+      /semi-space is V8's default; the driver's heap may grow to 4 times what it holds between collections; the network worker cannot collect its heap; the memory reducer may stop the clock's thread to compact the heap: start node with --max-semi-space-size=32 --max-old-space-size=1024 --expose-gc --no-memory-reducer-favors-memory/,
     );
+    // An operator's larger old generation is a choice, not a shortfall.
+    const withoutOldSpace = NODE_RUNTIME_FLAGS.filter((f) => !f.startsWith("--max-old-space-size"));
+    assert.match(runtimeFlagsShortfall(withoutOldSpace, undefined) ?? "", /^the driver's heap may grow to 4 times/);
+    assert.equal(runtimeFlagsShortfall([...withoutOldSpace, "--max-old-space-size=4096"], undefined), null);
     const small =
       runtimeFlagsShortfall(
-        ["--max-semi-space-size=16", "--expose-gc", "--no-memory-reducer-favors-memory"],
+        ["--max-semi-space-size=16", "--max-old-space-size=1024", "--expose-gc", "--no-memory-reducer-favors-memory"],
         undefined,
       ) ?? "";
     assert.match(small, /is 16 MiB:/);
     assert.doesNotMatch(small, /collect/);
     assert.match(
-      runtimeFlagsShortfall(["--max-semi-space-size=32", "--no-memory-reducer-favors-memory"], undefined) ?? "",
+      runtimeFlagsShortfall(
+        ["--max-semi-space-size=32", "--max-old-space-size=1024", "--no-memory-reducer-favors-memory"],
+        undefined,
+      ) ?? "",
       /^the network worker cannot collect[^;]*:/,
     );
     assert.match(
-      runtimeFlagsShortfall(["--max-semi-space-size=32", "--expose-gc"], undefined) ?? "",
+      runtimeFlagsShortfall(["--max-semi-space-size=32", "--max-old-space-size=1024", "--expose-gc"], undefined) ?? "",
       /^the memory reducer may stop the clock's thread/,
     );
   });
@@ -75,14 +91,14 @@ describe("node runtime flags", () => {
     assert.match(shortfallInChild([]), /V8's default/);
   });
 
-  it("sizes the driver thread's young generation only: a worker started after the node clears the flag sizes its own", () => {
-    // A child started as a node is: a worker asking for a 48 MiB young generation, before and after
-    // the node clears the flag, then the main thread's own new space after a burst of short-lived
-    // objects (it still reaches the flag's 2 x 32 MiB).
+  it("sizes the driver thread's heap only: a worker started after the node clears the flags sizes its own", () => {
+    // A child started as a node is: a worker asking for a 48 MiB young generation and a 256 MiB old
+    // one, before and after the node clears the flags, then the main thread's own heap limit and its
+    // new space after a burst of short-lived objects (it still reaches the flag's 2 x 32 MiB).
     const script = `
       import { Worker } from "node:worker_threads";
-      import { getHeapSpaceStatistics } from "node:v8";
-      import { clearSemiSpaceFlagForWorkers } from "@metronome/common";
+      import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
+      import { clearDriverHeapFlagsForWorkers } from "@metronome/common";
       const limitMib = () => new Promise((resolve, reject) => {
         const source = 'Promise.all([import("node:worker_threads"), import("node:v8")])' +
           '.then(([t, v8]) => t.parentPort.postMessage(v8.getHeapStatistics().heap_size_limit / 2 ** 20))';
@@ -92,22 +108,48 @@ describe("node runtime flags", () => {
         w.once("error", reject);
       });
       const before = await limitMib();
-      clearSemiSpaceFlagForWorkers();
+      clearDriverHeapFlagsForWorkers();
       const after = await limitMib();
       const keep = [];
       for (let r = 0; r < 200; r++) { keep.push(Array.from({ length: 100000 }, (_, i) => ({ i }))); if (keep.length > 3) keep.shift(); }
       const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
-      console.log(JSON.stringify({ before, after, newSpace }));`;
+      const driver = getHeapStatistics().heap_size_limit / 2 ** 20;
+      console.log(JSON.stringify({ before, after, newSpace, driver }));`;
     const result = spawnSync(process.execPath, [...NODE_RUNTIME_FLAGS, "--input-type=module", "-e", script], {
       cwd: `${root}/test`,
       encoding: "utf8",
     });
     assert.equal(result.status, 0, result.stderr);
-    const { before, after, newSpace } = JSON.parse(result.stdout.trim()) as Record<string, number>;
-    // V8 counts three semi-spaces in the limit: 256 + 3 x 32 with the flag, 256 + 48 without it.
-    assert.equal(before, 256 + 3 * DRIVER_SEMI_SPACE_MIB, "the flag overrides a worker's own limit");
+    const { before, after, newSpace, driver } = JSON.parse(result.stdout.trim()) as Record<string, number>;
+    // V8 counts three semi-spaces in the limit: the flags' 1024 + 3 x 32, or the worker's 256 + 48.
+    const driverLimit = DRIVER_MAX_OLD_SPACE_MIB + 3 * DRIVER_SEMI_SPACE_MIB;
+    assert.equal(before, driverLimit, "the flags override a worker's own limits");
     assert.equal(after, 256 + 48, "cleared, the worker's resourceLimits hold");
+    assert.equal(driver, driverLimit, "the driver thread keeps its limit");
     assert.equal(newSpace, 2 * DRIVER_SEMI_SPACE_MIB, "the driver thread keeps its semi-spaces");
+  });
+
+  it("lets the driver's old generation grow 1.6 times its live size between collections, not V8's 4", () => {
+    // V8 picks how far the old generation may grow after each major collection from the heap's
+    // limit (--trace-gc-verbose prints it): 4x for a limit of 2 GiB or more, as this machine's
+    // default 4 GiB is. A child keeps 30 MiB live and churns objects that outlive the young
+    // generation, so V8 collects the old one several times.
+    const script = `
+      const live = Array.from({ length: 300 }, () => Array.from({ length: 12000 }, (_, i) => ({ i })));
+      let churn = [];
+      for (let r = 0; r < 400; r++) { churn.push(Array.from({ length: 20000 }, (_, i) => ({ r, i }))); if (churn.length > 40) churn = []; }
+      console.log(live.length + churn.length > 0 ? "done" : "");`;
+    const factors = (flags: string[]) => {
+      const result = spawnSync(process.execPath, [...flags, "--trace-gc-verbose", "-e", script], { encoding: "utf8" });
+      assert.equal(result.status, 0, result.stderr);
+      const found = [...result.stdout.matchAll(/\[HeapController\] factor ([0-9.]+)/g)].map((m) => Number(m[1]));
+      assert.ok(found.length >= 2, `major collections seen: ${found.length}`);
+      return found;
+    };
+    const withFlags = factors([...NODE_RUNTIME_FLAGS]);
+    assert.ok(Math.max(...withFlags) <= 1.6, `factors with the flags: ${withFlags.join(" ")}`);
+    const withoutOldSpace = factors(NODE_RUNTIME_FLAGS.filter((f) => !f.startsWith("--max-old-space-size")));
+    assert.ok(Math.max(...withoutOldSpace) >= 3, `factors without --max-old-space-size: ${withoutOldSpace.join(" ")}`);
   });
 
   it("puts MALLOC_TUNABLE first in GLIBC_TUNABLES, so an operator's own value wins", () => {

@@ -15,7 +15,7 @@ import { setFlagsFromString } from "node:v8";
  * they die young: on the pinned 900 msgs/s valid flood the main heap peaked at 92 MiB instead of
  * 169, the event loop's worst stall fell 105 -> 56 ms and RSS 60 s after the flood 574 -> 445 MiB
  * (docs/performance.md). Only the driver thread keeps it: workers size their own young generation
- * (clearSemiSpaceFlagForWorkers).
+ * (clearDriverHeapFlagsForWorkers).
  */
 export const DRIVER_SEMI_SPACE_MIB = 32;
 
@@ -40,21 +40,40 @@ export const EXPOSE_GC_FLAG = "--expose-gc";
 export const PLAIN_MEMORY_REDUCER_FLAG = "--no-memory-reducer-favors-memory";
 
 /**
- * V8 applies a semi-space size given on the command line to every isolate the process creates,
- * over a worker's own `resourceLimits`: with DRIVER_SEMI_SPACE_MIB on the command line the network
- * worker's young generation grew to 2 x 32 MiB instead of its 48 MiB cap (its heap limit read 352
- * MiB, not 304). The driver thread's heap is sized once, when the process starts, so clearing the
- * flag afterwards (0: unset) leaves the driver's 32 MiB semi-spaces as they are and lets every
- * worker started later size its own young generation: the network worker by its resourceLimits,
- * the BLS workers by V8's default. The node calls this before it starts any worker.
+ * The driver thread's old generation may hold at most this many MiB; past it V8 stops the process.
+ * The size also sets how far V8 lets that heap grow between major collections: 4x its live size
+ * when the limit is 2 GiB or more (the default here is 4 GiB), scaled down towards 1.3x below, so
+ * 1.6x at 1024 MiB. Under a valid-signature flood the driver holds 40-66 MiB in use; at 4x its old
+ * generation grew to 2-3 times that between collections, and the garbage also held its votes'
+ * small buffers in glibc's heap. In 180 s valid floods (docs/performance.md) the main heap then
+ * peaked at 111-121 MiB committed instead of 155-177, and node 0's RSS grew 70-91 MiB instead of
+ * 133-203; the price is a few more major collections on the driver (6 in the flood instead of 4 in
+ * the traced pair). 1024 MiB is ten times the largest driver heap measured (~100 MiB committed
+ * under the hostile-peer bench); `metronome_driver_thread_heap_limit_bytes` beside
+ * `nodejs_heap_size_used_bytes` shows how close a node is. Only the driver keeps it (like
+ * DRIVER_SEMI_SPACE_MIB: clearDriverHeapFlagsForWorkers).
  */
-export function clearSemiSpaceFlagForWorkers(): void {
+export const DRIVER_MAX_OLD_SPACE_MIB = 1024;
+
+/**
+ * V8 applies heap sizes given on the command line to every isolate the process creates, over a
+ * worker's own `resourceLimits`: with DRIVER_SEMI_SPACE_MIB on the command line the network
+ * worker's young generation grew to 2 x 32 MiB instead of its 48 MiB cap (its heap limit read 352
+ * MiB, not 304), and DRIVER_MAX_OLD_SPACE_MIB would replace its old-generation cap. The driver
+ * thread's heap is sized once, when the process starts, so clearing both flags afterwards (0:
+ * unset) leaves the driver's heap as it is and lets every worker started later size its own: the
+ * network worker by its resourceLimits, the BLS workers by V8's default. The node calls this
+ * before it starts any worker.
+ */
+export function clearDriverHeapFlagsForWorkers(): void {
   setFlagsFromString("--max-semi-space-size=0");
+  setFlagsFromString("--max-old-space-size=0");
 }
 
 /** The flags, as `node` takes them before the script. */
 export const NODE_RUNTIME_FLAGS: readonly string[] = [
   `--max-semi-space-size=${DRIVER_SEMI_SPACE_MIB}`,
+  `--max-old-space-size=${DRIVER_MAX_OLD_SPACE_MIB}`,
   EXPOSE_GC_FLAG,
   PLAIN_MEMORY_REDUCER_FLAG,
 ];
@@ -101,20 +120,31 @@ function startupWords(execArgv: readonly string[], nodeOptions: string | undefin
 }
 
 /**
- * The semi-space size (MiB) the process was started with, from its command-line flags and
- * NODE_OPTIONS (V8 takes the last one given), or null when neither sets it.
+ * The value (MiB) of a V8 size flag such as `max-semi-space-size` the process was started with,
+ * from its command-line flags and NODE_OPTIONS (V8 takes the last one given), or null when
+ * neither sets it. V8 accepts `-` and `_` alike in a flag's name.
  */
-export function startedSemiSpaceMib(execArgv: readonly string[], nodeOptions: string | undefined): number | null {
+function startedSizeFlagMib(flag: string, execArgv: readonly string[], nodeOptions: string | undefined): number | null {
+  const name = new RegExp(`^--${flag.replaceAll("-", "[-_]")}(?:=(.*))?$`);
   const words = startupWords(execArgv, nodeOptions);
   let found: number | null = null;
   for (let i = 0; i < words.length; i++) {
-    const word = words[i] as string;
-    const match = /^--max[-_]semi[-_]space[-_]size(?:=(.*))?$/.exec(word);
+    const match = name.exec(words[i] as string);
     if (match === null) continue;
     const value = Number(match[1] ?? words[i + 1]);
     if (Number.isFinite(value) && value > 0) found = value;
   }
   return found;
+}
+
+/** The semi-space size (MiB) the process was started with, or null (startedSizeFlagMib). */
+export function startedSemiSpaceMib(execArgv: readonly string[], nodeOptions: string | undefined): number | null {
+  return startedSizeFlagMib("max-semi-space-size", execArgv, nodeOptions);
+}
+
+/** The old-generation size (MiB) the process was started with, or null (startedSizeFlagMib). */
+export function startedMaxOldSpaceMib(execArgv: readonly string[], nodeOptions: string | undefined): number | null {
+  return startedSizeFlagMib("max-old-space-size", execArgv, nodeOptions);
 }
 
 /**
@@ -131,6 +161,9 @@ export function runtimeFlagsShortfall(
   if (semiSpace === null || semiSpace < DRIVER_SEMI_SPACE_MIB) {
     missing.push(`young-generation semi-space is ${semiSpace === null ? "V8's default" : `${semiSpace} MiB`}`);
   }
+  // A larger old generation is an operator's choice (a bigger chain); none at all is V8's 4 GiB.
+  if (startedMaxOldSpaceMib(execArgv, nodeOptions) === null)
+    missing.push("the driver's heap may grow to 4 times what it holds between collections");
   const words = startupWords(execArgv, nodeOptions);
   if (!words.some((w) => w === EXPOSE_GC_FLAG || w === "--expose_gc"))
     missing.push("the network worker cannot collect its heap");

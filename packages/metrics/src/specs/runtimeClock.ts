@@ -60,6 +60,14 @@ export const RUNTIME_CLOCK = {
       "tick lateness the machine caused, not the node's own work",
     labels: [],
   },
+  driverThreadHeapLimitBytes: {
+    name: "metronome_driver_thread_heap_limit_bytes",
+    type: "gauge",
+    help:
+      "V8 heap limit of the driver thread (set by --max-old-space-size at start; nodejs_heap_size_used_bytes is its use): " +
+      "past it V8 stops the whole process",
+    labels: [],
+  },
   // In-node validators' signing gate
   slashingProtectionRefusals: {
     name: "metronome_slashing_protection_refusals_total",

@@ -46,7 +46,7 @@ const STOP_GRACE_MS = 3_000;
  * still to 64 MiB once those were refused unread; capped, its heap peaked at 64-71 MiB instead of
  * 96-102. Scavenges run more often instead, on the worker's own thread, never the slot clock's.
  * A --max-semi-space-size on the command line would override it: the node clears that flag before
- * it starts the worker (clearSemiSpaceFlagForWorkers in @metronome/common).
+ * it starts the worker (clearDriverHeapFlagsForWorkers in @metronome/common).
  */
 export const NETWORK_WORKER_MAX_YOUNG_GENERATION_MB = 48;
 /**

@@ -19,7 +19,7 @@ import {
 import { IntervalTracker, SlotClock } from "@metronome/clock";
 import { readMainThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import type { Logger } from "@metronome/common";
-import { clearSemiSpaceFlagForWorkers, genesisStateOf } from "@metronome/common";
+import { clearDriverHeapFlagsForWorkers, genesisStateOf } from "@metronome/common";
 import {
   createMetrics,
   type MetricsServer,
@@ -130,8 +130,8 @@ export class BeaconNode implements NodeView {
   }
 
   static async start(options: NodeOptions, logger: Logger): Promise<BeaconNode> {
-    // Before any worker starts: the driver's semi-space flag must not size the workers' heaps.
-    clearSemiSpaceFlagForWorkers();
+    // Before any worker starts: the driver's heap flags must not size the workers' heaps.
+    clearDriverHeapFlagsForWorkers();
     const genesisState = genesisStateOf(options.chain);
     const forkDigest = computeForkDigest(genesisState);
     const domains = new SigningDomains(forkDigest);

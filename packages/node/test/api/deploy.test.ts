@@ -235,6 +235,16 @@ describe("deploy/prometheus-alerts.yml", () => {
     );
     assert.equal(nearLimit.for, "5m");
   });
+
+  it("alerts on the driver thread's heap near its limit, past which the process stops", () => {
+    const nearLimit = rule("MetronomeDriverHeapNearLimit");
+    assert.match(
+      nearLimit.expr,
+      /nodejs_heap_size_used_bytes \/ \(metronome_driver_thread_heap_limit_bytes > 0\) > 0\.8/,
+    );
+    assert.equal(nearLimit.for, "5m");
+    assert.equal(nearLimit.labels.severity, "critical");
+  });
 });
 
 describe("deploy/metronome-node.service", () => {
