@@ -23,6 +23,8 @@ import { nodeArgs } from "../packages/devnet/src/launcher.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const read = (path: string) => readFileSync(`${root}/${path}`, "utf8");
+/** NODE_RUNTIME_FLAGS as a node started without the driver's old-generation limit has them. */
+const FLAGS_WITHOUT_OLD_SPACE = NODE_RUNTIME_FLAGS.filter((f) => !f.startsWith("--max-old-space-size"));
 
 /** runtimeFlagsShortfall as a child node started with `flags` sees it, through its own execArgv. */
 function shortfallInChild(flags: string[], nodeOptions = ""): string {
@@ -60,9 +62,11 @@ describe("node runtime flags", () => {
       /semi-space is V8's default; the driver's heap may grow to 4 times what it holds between collections; the network worker cannot collect its heap; the memory reducer may stop the clock's thread to compact the heap: start node with --max-semi-space-size=32 --max-old-space-size=1024 --expose-gc --no-memory-reducer-favors-memory/,
     );
     // An operator's larger old generation is a choice, not a shortfall.
-    const withoutOldSpace = NODE_RUNTIME_FLAGS.filter((f) => !f.startsWith("--max-old-space-size"));
-    assert.match(runtimeFlagsShortfall(withoutOldSpace, undefined) ?? "", /^the driver's heap may grow to 4 times/);
-    assert.equal(runtimeFlagsShortfall([...withoutOldSpace, "--max-old-space-size=4096"], undefined), null);
+    assert.match(
+      runtimeFlagsShortfall(FLAGS_WITHOUT_OLD_SPACE, undefined) ?? "",
+      /^the driver's heap may grow to 4 times/,
+    );
+    assert.equal(runtimeFlagsShortfall([...FLAGS_WITHOUT_OLD_SPACE, "--max-old-space-size=4096"], undefined), null);
     const small =
       runtimeFlagsShortfall(
         ["--max-semi-space-size=16", "--max-old-space-size=1024", "--expose-gc", "--no-memory-reducer-favors-memory"],
@@ -148,7 +152,7 @@ describe("node runtime flags", () => {
     };
     const withFlags = factors([...NODE_RUNTIME_FLAGS]);
     assert.ok(Math.max(...withFlags) <= 1.6, `factors with the flags: ${withFlags.join(" ")}`);
-    const withoutOldSpace = factors(NODE_RUNTIME_FLAGS.filter((f) => !f.startsWith("--max-old-space-size")));
+    const withoutOldSpace = factors(FLAGS_WITHOUT_OLD_SPACE);
     assert.ok(Math.max(...withoutOldSpace) >= 3, `factors without --max-old-space-size: ${withoutOldSpace.join(" ")}`);
   });
 

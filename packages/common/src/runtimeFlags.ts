@@ -48,8 +48,9 @@ export const PLAIN_MEMORY_REDUCER_FLAG = "--no-memory-reducer-favors-memory";
  * small buffers in glibc's heap. In six 180 s valid floods with the limit (docs/performance.md)
  * the main heap peaked at 111-121 MiB committed and node 0's RSS grew 70-96 MiB; in four without
  * it, 123-177 MiB and 87-204 MiB, following how much of the flood the driver took in. The price
- * is a few more major collections on the driver (6 in the flood instead of 4 in the traced pair). 1024 MiB is ten times the largest driver heap measured (~100 MiB committed
- * under the hostile-peer bench); `metronome_driver_thread_heap_limit_bytes` beside
+ * is a few more major collections on the driver (6 in the flood instead of 4 in the traced pair).
+ * 1024 MiB is ten times the largest driver heap measured (~100 MiB committed under the
+ * hostile-peer bench); `metronome_driver_thread_heap_limit_bytes` beside
  * `nodejs_heap_size_used_bytes` shows how close a node is. Only the driver keeps it (like
  * DRIVER_SEMI_SPACE_MIB: clearDriverHeapFlagsForWorkers).
  */

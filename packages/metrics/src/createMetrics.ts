@@ -1,6 +1,7 @@
 // Builds the full metric set of one node on its own registry. Never touches prom-client's global
 // registry, so several nodes (a devnet in one process, parallel tests) each get their own.
 
+import { getHeapStatistics } from "node:v8";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import packageJson from "../package.json" with { type: "json" };
 import { type AnyMetric, type BuiltGroups, buildMetric, type Collect } from "./build.ts";
@@ -60,6 +61,8 @@ export function createMetrics(opts: CreateMetricsOptions = {}): MetronomeMetrics
 
   groups.nodeInfo.info.set({ name: opts.name ?? DEFAULT_NODE_NAME, version: opts.version ?? packageJson.version }, 1);
   groups.nodeInfo.startTimeSeconds.set(Date.now() / 1000);
+  // Fixed when the process starts (--max-old-space-size); the node builds its metrics on the driver thread.
+  groups.runtime.driverThreadHeapLimitBytes.set(getHeapStatistics().heap_size_limit);
   groups.network.connectedPeers.set({ client }, 0);
   groups.network.gossipMeshPeers.set({ client }, 0);
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { getHeapStatistics } from "node:v8";
 import { createMetrics, listMetricSpecs, type MetronomeMetrics } from "@metronome/metrics";
 import { Counter, register as globalRegistry, Registry } from "prom-client";
 import { type Family, parseExposition, seriesKey } from "./exposition.ts";
@@ -161,6 +162,10 @@ describe("scraped exposition", () => {
     assert.equal(value("metronome_sync_state"), 2);
     const start = value("lean_node_start_time_seconds") ?? 0;
     assert.ok(Math.abs(start - Date.now() / 1000) < 60, `start time ${start} is not now`);
+    // This thread's V8 heap limit, so an alert can divide the heap in use by it.
+    const heapLimit = value("metronome_driver_thread_heap_limit_bytes") ?? 0;
+    assert.equal(heapLimit, getHeapStatistics().heap_size_limit);
+    assert.ok(heapLimit > 0);
     assert.equal(value("metronome_tick_lateness_seconds_count"), undefined, "histogram parts are not families");
     const lateness = families.get("metronome_tick_lateness_seconds")?.samples;
     assert.equal(lateness?.find((s) => s.name.endsWith("_bucket") && s.labels.le === "0.0025")?.value, 0);

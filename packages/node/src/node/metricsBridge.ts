@@ -3,7 +3,6 @@
 // cumulative counters are advanced by their delta since the last sync. Called every interval and
 // before each scrape, so figures are at most one interval stale.
 
-import { getHeapStatistics } from "node:v8";
 import type { BlsVerifierStats } from "@metronome/bls";
 import { coverageShare, type StateTransitionTiming, type VoteCoverageStats } from "@metronome/chain";
 import { readMainThreadCpuTimes, type ThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
@@ -178,11 +177,6 @@ export class MetricsBridge {
     this.totals.advance(runtime.driverThreadCpuWaitSeconds, "driver_cpu_wait", times.runQueueWaitMs / 1000);
   }
 
-  /** The driver thread's V8 heap limit (part of sync; fixed at start, read again as cheap as a gauge). */
-  syncDriverHeapLimit(): void {
-    this.m.runtime.driverThreadHeapLimitBytes.set(getHeapStatistics().heap_size_limit);
-  }
-
   /** Mirrors every component counter and gauge into the registry. */
   sync(node: NodeView): void {
     const { m } = this;
@@ -203,7 +197,6 @@ export class MetricsBridge {
     const stats = node.driver.stats;
     this.totals.advance(m.runtime.intervalsMissed, "intervals_missed", stats.intervalsMissed);
     this.syncDriverThreadCpu();
-    this.syncDriverHeapLimit();
 
     const ingress = node.ingress;
     for (const [queue, q] of [

@@ -3,7 +3,6 @@
 // per-message timings are sampled so a flood cannot make them per-message work.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getHeapStatistics } from "node:v8";
 import { type BlsVerifierStats, emptyBatchTotals } from "@metronome/bls";
 import type { ThreadCpuTimes } from "@metronome/clock/threadCpuTimes";
 import { createMetrics, type MetronomeMetrics } from "@metronome/metrics";
@@ -401,18 +400,6 @@ describe("MetricsBridge: the network worker's heap collections", () => {
     bridge.syncNetworkThread({ restarts: 2 });
     bridge.syncNetworkThread({ restarts: 2 });
     assert.equal(await value(m, "metronome_network_thread_restarts_total"), 2);
-    m.close();
-  });
-});
-
-describe("MetricsBridge: the driver thread's heap limit", () => {
-  it("is this thread's V8 heap limit, so an alert can divide the heap in use by it", async () => {
-    const m = metrics();
-    const bridge = new MetricsBridge(m);
-    bridge.syncDriverHeapLimit();
-    const limit = await value(m, "metronome_driver_thread_heap_limit_bytes");
-    assert.equal(limit, getHeapStatistics().heap_size_limit);
-    assert.ok(limit > 0);
     m.close();
   });
 });
