@@ -12,6 +12,7 @@
 //   node bench/flood.ts [--flood-seconds 300] [--baseline-seconds 60] [--rates 2] [--rate N]
 //     [--mix ...] [--sybil-peers 16] [--sybil-multiple 2] [--skip-scoring-pair] [--scoring on|off]
 //     [--slot-seconds 4] [--validators 32] [--skip-ablation] [--ablation-seconds 90]
+//     [--pin-others 1] [--nice-others 10] [--keep]
 
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -48,6 +49,7 @@ import { curveSpec } from "./lib/floodPlot.ts";
 import { curvePoints, floodResultsJson, floodRows, type MixCapacity } from "./lib/floodReport.ts";
 import { FloodRunner, type PeriodResult, waitFor } from "./lib/floodRunner.ts";
 import { machineInfo } from "./lib/machine.ts";
+import { NiceOffsetError, niceCommand, parseNiceOffset } from "./lib/niceOthers.ts";
 import { writePng } from "./lib/plot.ts";
 import { formatTable, writeResult } from "./lib/report.ts";
 
@@ -78,10 +80,16 @@ const values = benchOptions(import.meta.url, {
   // e.g. 1: the other nodes and the flooder run on CPU 1 only, so node 0 has CPU 0 to itself
   // (and shares CPU 1); without it all of them share every core.
   "pin-others": { type: "string" },
+  // e.g. 10: the other nodes and the flooder run 10 nice steps below node 0 (they stand in for
+  // other machines) and still get every cycle node 0 leaves; 0 (default): one priority for all.
+  "nice-others": { type: "string", default: "0" },
   keep: { type: "boolean", default: false },
 });
 
+/** The errors a bad option raises (usage() below turns them into one line and exit code 2). */
+const USAGE_ERRORS = [PlanError, MixError, CpuListError, NiceOffsetError];
 const pinOthers = values["pin-others"] === undefined ? null : usage(() => parseCpuList(values["pin-others"] as string));
+const niceOthers = usage(() => parseNiceOffset(values["nice-others"]));
 const slotSeconds = Number(values["slot-seconds"]);
 const validatorCount = Number(values.validators);
 const nodeCount = Number(values.nodes);
@@ -110,7 +118,7 @@ function usage<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (!(err instanceof PlanError || err instanceof MixError || err instanceof CpuListError)) throw err;
+    if (!(err instanceof Error) || !USAGE_ERRORS.some((kind) => err instanceof kind)) throw err;
     console.error(`flood bench: ${err.message}`);
     process.exit(2);
   }
@@ -162,6 +170,7 @@ const { out, genesisDir, devnet } = await createBenchDevnet({
   validators: validatorCount,
   slotSeconds,
   genesisDelay: 3 + 2 * nodeCount,
+  wrapCommand: (entry, file, args) => (entry.nodeId === 0 ? { file, args } : niceCommand(niceOthers, file, args)),
 });
 const target = devnet.nodes[0];
 if (target === undefined) throw new Error("no node 0");
@@ -187,6 +196,7 @@ const runner = new FloodRunner({
   nodeArgs: startArgs,
   log,
   pinOthers,
+  niceOthers,
 });
 process.once("exit", () => {
   for (const c of runner.children) c.kill("SIGKILL");
@@ -207,6 +217,7 @@ try {
     }
     log(`nodes 1-${nodeCount - 1} and the flooder pinned to CPU ${pinOthers}; node 0 unpinned`);
   }
+  if (niceOthers > 0) log(`nodes 1-${nodeCount - 1} and the flooder run ${niceOthers} nice steps below node 0`);
   log(`devnet: ${nodeCount} nodes, ${validatorCount} validators, ${slotSeconds} s slots, logs in ${out}`);
   await waitFor("finality on node 0", 180_000, async () => ((await runner.health())?.finalized_slot ?? 0) >= 3);
   probe.start();
@@ -233,6 +244,11 @@ console.log(
   pinOthers === null
     ? "cores: every process shares every core"
     : `cores: nodes 1-${nodeCount - 1} and the flooder pinned to CPU ${pinOthers}, node 0 unpinned`,
+);
+console.log(
+  niceOthers === 0
+    ? "priority: every process at the same nice value"
+    : `priority: nodes 1-${nodeCount - 1} and the flooder ${niceOthers} nice steps below node 0`,
 );
 console.log(`--mix: ${mixText}\n`);
 console.log(formatTable(rows));

@@ -1,7 +1,9 @@
 // The flood benchmark's pure parts: period planning from --rates and friends, rates from capacity,
 // the table and JSON shape (every period a column, recovery figures in the flood's column), and the
-// curve the PNG draws.
+// curve the PNG draws; --nice-others' command wrapper.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { getPriority } from "node:os";
 import { describe, it } from "node:test";
 import { compareAblations } from "../bench/lib/floodAblation.ts";
 import {
@@ -19,6 +21,7 @@ import {
 import { curveData, curveSpec } from "../bench/lib/floodPlot.ts";
 import { curvePoints, floodResultsJson, floodRows, type MixCapacity } from "../bench/lib/floodReport.ts";
 import type { PeriodResult } from "../bench/lib/floodRunner.ts";
+import { NiceOffsetError, niceCommand, parseNiceOffset } from "../bench/lib/niceOthers.ts";
 import type { FloodSummary } from "../packages/flood/src/flooder.ts";
 import { summarizeSamples } from "../packages/flood/src/periodSummary.ts";
 
@@ -310,5 +313,32 @@ describe("flood bench: table, JSON and curve", () => {
     const unbounded = result("pool, --max-batch 0", "ablation", { tickLatenessP99Ms: 90 });
     const c = compareAblations([...results, unbounded], "flood 2x");
     assert.deepEqual(c["worker pool"]?.["tick lateness p99 ms"], { bounded: 9, unbounded: 90, ratio: 10 });
+  });
+});
+
+describe("flood bench: --nice-others", () => {
+  it("takes an offset from 0 to 19 and refuses anything else with the flag's name", () => {
+    assert.equal(parseNiceOffset("0"), 0);
+    assert.equal(parseNiceOffset("19"), 19);
+    for (const bad of ["20", "-1", "1.5", "ten", ""]) {
+      assert.throws(
+        () => parseNiceOffset(bad),
+        (e: Error) => e instanceof NiceOffsetError && /--nice-others/.test(e.message),
+      );
+    }
+  });
+
+  it("a wrapped command runs that many nice steps below this process; 0 leaves it alone", () => {
+    const niceOf = (offset: number): number => {
+      const script = "console.log(require('node:os').getPriority())";
+      const c = niceCommand(offset, process.execPath, ["-e", script]);
+      const r = spawnSync(c.file, c.args, { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return Number(r.stdout.trim());
+    };
+    const own = getPriority();
+    assert.equal(niceOf(0), own);
+    assert.equal(niceOf(7), Math.min(19, own + 7));
+    assert.deepEqual(niceCommand(0, "node", ["a"]), { file: "node", args: ["a"] });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeEntry } from "../../packages/common/src/genesisConfig.ts";
 import { runGenesis } from "../../packages/devnet/src/genesisCommand.ts";
-import { Devnet } from "../../packages/devnet/src/launcher.ts";
+import { Devnet, type LaunchOptions } from "../../packages/devnet/src/launcher.ts";
 import { validateDevnetPorts } from "../../packages/devnet/src/ports.ts";
 import { defaultCommitteeCount } from "../../packages/devnet/src/subnets.ts";
 
@@ -27,6 +27,8 @@ export interface BenchDevnetOptions {
   validators: number;
   slotSeconds: number;
   genesisDelay: number;
+  /** Rewrites a node's command line (the flood bench's `--nice-others`). */
+  wrapCommand?: LaunchOptions["wrapCommand"];
 }
 
 export interface BenchDevnet {
@@ -55,7 +57,7 @@ export async function createBenchDevnet(o: BenchDevnetOptions): Promise<BenchDev
     committeeCount: defaultCommitteeCount(o.nodes, undefined),
     host: "127.0.0.1",
   });
-  const devnet = new Devnet(nodes, { genesisDir, outDir: out, logLevel: "warn" });
+  const devnet = new Devnet(nodes, { genesisDir, outDir: out, logLevel: "warn", wrapCommand: o.wrapCommand });
   return { out, committeeCount: chain.attestationCommitteeCount, genesisDir, nodes, devnet };
 }
 

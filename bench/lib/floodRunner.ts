@@ -11,6 +11,7 @@ import type { PeriodSummary } from "../../packages/flood/src/periodSummary.ts";
 import { procCpuSeconds, type TargetProbe } from "../../packages/flood/src/targetProbe.ts";
 import { pinProcess } from "./cpuPinning.ts";
 import type { PlannedPeriod } from "./floodPlan.ts";
+import { niceCommand } from "./niceOthers.ts";
 
 const METRONOME = fileURLToPath(new URL("../../packages/node/src/bin/metronome.ts", import.meta.url));
 /** The flooder gets this long past its duration (start-up of 16 identities included) before SIGTERM. */
@@ -42,6 +43,8 @@ export interface FloodRunnerOptions {
   log: (line: string) => void;
   /** CPU list for the flooder (`--pin-others`), or null to leave it unpinned. */
   pinOthers: string | null;
+  /** How much nicer than node 0 the flooder runs (`--nice-others`; 0: the same priority). */
+  niceOthers: number;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -133,7 +136,8 @@ export class FloodRunner {
       "--report-seconds", "30",
       "--summary-file", summaryFile,
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const command = niceCommand(this.o.niceOthers, process.execPath, args);
+    const child = spawn(command.file, command.args, { stdio: ["ignore", "pipe", "pipe"] });
     this.children.add(child);
     if (this.o.pinOthers !== null && child.pid !== undefined) {
       const failure = pinProcess(child.pid, this.o.pinOthers);
