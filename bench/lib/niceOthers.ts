@@ -4,9 +4,7 @@
 // (`--pin-others`), they still get every cycle node 0 leaves idle. Linux (`nice` from coreutils);
 // the command is started under `nice`, so every thread it makes inherits the lower priority and a
 // node's workers keep their offsets below its driver (packages/clock/src/threadPriority.ts).
-
-/** Linux's least favourable nice value. */
-const MAX_NICE = 19;
+import { MAX_NICE } from "../../packages/clock/src/threadPriority.ts";
 
 export class NiceOffsetError extends Error {}
 

@@ -20,7 +20,7 @@ export const BLS_WORKER_NICE_OFFSET = 10;
  */
 export const NETWORK_WORKER_NICE_OFFSET = 5;
 /** Linux's least favourable nice value. */
-const MAX_NICE = 19;
+export const MAX_NICE = 19;
 
 export type ThreadPriorityResult =
   | { applied: true; threadId: number; niceBefore: number; nice: number }
