@@ -240,6 +240,25 @@ describe("flood payloads", () => {
     }
   });
 
+  it("valid aggregates for one data: each shares a signer with every other and none holds another", () => {
+    // So the target can neither merge two nor ignore one as adding no participant: each costs a check.
+    const byData = new Map<string, number[][]>();
+    for (const d of produce("valid", 200).map(decodeFloodPayload)) {
+      if (d.topic !== "aggregation") continue;
+      const key = attestationDataKey(d.value.data);
+      byData.set(key, [...(byData.get(key) ?? []), d.value.aggregationBits.getTrueBitIndexes()]);
+    }
+    const pairs = [...byData.values()].flatMap((list) => list.flatMap((a, i) => list.slice(i + 1).map((b) => [a, b])));
+    assert.ok(pairs.length >= 10, `only ${pairs.length} pairs of aggregates over one data`);
+    for (const [a, b] of pairs as [number[], number[]][]) {
+      assert.ok(
+        a.some((i) => b.includes(i)),
+        `disjoint: ${a} and ${b}`,
+      );
+      assert.ok(!a.every((i) => b.includes(i)) && !b.every((i) => a.includes(i)), `nested: ${a} and ${b}`);
+    }
+  });
+
   it("invalid_sig: structurally valid data, signature that fails", () => {
     const variants = new Set(validDataVariants(snapshot).map((d) => attestationDataKey(d)));
     for (const d of produce("invalid_sig", 60).map(decodeFloodPayload)) {

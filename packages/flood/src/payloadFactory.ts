@@ -7,8 +7,10 @@
 //   collector ignores slots that old, so the flood never competes with the honest votes that
 //   justify and finalize (a flooder holding validator keys could otherwise split them). Each
 //   (data, validator) pair makes one single attestation, so valid singles are naturally limited
-//   per slot (data variants x validators); aggregates over random subsets of a variant's signers
-//   are unlimited and cost one point addition per signer, not a signature.
+//   per slot (data variants x validators); aggregates over subsets of a variant's signers cost one
+//   point addition per signer, not a signature, and are plenty (11,440 per variant). Each subset has
+//   just over half the signers (overlappingSubset), so the target can neither merge two nor drop one
+//   as adding no participant to what it holds: every aggregate costs it a full verification.
 // - invalid_sig: valid data with a real signature of another validator or over other data: passes
 //   every structural check and fails only the pairing, so each one costs the target a full check.
 // - unknown_root: correctly signed votes for a random head root: they pass the signature check,
@@ -34,7 +36,7 @@ import {
   type FactoryKind,
   type FloodPayload,
   type FloodTopic,
-  randomSubset,
+  overlappingSubset,
   shuffle,
   validDataVariants,
 } from "./payloadData.ts";
@@ -204,7 +206,7 @@ export class PayloadFactory {
     // A participant set already sent for this data would be a byte-identical repeat.
     for (let attempt = 0; attempt < 8; attempt++) {
       const variant = this.randomVariant();
-      const subset = randomSubset(this.aggregateSigners(variant), 2, this.random);
+      const subset = overlappingSubset(this.aggregateSigners(variant), this.random);
       const key = `${variant.key}:${subset.join(",")}`;
       if (this.sentAggregates.has(key)) continue;
       this.rememberAggregate(key);
@@ -231,7 +233,7 @@ export class PayloadFactory {
     const variant = this.randomVariant();
     if (this.random() < INVALID_AGGREGATE_SHARE) {
       // The bits name one more participant than the signature covers.
-      const subset = randomSubset(this.aggregateSigners(variant), 2, this.random);
+      const subset = overlappingSubset(this.aggregateSigners(variant), this.random);
       const key = `invalid:${variant.key}:${subset.join(",")}`;
       if (!this.sentAggregates.has(key)) {
         this.rememberAggregate(key);

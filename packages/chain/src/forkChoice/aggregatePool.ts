@@ -1,6 +1,8 @@
 // Verified aggregates kept for block production: at most one per attestation data. Two aggregates
 // for one data are combined when their participants are disjoint (BLS aggregation is additive),
 // otherwise the one with more participants is kept. Capped by distinct data; the oldest slot goes first.
+// What the pool holds also answers gossip's cheapest question about an aggregate: does it add any
+// participant this node has not already verified for its data (`covers`)?
 import { BitArray } from "@chainsafe/ssz";
 import { aggregateSignatureBytes } from "../crypto/bls.ts";
 import { attestationDataKey } from "../ssz/keys.ts";
@@ -29,6 +31,17 @@ function disjointUnion(a: AggregationBits, b: AggregationBits): AggregationBits 
   return out;
 }
 
+/** True when every participant of `bits` is also in `of` (a subset, equal included). */
+export function isSubsetOf(bits: AggregationBits, of: AggregationBits): boolean {
+  const mine = bits.uint8Array;
+  const theirs = of.uint8Array;
+  for (let i = 0; i < mine.length; i++) {
+    // A byte beyond `of` must be empty; within it, no bit may be set that `of` lacks.
+    if ((mine[i] as number) & ~(theirs[i] ?? 0)) return false;
+  }
+  return true;
+}
+
 export class AggregatePool {
   private readonly byData = new Map<string, SignedAggregatedAttestation>();
   readonly maxData: number;
@@ -45,6 +58,16 @@ export class AggregatePool {
 
   get(data: AttestationData): SignedAggregatedAttestation | undefined {
     return this.byData.get(attestationDataKey(data));
+  }
+
+  /**
+   * True when the aggregate held for `data` already has every participant of `bits`: such an
+   * aggregate adds no vote and nothing to block production. The held one was verified (only
+   * verified aggregates are added), so its bits are real signers, not a sender's claim.
+   */
+  covers(data: AttestationData, bits: AggregationBits): boolean {
+    const held = this.byData.get(attestationDataKey(data));
+    return held !== undefined && isSubsetOf(bits, held.aggregationBits);
   }
 
   values(): SignedAggregatedAttestation[] {

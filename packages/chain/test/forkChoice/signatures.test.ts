@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BitArray } from "@chainsafe/ssz";
-import { AggregatePool } from "../../src/forkChoice/aggregatePool.ts";
+import { AggregatePool, isSubsetOf } from "../../src/forkChoice/aggregatePool.ts";
 import {
   getAggregatedAttestationSignatureSet,
   getAttestationSignatureSet,
@@ -191,6 +191,25 @@ describe("AggregatePool", () => {
     assert.equal(pool.add(agg([1, 2, 3])), "replaced");
     assert.deepEqual(pool.get(d)!.aggregationBits.getTrueBitIndexes(), [1, 2, 3]);
     verifySignedAggregatedAttestation(pubkeys, domains, pool.get(d)!);
+  });
+
+  it("covers an aggregate only when the one held for its data has every participant", () => {
+    const pool = new AggregatePool();
+    assert.equal(pool.covers(d, bits([0])), false, "nothing held for the data");
+    pool.add(agg([0, 1]));
+    pool.add(agg([3]));
+    assert.equal(pool.covers(d, bits([0, 1, 3])), true, "equal counts as covered");
+    assert.equal(pool.covers(d, bits([1, 3])), true);
+    assert.equal(pool.covers(d, bits([1, 2])), false, "validator 2 would be a new vote");
+    assert.equal(pool.covers(voteData(7), bits([0])), false, "other data");
+  });
+
+  it("isSubsetOf compares every byte, and bits past the shorter list count", () => {
+    assert.equal(isSubsetOf(bits([]), bits([1])), true);
+    assert.equal(isSubsetOf(bits([9], 16), bits([9, 10], 16)), true, "second byte");
+    assert.equal(isSubsetOf(bits([9], 16), bits([1, 10], 16)), false, "a second-byte bit missing");
+    assert.equal(isSubsetOf(bits([1, 12], 16), bits([1, 2], 4)), false, "a bit beyond the held list");
+    assert.equal(isSubsetOf(bits([1], 4), bits([1, 12], 16)), true, "a shorter list inside a longer one");
   });
 
   it("caps distinct data, evicting the oldest slot and refusing older newcomers", () => {

@@ -19,6 +19,7 @@ export const GOSSIP_ATTESTATION_DROP_REASONS = [
   "queue_full",
   "invalid",
   "invalid_signature",
+  "already_known",
 ] as const;
 export const BLOCK_FETCH_OUTCOMES = [
   "already_in_forkchoice",

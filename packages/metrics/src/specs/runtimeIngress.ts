@@ -28,7 +28,8 @@ export const RUNTIME_INGRESS = {
     type: "counter",
     help:
       "Gossip attestations/aggregates dropped before reaching the store, by kind (single|aggregated) and " +
-      "reason (idle: sync gate; future_slot: beyond the buffer window; queue_full; invalid; invalid_signature)",
+      "reason (idle: sync gate; future_slot: beyond the buffer window; queue_full; invalid; invalid_signature; " +
+      "already_known: an aggregate adding no participant to the one held for its data)",
     labels: ["kind", "reason"],
     labelValues: { kind: ATTESTATION_KINDS, reason: GOSSIP_ATTESTATION_DROP_REASONS },
   },

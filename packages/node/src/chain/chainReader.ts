@@ -167,6 +167,10 @@ export abstract class ChainReader implements ChainQueries, ChainStats {
     return this.store.aggregatePool.size;
   }
 
+  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean {
+    return this.store.aggregatePool.covers(agg.data, agg.aggregationBits);
+  }
+
   get newVoteCount(): number {
     return this.store.newVoteCount;
   }

@@ -142,6 +142,11 @@ export interface ChainStats {
   readonly orphanStats: OrphanPoolStats;
   /** Aggregates held for block production. */
   readonly aggregatePoolSize: number;
+  /**
+   * Whether the aggregate held for `agg`'s data already has every participant of `agg`: it would
+   * add no vote (gossip IGNOREs it before any signature work; see GossipIngress).
+   */
+  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean;
   /** Votes received but not yet counted by fork choice. */
   readonly newVoteCount: number;
   /** Honest-vote coverage measured by fork choice once per slot (flood benchmark, issue 15). */

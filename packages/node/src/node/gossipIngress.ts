@@ -87,15 +87,20 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
 };
 
 export type DropReason = "idle" | "future_slot" | "queue_full";
+/**
+ * An aggregate may also be dropped as already known: every participant is in the aggregate held
+ * for its data (a non-strict superset was verified before), so it would add no vote.
+ */
+export type AggregateDropReason = DropReason | "already_known";
 
 export class GossipIngress implements DriverWork {
   readonly blocks: BoundedQueue<BlockItem>;
   readonly aggregates: PeerFairQueue<Pending<SignedAggregatedAttestation>>;
   readonly attestations: PeerFairQueue<Pending<SignedAttestation>>;
   /** Attestation drops on the receive path, by kind and reason (metronome_gossip_attestations_dropped_total). */
-  readonly drops: Record<"single" | "aggregated", Record<DropReason, number>> = {
+  readonly drops: { single: Record<DropReason, number>; aggregated: Record<AggregateDropReason, number> } = {
     single: { idle: 0, future_slot: 0, queue_full: 0 },
-    aggregated: { idle: 0, future_slot: 0, queue_full: 0 },
+    aggregated: { idle: 0, future_slot: 0, queue_full: 0, already_known: 0 },
   };
   /** Signature sets handed to the verifier and not yet answered. */
   inVerification = 0;
@@ -402,8 +407,20 @@ export class GossipIngress implements DriverWork {
 
   private runKind(kind: AttestationKind, max: number): number {
     return kind === "aggregated"
-      ? this.runAttestationBatch(this.aggregates, max, (v) => this.chain.prepareAggregate(v))
+      ? this.runAttestationBatch(this.aggregates, max, (v) => this.prepareAggregate(v))
       : this.runAttestationBatch(this.attestations, max, (v) => this.chain.prepareAttestation(v));
+  }
+
+  /**
+   * An aggregate that adds no participant to the one held for its data is IGNOREd before its
+   * structural checks and signature set (as real clients do: a non-strict superset already seen).
+   * Checked when it leaves the queue, not on arrival: the superset may have been verified while it
+   * waited, and only aggregates the verifier has room for pay for the data root this hashes.
+   * IGNORE, not REJECT: honest aggregators publish overlapping aggregates all the time.
+   */
+  private prepareAggregate(agg: SignedAggregatedAttestation): PreparedAttestation | "already_known" {
+    if (this.chain.aggregateAlreadyKnown(agg)) return "already_known";
+    return this.chain.prepareAggregate(agg);
   }
 
   /**
@@ -415,7 +432,7 @@ export class GossipIngress implements DriverWork {
   private runAttestationBatch<T>(
     queue: PeerFairQueue<Pending<T>>,
     maxItems: number,
-    prepare: (value: T) => PreparedAttestation,
+    prepare: (value: T) => PreparedAttestation | "already_known",
   ): number {
     const room = this.verifierRoom();
     if (room <= 0) return 0;
@@ -424,6 +441,11 @@ export class GossipIngress implements DriverWork {
     const sets: SignatureSetInput[] = [];
     for (const item of batch) {
       const prepared = prepare(item.value);
+      if (prepared === "already_known") {
+        this.drops.aggregated.already_known++;
+        item.done("ignore");
+        continue;
+      }
       if (prepared.kind === "done") {
         item.done(this.attestationVerdict(prepared.outcome));
         continue;

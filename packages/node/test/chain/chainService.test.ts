@@ -323,6 +323,53 @@ describe("ChainService", () => {
     await db.close();
   });
 
+  it("through the gossip ingress, an aggregate adding no participant to the one held is ignored before the verifier", async () => {
+    const { chain, store, db } = await makeChain();
+    const block = blockFromOtherNode(1);
+    const root = Block.hashTreeRoot(block.block);
+    store.onTick(1 * 5 + 1, false);
+    assert.equal(chain.importBlock(block, "gossip").status, "imported");
+    const verifier = new MainThreadVerifier();
+    let setsVerified = 0;
+    const verifySets = verifier.verifySets.bind(verifier);
+    verifier.verifySets = (sets) => {
+      setsVerified += sets.length;
+      return verifySets(sets);
+    };
+    const ingress = new GossipIngress({
+      chain,
+      sync: { tracker: new SyncTracker(() => {}, true) } as unknown as SyncService,
+      clock: new SlotClock({ genesisTimeSec: 0, now: () => 1 * 4000 + 900 }),
+      logger: new Logger({ level: "error", format: "text", write: () => {} }),
+      verifier,
+    });
+    const of = (indices: number[]) => aggregateAttestations(indices.map((i) => voteFor(root, 1, i)))[0]!;
+    /** Gossips `agg` through the ingress: one pass to check it, one to apply the verdict if verified. */
+    const gossip = async (agg: SignedAggregatedAttestation) => {
+      const verdict = ingress.enqueueAggregate(agg, "peer");
+      ingress.runBatch(64);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (ingress.verifiedWaiting > 0) ingress.runBatch(64);
+      return verdict;
+    };
+    assert.equal(await gossip(of([0, 1])), "accept");
+    assert.equal(setsVerified, 1);
+    assert.equal(chain.aggregateAlreadyKnown(of([1])), true);
+    assert.equal(await gossip(of([1])), "ignore", "a subset: no new vote");
+    assert.equal(await gossip(of([0, 1])), "ignore", "equal participants (another aggregator's copy): no new vote");
+    assert.equal(setsVerified, 1, "neither reached the verifier");
+    assert.equal(ingress.drops.aggregated.already_known, 2);
+    // A superset carries validator 2's vote: verified and counted.
+    assert.equal(await gossip(of([0, 1, 2])), "accept");
+    assert.equal(setsVerified, 2);
+    assert.deepEqual(store.aggregatePool.get(of([0]).data)?.aggregationBits.getTrueBitIndexes(), [0, 1, 2]);
+    // The node's own aggregate (and an API client's) takes the other path, and is never refused as known.
+    assert.deepEqual(chain.onAggregate(of([2]), { trusted: true }), { status: "accepted" });
+    assert.equal(ingress.drops.aggregated.already_known, 2);
+    await chain.flush();
+    await db.close();
+  });
+
   it("hashes a block's root once per import and carries it (orphan park, release, store, database, events)", async (t) => {
     const { chain, store, db } = await makeChain();
     const parent = blockFromOtherNode(1);

@@ -192,6 +192,7 @@ function boundedSetup(opts: { verifierRoom?: number } = {}) {
       handled.single++;
       return { kind: "done", outcome: { status: "accepted" } };
     },
+    aggregateAlreadyKnown: () => false,
     prepareAggregate: () => {
       handled.aggregated++;
       return { kind: "done", outcome: { status: "accepted" } };
