@@ -1,6 +1,6 @@
 // How many of the flood's signature sets per second this machine can verify, measured on the very
-// sets a flood in `mix` would make the target check: the verified kinds (valid, invalid_sig,
-// unknown_root) in their mix proportions, batched as the node batches them. Two figures:
+// sets a flood in `mix` would make the target check: the verified kinds (valid, redundant,
+// invalid_sig, unknown_root) in their mix proportions, batched as the node batches them. Two figures:
 //   pool: BlsVerifierPool with the node's worker count, all sets submitted at once (the node's path)
 //   same-batch blst: the same batch code (same-message grouping, per-set fallback) on this thread
 // The flood benchmark sets its default rate from the pool figure.

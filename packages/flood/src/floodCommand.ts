@@ -52,7 +52,9 @@ export async function runFloodCommand(o: FloodOptions): Promise<FloodSummary> {
     throw new Error(`no node in ${o.genesis}/nodes.json matches ${o.target}; pass --http <url of its API>`);
   }
   assertFetchableUrl(httpUrl, "--http");
-  if (mix.valid > 0 || mix.unknown_root > 0 || mix.invalid_sig > 0) checkInteropKeys(genesis.chain);
+  if (mix.valid > 0 || mix.redundant > 0 || mix.unknown_root > 0 || mix.invalid_sig > 0) {
+    checkInteropKeys(genesis.chain);
+  }
   if (o.subnet >= Math.max(1, genesis.chain.attestationCommitteeCount)) {
     throw new Error(`--subnet ${o.subnet} does not exist: the chain has ${genesis.chain.attestationCommitteeCount}`);
   }

@@ -11,7 +11,7 @@ import { ECHO, type FloodPeerStats, FloodPeers } from "./floodPeers.ts";
 import { FLOOD_KINDS, type FloodKind, type FloodMix, MixPicker } from "./mix.ts";
 import type { FactoryKind, FloodPayload, FloodTopic } from "./payloadData.ts";
 import type { PayloadFactoryStats } from "./payloadFactory.ts";
-import { FACTORY_KINDS, PayloadPools, type PoolStats } from "./payloadPools.ts";
+import { FACTORY_KINDS, PayloadPools, type PoolStats, perKind } from "./payloadPools.ts";
 import { RateScheduler, type RateSchedulerStats } from "./rateScheduler.ts";
 import { RecentRing } from "./recentRing.ts";
 import { PeerRotation, perPeerRate } from "./sybil.ts";
@@ -211,9 +211,9 @@ export class Flooder {
       },
       scheduler,
       pools: this.pools?.stats() ?? {
-        size: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
-        received: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
-        shortAnswers: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
+        size: perKind(0),
+        received: perKind(0),
+        shortAnswers: perKind(0),
         workerErrors: 0,
       },
       factory,

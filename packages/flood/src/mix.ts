@@ -2,15 +2,28 @@
 // round-robin picks the kind of every message, so any window of a few dozen messages already has
 // the requested proportions (a random pick would only converge on average).
 
-export const FLOOD_KINDS = ["valid", "invalid_sig", "unknown_root", "future_slot", "duplicate", "malformed"] as const;
+export const FLOOD_KINDS = [
+  "valid",
+  "redundant",
+  "invalid_sig",
+  "unknown_root",
+  "future_slot",
+  "duplicate",
+  "malformed",
+] as const;
 export type FloodKind = (typeof FLOOD_KINDS)[number];
 
 export type FloodMix = Readonly<Record<FloodKind, number>>;
 
 export const DEFAULT_MIX_TEXT = "valid=20,invalid_sig=40,unknown_root=20,future_slot=5,duplicate=5,malformed=10";
 
-/** Kinds that reach a signature check on the target (the others are dropped before any pairing). */
-export const VERIFIED_KINDS: readonly FloodKind[] = ["valid", "invalid_sig", "unknown_root"];
+/**
+ * Kinds that reach a signature check on a target that checks every one (the others are dropped
+ * before any pairing); the bench's flood rate is based on them. "redundant" is one: a target
+ * without the already-known rule verifies each, so `--mix redundant=100` floods at the rate
+ * `--mix valid=100` does and shows what the rule saves.
+ */
+export const VERIFIED_KINDS: readonly FloodKind[] = ["valid", "redundant", "invalid_sig", "unknown_root"];
 
 export class MixError extends Error {
   constructor(message: string) {
@@ -27,6 +40,7 @@ function isFloodKind(name: string): name is FloodKind {
 export function parseMix(text: string): FloodMix {
   const mix: Record<FloodKind, number> = {
     valid: 0,
+    redundant: 0,
     invalid_sig: 0,
     unknown_root: 0,
     future_slot: 0,

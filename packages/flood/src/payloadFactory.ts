@@ -11,6 +11,10 @@
 //   point addition per signer, not a signature, and are plenty (11,440 per variant). Each subset has
 //   just over half the signers (overlappingSubset), so the target can neither merge two nor drop one
 //   as adding no participant to what it holds: every aggregate costs it a full verification.
+// - redundant: valid aggregates that add no participant. For each variant the full aggregate of its
+//   signers goes first (one verification), then proper subsets of it: a target that ignores an
+//   aggregate adding no participant to the one it holds (GossipIngress) drops them unchecked; one
+//   that does not verifies every one. A flooder holding keys gets this for one point addition each.
 // - invalid_sig: valid data with a real signature of another validator or over other data: passes
 //   every structural check and fails only the pairing, so each one costs the target a full check.
 // - unknown_root: correctly signed votes for a random head root: they pass the signature check,
@@ -81,6 +85,8 @@ interface Variant {
   signatures: Map<number, Signature>;
   /** Next validator to emit as a single attestation; singles run out at validatorCount. */
   nextSingle: number;
+  /** Whether the "redundant" kind has sent this variant's full aggregate (its subsets follow it). */
+  fullAggregateSent: boolean;
 }
 
 interface UnknownRootBatch {
@@ -104,10 +110,10 @@ export class PayloadFactory {
   private readonly counters: PayloadFactoryStats = {
     signatures: 0,
     variants: 0,
-    produced: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
+    produced: { valid: 0, redundant: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
     validSingles: 0,
     validAggregates: 0,
-    unfilled: { valid: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
+    unfilled: { valid: 0, redundant: 0, invalid_sig: 0, unknown_root: 0, future_slot: 0, malformed: 0 },
   };
 
   constructor(options: PayloadFactoryOptions) {
@@ -138,6 +144,7 @@ export class PayloadFactory {
         signingRoot: this.domains.attestationSigningRoot(data),
         signatures: new Map(),
         nextSingle: 0,
+        fullAggregateSent: false,
       });
     }
     if (this.variants.size > MAX_VARIANTS) {
@@ -180,6 +187,8 @@ export class PayloadFactory {
     switch (kind) {
       case "valid":
         return this.valid();
+      case "redundant":
+        return this.redundant();
       case "invalid_sig":
         return this.invalidSignature();
       case "unknown_root":
@@ -224,6 +233,31 @@ export class PayloadFactory {
       if (best === null || v.data.slot > best.data.slot) best = v;
     }
     return best;
+  }
+
+  // ---- redundant -------------------------------------------------------------------------
+
+  private redundant(): FloodPayload | null {
+    if (this.variants.size === 0) return null;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const variant = this.randomVariant();
+      const signers = this.aggregateSigners(variant);
+      if (!variant.fullAggregateSent) {
+        variant.fullAggregateSent = true;
+        return this.aggregate("redundant", signers, variant.data, this.aggregateOf(variant, signers));
+      }
+      if (signers.length < 2) continue;
+      // A proper subset, 1 to n - 1 signers: each adds nothing to the full aggregate sent before.
+      const size = 1 + Math.floor(this.random() * (signers.length - 1));
+      const subset = shuffle([...signers], this.random)
+        .slice(0, size)
+        .sort((a, b) => a - b);
+      const key = `redundant:${variant.key}:${subset.join(",")}`;
+      if (this.sentAggregates.has(key)) continue;
+      this.rememberAggregate(key);
+      return this.aggregate("redundant", subset, variant.data, this.aggregateOf(variant, subset));
+    }
+    return null;
   }
 
   // ---- invalid signature -------------------------------------------------------------------

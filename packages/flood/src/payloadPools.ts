@@ -9,6 +9,7 @@ import type { PayloadFactoryStats } from "./payloadFactory.ts";
 
 export const FACTORY_KINDS: readonly FactoryKind[] = [
   "valid",
+  "redundant",
   "invalid_sig",
   "unknown_root",
   "future_slot",
@@ -53,8 +54,8 @@ class Fifo<T> {
   }
 }
 
-function perKind(value: number): Record<FactoryKind, number> {
-  return { valid: value, invalid_sig: value, unknown_root: value, future_slot: value, malformed: value };
+export function perKind(value: number): Record<FactoryKind, number> {
+  return Object.fromEntries(FACTORY_KINDS.map((k) => [k, value])) as Record<FactoryKind, number>;
 }
 
 export class PayloadPools {

@@ -335,7 +335,7 @@ export function buildCli(): Command {
     .option("--duration <s>", "seconds to flood (Ctrl-C stops earlier)", intArg(1), 60)
     .option(
       "--mix <list>",
-      "kind=weight,...",
+      "kind=weight,... of: valid, redundant (aggregates adding no participant), invalid_sig, unknown_root, future_slot, duplicate, malformed",
       "valid=20,invalid_sig=40,unknown_root=20,future_slot=5,duplicate=5,malformed=10",
     )
     .option("--http <url>", "the node's HTTP API (default: from nodes.json)")
