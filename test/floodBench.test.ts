@@ -169,6 +169,7 @@ function result(name: string, role: PeriodResult["plan"]["role"], over: Partial<
     summary: s,
     flood,
     flooderCpuPercent: 40,
+    othersCpuPercent: 60,
     rate: flood?.rate ?? null,
   } as PeriodResult;
 }
@@ -256,6 +257,7 @@ describe("flood bench: table, JSON and curve", () => {
     assert.equal(cell("  same, vs same-batch blst per CPU second, idle %", "flood 2x"), "90");
     assert.equal(cell("driver thread on a CPU / waiting for one, ms per s", "flood 2x"), "41.3 / 12.0");
     assert.equal(cell("kernel reclaim threads (kdamond, kswapd) CPU ms per s", "flood 2x"), "48.5");
+    assert.equal(cell("other nodes CPU % (summed; 100 = a core)", "flood 2x"), "60");
     assert.equal(cell("RSS after the flood: s later / MiB", "flood 2x"), "60 / 250");
     assert.equal(cell("RSS after the flood: s later / MiB", "no flood"), "-");
     for (const figure of [

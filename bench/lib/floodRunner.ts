@@ -24,6 +24,11 @@ export interface PeriodResult {
   summary: PeriodSummary;
   flood: FloodSummary | null;
   flooderCpuPercent: number;
+  /**
+   * CPU of the devnet's other nodes over the period, summed (100 = one core): they stand in for
+   * peers on other machines, yet share node 0's cores here.
+   */
+  othersCpuPercent: number;
   /** msgs/s asked of the flooder (null for a quiet period). */
   rate: number | null;
 }
@@ -66,6 +71,25 @@ interface Health {
   sync_state?: string;
 }
 
+/** CPU seconds of a period: read at its start, then again at its end. */
+class CpuWindow {
+  private readonly startedAt = performance.now();
+  private readonly read: () => number | null;
+  private readonly start: number | null;
+  constructor(read: () => number | null) {
+    this.read = read;
+    this.start = read();
+  }
+
+  /** Percent of one core over the window; NaN when a reading failed (a process gone or restarted). */
+  percent(): number {
+    const end = this.read();
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    if (this.start === null || end === null || seconds <= 0 || end < this.start) return Number.NaN;
+    return (100 * (end - this.start)) / seconds;
+  }
+}
+
 export class FloodRunner {
   private readonly o: FloodRunnerOptions;
   private nodeArgs: readonly string[];
@@ -81,6 +105,19 @@ export class FloodRunner {
       (r) => (r.ok ? (r.json() as Promise<Health>) : null),
       () => null,
     );
+  }
+
+  /** CPU seconds of every node but node 0, summed; null when one is not running. */
+  private othersCpuSeconds(): number | null {
+    let sum = 0;
+    for (const node of this.o.devnet.nodes) {
+      if (node === this.o.target) continue;
+      const pid = node.child?.pid;
+      const seconds = pid === undefined ? null : procCpuSeconds(pid);
+      if (seconds === null) return null;
+      sum += seconds;
+    }
+    return sum;
   }
 
   /** Restarts node 0 with `args` unless it already runs with them; waits until it is synced. */
@@ -104,6 +141,7 @@ export class FloodRunner {
     await this.ensureNodeArgs(plan.nodeArgs);
     log(`${plan.name}: ${plan.seconds} s`);
     const from = Date.now();
+    const others = new CpuWindow(() => this.othersCpuSeconds());
     await probe.scrape();
     await sleep(plan.seconds * 1000);
     await probe.scrape();
@@ -112,6 +150,7 @@ export class FloodRunner {
       summary: probe.summarize(plan.name, from, Date.now(), this.o.warmupS),
       flood: null,
       flooderCpuPercent: Number.NaN,
+      othersCpuPercent: others.percent(),
       rate: null,
     };
   }
@@ -144,6 +183,7 @@ export class FloodRunner {
       if (failure !== null) log(`  flooder not pinned: ${failure}`);
     }
     let from = 0;
+    let others: CpuWindow | null = null;
     let cpuStart: number | null = null;
     let cpuEnd: number | null = null;
     const sending = new Promise<void>((resolve) => {
@@ -153,6 +193,7 @@ export class FloodRunner {
           log(`  flooder: ${line}`);
           if (line.startsWith("flood: sending")) {
             from = Date.now();
+            others = new CpuWindow(() => this.othersCpuSeconds());
             cpuStart = child.pid === undefined ? null : procCpuSeconds(child.pid);
             void probe.scrape();
             resolve();
@@ -170,6 +211,7 @@ export class FloodRunner {
     await Promise.race([sending, exited]);
     const code = await exited;
     const to = Date.now();
+    const othersCpuPercent = (others as CpuWindow | null)?.percent() ?? Number.NaN;
     clearTimeout(timeout);
     clearInterval(cpuSampler);
     this.children.delete(child);
@@ -185,6 +227,7 @@ export class FloodRunner {
       summary: probe.summarize(plan.name, from, to, this.o.warmupS),
       flood,
       flooderCpuPercent,
+      othersCpuPercent,
       rate,
     };
   }
