@@ -66,6 +66,9 @@ export class AggregatePool {
    * verified aggregates are added), so its bits are real signers, not a sender's claim.
    */
   covers(data: AttestationData, bits: AggregationBits): boolean {
+    // No participant is no vote at all, not a known one: left to the checks that reject it
+    // (EMPTY_AGGREGATION_BITS), so its sender is penalised rather than quietly ignored.
+    if (!bits.uint8Array.some((byte) => byte !== 0)) return false;
     const held = this.byData.get(attestationDataKey(data));
     return held !== undefined && isSubsetOf(bits, held.aggregationBits);
   }

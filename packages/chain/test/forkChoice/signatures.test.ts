@@ -202,6 +202,7 @@ describe("AggregatePool", () => {
     assert.equal(pool.covers(d, bits([1, 3])), true);
     assert.equal(pool.covers(d, bits([1, 2])), false, "validator 2 would be a new vote");
     assert.equal(pool.covers(voteData(7), bits([0])), false, "other data");
+    assert.equal(pool.covers(d, bits([])), false, "no participant: left for the checks to reject");
   });
 
   it("isSubsetOf compares every byte, and bits past the shorter list count", () => {

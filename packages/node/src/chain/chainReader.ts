@@ -117,6 +117,10 @@ export abstract class ChainReader implements ChainQueries, ChainStats {
     return this.store.hasBlock(root);
   }
 
+  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean {
+    return this.store.aggregatePool.covers(agg.data, agg.aggregationBits);
+  }
+
   getBlock(root: Uint8Array): BlockValue | undefined {
     return this.store.getBlock(root);
   }
@@ -165,10 +169,6 @@ export abstract class ChainReader implements ChainQueries, ChainStats {
 
   get aggregatePoolSize(): number {
     return this.store.aggregatePool.size;
-  }
-
-  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean {
-    return this.store.aggregatePool.covers(agg.data, agg.aggregationBits);
   }
 
   get newVoteCount(): number {

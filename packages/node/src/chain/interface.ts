@@ -103,6 +103,11 @@ export interface ChainQueries {
   validatorCount(): number;
   /** Whether fork choice holds this block (orphans waiting for a parent are not held). */
   hasBlock(root: Uint8Array): boolean;
+  /**
+   * Whether the aggregate held for `agg`'s data already has every participant of `agg`: it would
+   * add no vote (gossip IGNOREs it before any signature work; see GossipIngress).
+   */
+  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean;
   /** A block fork choice holds (everything above the finalized block). */
   getBlock(root: Uint8Array): Block | undefined;
   /** The block at the highest slot <= `slot` on `root`'s chain, while fork choice still holds it. */
@@ -142,11 +147,6 @@ export interface ChainStats {
   readonly orphanStats: OrphanPoolStats;
   /** Aggregates held for block production. */
   readonly aggregatePoolSize: number;
-  /**
-   * Whether the aggregate held for `agg`'s data already has every participant of `agg`: it would
-   * add no vote (gossip IGNOREs it before any signature work; see GossipIngress).
-   */
-  aggregateAlreadyKnown(agg: SignedAggregatedAttestation): boolean;
   /** Votes received but not yet counted by fork choice. */
   readonly newVoteCount: number;
   /** Honest-vote coverage measured by fork choice once per slot (flood benchmark, issue 15). */
