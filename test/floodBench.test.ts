@@ -208,6 +208,9 @@ describe("flood bench: table, JSON and curve", () => {
     setsPerVerifierCpuSecond: 450,
     driverOnCpuMsPerSec: 41.26,
     driverCpuWaitMsPerSec: 12.04,
+    driverScavengeMsPerSec: 20,
+    driverScavengeMeanMs: 2.5,
+    driverMarkCompactMsPerSec: 0,
     reclaimCpuMsPerSec: 48.5,
     rssEndMiB: 300,
   });
@@ -258,6 +261,10 @@ describe("flood bench: table, JSON and curve", () => {
     assert.equal(cell("driver thread on a CPU / waiting for one, ms per s", "flood 2x"), "41.3 / 12.0");
     assert.equal(cell("kernel reclaim threads (kdamond, kswapd) CPU ms per s", "flood 2x"), "48.5");
     assert.equal(cell("other nodes CPU % (summed; 100 = a core)", "flood 2x"), "60");
+    assert.equal(
+      cell("driver GC pauses: scavenge ms per s / mean ms, mark-compact ms per s", "flood 2x"),
+      "20.0 / 2.5, 0.0",
+    );
     assert.equal(cell("RSS after the flood: s later / MiB", "flood 2x"), "60 / 250");
     assert.equal(cell("RSS after the flood: s later / MiB", "no flood"), "-");
     for (const figure of [

@@ -103,6 +103,11 @@ export function floodRows(
       "driver thread on a CPU / waiting for one, ms per s",
       (r) => `${fmt(s(r).driverOnCpuMsPerSec, 1)} / ${fmt(s(r).driverCpuWaitMsPerSec, 1)}`,
     ),
+    row(
+      "driver GC pauses: scavenge ms per s / mean ms, mark-compact ms per s",
+      (r) =>
+        `${fmt(s(r).driverScavengeMsPerSec, 1)} / ${fmt(s(r).driverScavengeMeanMs, 1)}, ${fmt(s(r).driverMarkCompactMsPerSec, 1)}`,
+    ),
     row("kernel reclaim threads (kdamond, kswapd) CPU ms per s", (r) => fmt(s(r).reclaimCpuMsPerSec, 1)),
     row("head - finalized max slots", (r) => fmt(s(r).headFinalizedGapMax)),
     row("clock - head max slots", (r) => fmt(s(r).currentHeadGapMax)),

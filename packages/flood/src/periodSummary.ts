@@ -39,6 +39,10 @@ export interface PeriodSummary {
   /** The driver thread's milliseconds on a CPU, and ready but waiting for one, per second of the period. */
   driverOnCpuMsPerSec: number;
   driverCpuWaitMsPerSec: number;
+  /** The driver's garbage-collection pauses: scavenges, ms per second of the period and mean ms each; mark-compacts, ms per second. */
+  driverScavengeMsPerSec: number;
+  driverScavengeMeanMs: number;
+  driverMarkCompactMsPerSec: number;
   /** Milliseconds per second the kernel's memory-reclaim threads ran, machine-wide (kdamond, kswapd). */
   reclaimCpuMsPerSec: number;
   acceptedPerSec: number;
@@ -175,6 +179,9 @@ export function summarizeSamples(
     setsPerVerifierCpuSecond: Number.NaN,
     driverOnCpuMsPerSec: Number.NaN,
     driverCpuWaitMsPerSec: Number.NaN,
+    driverScavengeMsPerSec: Number.NaN,
+    driverScavengeMeanMs: Number.NaN,
+    driverMarkCompactMsPerSec: Number.NaN,
     reclaimCpuMsPerSec: Number.NaN,
     acceptedPerSec: Number.NaN,
     bufferedPerSec: Number.NaN,
@@ -254,6 +261,12 @@ export function summarizeSamples(
         : Number.NaN,
     driverOnCpuMsPerSec: perSecond(first.driverCpuSeconds, last.driverCpuSeconds, seconds) * 1000,
     driverCpuWaitMsPerSec: perSecond(first.driverCpuWaitSeconds, last.driverCpuWaitSeconds, seconds) * 1000,
+    driverScavengeMsPerSec: perSecond(first.gcScavengeSeconds, last.gcScavengeSeconds, seconds) * 1000,
+    driverScavengeMeanMs:
+      last.gcScavenges > first.gcScavenges
+        ? ((last.gcScavengeSeconds - first.gcScavengeSeconds) / (last.gcScavenges - first.gcScavenges)) * 1000
+        : Number.NaN,
+    driverMarkCompactMsPerSec: perSecond(first.gcMarkCompactSeconds, last.gcMarkCompactSeconds, seconds) * 1000,
     reclaimCpuMsPerSec: perSecond(first.reclaimCpuSeconds, last.reclaimCpuSeconds, seconds) * 1000,
     acceptedPerSec: accepted / seconds,
     bufferedPerSec: buffered / seconds,

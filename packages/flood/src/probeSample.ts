@@ -59,6 +59,15 @@ export interface ProbeSample {
    */
   driverCpuSeconds: number;
   driverCpuWaitSeconds: number;
+  /**
+   * The driver thread's garbage-collection pauses (prom-client's nodejs_gc_duration_seconds, which
+   * times the main thread's isolate): scavenges (kind "minor") and full mark-compacts ("major"),
+   * their total seconds and count. A scavenge's parallel work runs on V8's helper threads, so how
+   * long the driver stops for one also depends on how soon those get a core.
+   */
+  gcScavengeSeconds: number;
+  gcScavenges: number;
+  gcMarkCompactSeconds: number;
   /** CPU seconds of the kernel's memory-reclaim threads, machine-wide (targetProbe.ts reclaimThreadCpu). */
   reclaimCpuSeconds: number | null;
 }
@@ -119,6 +128,9 @@ export function extractSample(metricsText: string, health: NodeHealth | null, pr
     coverageRatio: promValue(m, "metronome_vote_coverage_ratio"),
     driverCpuSeconds: promValue(m, "metronome_driver_thread_cpu_seconds_total"),
     driverCpuWaitSeconds: promValue(m, "metronome_driver_thread_cpu_wait_seconds_total"),
+    gcScavengeSeconds: promValue(m, "nodejs_gc_duration_seconds_sum", { kind: "minor" }),
+    gcScavenges: promValue(m, "nodejs_gc_duration_seconds_count", { kind: "minor" }),
+    gcMarkCompactSeconds: promValue(m, "nodejs_gc_duration_seconds_sum", { kind: "major" }),
     health,
     ...proc,
   };

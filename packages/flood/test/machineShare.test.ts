@@ -36,6 +36,32 @@ describe("flood probe: the machine's share", () => {
     assert.equal(sample.reclaimCpuSeconds, 7);
   });
 
+  it("takes the driver's scavenge and mark-compact pauses from prom-client's GC histogram", () => {
+    const text = [
+      'nodejs_gc_duration_seconds_sum{kind="minor"} 1.5',
+      'nodejs_gc_duration_seconds_count{kind="minor"} 300',
+      'nodejs_gc_duration_seconds_sum{kind="major"} 0.25',
+      'nodejs_gc_duration_seconds_count{kind="major"} 2',
+      'nodejs_gc_duration_seconds_sum{kind="incremental"} 9',
+    ].join("\n");
+    const sample = extractSample(text, null, { cpuSeconds: null, verifierCpuSeconds: null, reclaimCpuSeconds: null });
+    assert.equal(sample.gcScavengeSeconds, 1.5);
+    assert.equal(sample.gcScavenges, 300);
+    assert.equal(sample.gcMarkCompactSeconds, 0.25);
+    const s = summarizeSamples(
+      "flood",
+      [
+        probeSample(0, { gcScavengeSeconds: 1, gcScavenges: 100, gcMarkCompactSeconds: 0 }),
+        probeSample(10, { gcScavengeSeconds: 1.2, gcScavenges: 120, gcMarkCompactSeconds: 0.05 }),
+      ],
+      0,
+      0,
+    );
+    assert.ok(Math.abs(s.driverScavengeMsPerSec - 20) < 1e-9, `${s.driverScavengeMsPerSec}`);
+    assert.ok(Math.abs(s.driverScavengeMeanMs - 10) < 1e-9, `${s.driverScavengeMeanMs}`);
+    assert.ok(Math.abs(s.driverMarkCompactMsPerSec - 5) < 1e-9, `${s.driverMarkCompactMsPerSec}`);
+  });
+
   it("gives each as milliseconds per second of the period", () => {
     const s = summarizeSamples(
       "flood",

@@ -43,6 +43,9 @@ export function probeSample(tS: number, over: Partial<ProbeSample> = {}): ProbeS
     verifierCpuSeconds: null,
     driverCpuSeconds: 0,
     driverCpuWaitSeconds: 0,
+    gcScavengeSeconds: 0,
+    gcScavenges: 0,
+    gcMarkCompactSeconds: 0,
     reclaimCpuSeconds: null,
     ...over,
   };
