@@ -115,8 +115,13 @@ export function bitlistBytes(participants: readonly number[], bitLen: number): U
  * verification. With 16 signers there are C(16, 9) = 11,440 of them.
  */
 export function overlappingSubset(from: readonly number[], random: () => number): number[] {
+  return randomSubsetOfSize(from, Math.floor(from.length / 2) + 1, random);
+}
+
+/** `size` members of `from` picked at random, ascending. */
+export function randomSubsetOfSize(from: readonly number[], size: number, random: () => number): number[] {
   return shuffle([...from], random)
-    .slice(0, Math.floor(from.length / 2) + 1)
+    .slice(0, size)
     .sort((a, b) => a - b);
 }
 

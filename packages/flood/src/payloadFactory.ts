@@ -41,6 +41,7 @@ import {
   type FloodPayload,
   type FloodTopic,
   overlappingSubset,
+  randomSubsetOfSize,
   shuffle,
   validDataVariants,
 } from "./payloadData.ts";
@@ -248,10 +249,7 @@ export class PayloadFactory {
       }
       if (signers.length < 2) continue;
       // A proper subset, 1 to n - 1 signers: each adds nothing to the full aggregate sent before.
-      const size = 1 + Math.floor(this.random() * (signers.length - 1));
-      const subset = shuffle([...signers], this.random)
-        .slice(0, size)
-        .sort((a, b) => a - b);
+      const subset = randomSubsetOfSize(signers, 1 + Math.floor(this.random() * (signers.length - 1)), this.random);
       const key = `redundant:${variant.key}:${subset.join(",")}`;
       if (this.sentAggregates.has(key)) continue;
       this.rememberAggregate(key);
